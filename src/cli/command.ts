@@ -1,0 +1,10 @@
+/** How `sg` subcommands are declared: a name, one line of help, a usage block and a run function. */
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** A user mistake: printed without a stack, exit code 2. */
+export class UsageError extends Error {}

@@ -1,0 +1,67 @@
+/**
+ * The extension's handle on the language server: its last status as an event, and typed requests. The
+ * language client itself lives in dist/lspClient.js and is loaded on start (see lsp/languageClient.ts).
+ */
+import * as vscode from 'vscode';
+import type { ServerSettings } from '../protocol/settings';
+import type { ServerStatus } from '../protocol/status';
+import type { LspConnection, startLanguageClient } from './lsp/languageClient';
+
+export class ServerClient implements vscode.Disposable {
+  private connection: LspConnection | undefined;
+  private readonly statusEmitter = new vscode.EventEmitter<ServerStatus | undefined>();
+  /** Fires with every status the server pushes, and with undefined when the server stops. */
+  readonly onStatus = this.statusEmitter.event;
+  private last: ServerStatus | undefined;
+
+  constructor(private readonly serverModule: string, private readonly lspClientModule: string, private readonly output: vscode.LogOutputChannel) {}
+
+  get lastStatus(): ServerStatus | undefined {
+    return this.last;
+  }
+
+  get running(): boolean {
+    return this.connection?.isRunning() ?? false;
+  }
+
+  async start(settings: ServerSettings): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const lsp = require(this.lspClientModule) as { startLanguageClient: typeof startLanguageClient };
+    this.connection = await lsp.startLanguageClient(this.serverModule, this.output, settings, (status) => this.publish(status));
+    this.publish(await this.connection.status());
+  }
+
+  async stop(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) await connection.stop().catch(() => {});
+    this.publish(undefined);
+  }
+
+  async status(): Promise<ServerStatus> {
+    const status = await this.require().status();
+    this.publish(status);
+    return status;
+  }
+
+  async configure(settings: ServerSettings): Promise<ServerStatus> {
+    const status = await this.require().configure(settings);
+    this.publish(status);
+    return status;
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.statusEmitter.dispose();
+  }
+
+  private require(): LspConnection {
+    if (!this.connection?.isRunning()) throw new Error('the StreamGate language server is not running (StreamGate: Restart Language Server)');
+    return this.connection;
+  }
+
+  private publish(status: ServerStatus | undefined): void {
+    this.last = status;
+    this.statusEmitter.fire(status);
+  }
+}

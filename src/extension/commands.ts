@@ -1,0 +1,44 @@
+/** The command table: one handler per id in COMMAND_IDS; the type makes a missing one a compile error. */
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
+import type { CommandId } from './commandIds';
+
+type Handler = (ctx: Ctx, ...args: unknown[]) => unknown;
+
+export const commandHandlers: Record<CommandId, Handler> = {
+  'streamgate.connect': async (ctx) => {
+    const url = await vscode.window.showInputBox({
+      title: 'Connect to NATS',
+      prompt: 'URL of the StreamGate fleet\'s NATS server (comma-separate a cluster)',
+      value: ctx.config.natsUrl || 'nats://127.0.0.1:4222',
+      ignoreFocusOut: true,
+      validateInput: (value) => (/^\s*((nats|tls|ws|wss):\/\/)?[\w.-]+(:\d+)?(\s*,\s*((nats|tls|ws|wss):\/\/)?[\w.-]+(:\d+)?)*\s*$/.test(value) ? undefined : 'Expected nats://host:port'),
+    });
+    if (url === undefined) return;
+    await ctx.config.setNatsUrl(url.trim());
+  },
+  'streamgate.disconnect': async (ctx) => {
+    await ctx.config.setNatsUrl('');
+  },
+  'streamgate.showStatus': (ctx) => ctx.statusPanel.show(),
+  'streamgate.showLogs': (ctx) => ctx.output.show(true),
+  'streamgate.restartServer': (ctx) => ctx.restartServer(),
+  'streamgate.refreshFleet': (ctx) => ctx.fleetView.refresh(),
+  'streamgate.startSandboxFleet': (ctx) => ctx.sandbox.start(),
+  'streamgate.stopSandboxFleet': (ctx) => ctx.sandbox.stop(),
+};
+
+export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+  return (Object.entries(commandHandlers) as [CommandId, Handler][]).map(([id, handler]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await handler(ctx, ...args);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        ctx.output.error(`${id}: ${message}`);
+        void vscode.window.showErrorMessage(`StreamGate: ${message}`);
+        return undefined;
+      }
+    }),
+  );
+}

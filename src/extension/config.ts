@@ -1,0 +1,58 @@
+/** Typed access to the `streamgate.*` settings, and the ServerSettings they produce. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ServerSettings } from '../protocol/settings';
+
+export const SECTION = 'streamgate';
+
+export class Config {
+  constructor(private readonly defaultDataDir: string) {}
+
+  private get cfg(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SECTION);
+  }
+
+  get natsUrl(): string {
+    return this.cfg.get<string>('nats.url', '').trim();
+  }
+
+  get dataDirectory(): string {
+    const configured = this.cfg.get<string>('dataDirectory', '').trim();
+    return configured || this.defaultDataDir;
+  }
+
+  get adapterTransport(): 'inline' | 'process' {
+    return this.cfg.get<'inline' | 'process'>('debug.adapterTransport', 'inline');
+  }
+
+  serverSettings(): ServerSettings {
+    const cfg = this.cfg;
+    const optional = (key: string) => cfg.get<string>(key, '').trim() || undefined;
+    const tls = {
+      caFile: optional('nats.tls.caFile'),
+      certFile: optional('nats.tls.certFile'),
+      keyFile: optional('nats.tls.keyFile'),
+    };
+    const nats = this.natsUrl
+      ? {
+          url: this.natsUrl,
+          credentialsFile: optional('nats.credentialsFile'),
+          tls: tls.caFile || tls.certFile || tls.keyFile ? tls : undefined,
+        }
+      : null;
+    const store: ServerSettings['store'] =
+      cfg.get<string>('store.kind', 'duckdb') === 'clickhouse'
+        ? { kind: 'clickhouse', url: cfg.get<string>('clickhouse.url', 'http://127.0.0.1:8123'), database: cfg.get<string>('clickhouse.database', 'streamgate') }
+        : { kind: 'duckdb', path: path.join(this.dataDirectory, 'streamgate.duckdb') };
+    return { nats, store };
+  }
+
+  async setNatsUrl(url: string): Promise<void> {
+    const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await this.cfg.update('nats.url', url, target);
+  }
+
+  affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
+    return ['nats', 'store', 'clickhouse', 'dataDirectory'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Everything the extension holds while active, built once by `activate`. The language server has its own
+ * lifetime inside it (restartable) so commands that need the server are enabled only while it runs.
+ */
+import * as vscode from 'vscode';
+import type { ServerStatus } from '../protocol/status';
+import type { StreamGateApi } from './api';
+import { ServerClient } from './client';
+import { registerCommands } from './commands';
+import { CONTEXT_KEYS } from './commandIds';
+import { Config } from './config';
+import { registerDebugType } from './debug';
+import { FleetViewProvider } from './fleetView';
+import { SandboxFleet } from './sandbox';
+import { ConnectionStatusBar } from './statusBar';
+import { StatusPanel } from './statusPanel';
+
+export class Ctx implements vscode.Disposable {
+  readonly output = vscode.window.createOutputChannel('StreamGate', { log: true });
+  readonly config: Config;
+  readonly client: ServerClient;
+  readonly statusBar = new ConnectionStatusBar();
+  readonly fleetView = new FleetViewProvider();
+  readonly statusPanel: StatusPanel;
+  readonly sandbox: SandboxFleet;
+  private readonly disposables: vscode.Disposable[] = [];
+  private serverReady!: Promise<void>;
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.config = new Config(context.globalStorageUri.fsPath);
+    this.client = new ServerClient(context.asAbsolutePath('dist/server.js'), context.asAbsolutePath('dist/lspClient.js'), this.output);
+    this.statusPanel = new StatusPanel(context.extensionUri, this.client, this.output);
+    this.sandbox = new SandboxFleet(context, this.config, this.output);
+  }
+
+  /** `elapsed` says how long activation has taken so far (bundle evaluation plus activate). */
+  start(elapsed: () => number): StreamGateApi {
+    this.disposables.push(
+      this.output,
+      this.statusBar,
+      this.fleetView,
+      this.statusPanel,
+      this.sandbox,
+      this.client,
+      vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
+      this.client.onStatus((status) => this.onStatus(status)),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (this.config.affectsServer(event) && this.client.running) {
+          this.client.configure(this.config.serverSettings()).catch((error) => this.output.error(`reconfiguring the server: ${error}`));
+        }
+      }),
+      ...registerCommands(this),
+      ...registerDebugType(this.context, this.config),
+    );
+    this.context.subscriptions.push(this);
+    // The server (and the language client's code) start right after activation returns, not inside it.
+    this.serverReady = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.startServer());
+    this.serverReady.catch(() => {}); // reported by startServer; the API still exposes the failure
+    const activationMs = elapsed();
+    this.output.info(`StreamGate DevTools activated in ${activationMs.toFixed(1)} ms`);
+    return {
+      activationMs,
+      serverReady: this.serverReady,
+      status: () => this.client.status(),
+      statusBarText: () => this.statusBar.text,
+      statusPanelText: () => this.statusPanel.lastRenderedText,
+    };
+  }
+
+  async restartServer(): Promise<void> {
+    await this.client.stop();
+    await this.startServer();
+  }
+
+  private async startServer(): Promise<void> {
+    this.statusBar.render(undefined, 'starting');
+    try {
+      await this.client.start(this.config.serverSettings());
+      await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.serverRunning, true);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.output.error(`the language server failed to start: ${message}`);
+      this.statusBar.render(undefined, 'stopped');
+      void vscode.window.showErrorMessage(`StreamGate language server failed to start: ${message}`, 'Show Logs').then((choice) => {
+        if (choice) this.output.show();
+      });
+      throw error;
+    }
+  }
+
+  private onStatus(status: ServerStatus | undefined): void {
+    this.statusBar.render(status, this.client.running ? 'running' : 'stopped');
+    this.fleetView.update(status);
+    void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.connected, status?.nats.state === 'connected');
+    if (!status) void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.serverRunning, false);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0).reverse()) d.dispose();
+  }
+}

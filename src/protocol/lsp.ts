@@ -1,0 +1,29 @@
+/**
+ * Custom LSP messages between the extension (client) and the language server. Each message is a namespace
+ * with its method name and a typed message type, so both sides share one definition.
+ */
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { ServerStatus } from './status';
+import type { ServerSettings } from './settings';
+
+/** What the client sends as `initializationOptions`. */
+export interface InitializationOptions {
+  settings: ServerSettings;
+}
+
+export namespace StatusRequest {
+  export const method = 'streamgate/status';
+  export const type = new RequestType0<ServerStatus, void>(method);
+}
+
+/** Pushed by the server whenever NATS or the store changes state. */
+export namespace StatusChangedNotification {
+  export const method = 'streamgate/statusChanged';
+  export const type = new NotificationType<ServerStatus>(method);
+}
+
+/** Replaces the server's settings (reconnecting to NATS or reopening the store where they changed). */
+export namespace ConfigureRequest {
+  export const method = 'streamgate/configure';
+  export const type = new RequestType<ServerSettings, ServerStatus, void>(method);
+}

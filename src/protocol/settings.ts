@@ -1,0 +1,65 @@
+/**
+ * The settings the backend (language server or `sg server`) runs with. The extension builds them from
+ * `streamgate.*`; the CLI from its flags. Validated on entry to the server.
+ */
+import * as z from 'zod/mini';
+import { check } from './schema';
+
+export const NatsSettingsSchema = z.object({
+  /** One URL or a comma-separated list, e.g. `nats://127.0.0.1:4222`. */
+  url: z.string().check(z.minLength(1, 'NATS URL is empty')),
+  credentialsFile: z.optional(z.string()),
+  token: z.optional(z.string()),
+  user: z.optional(z.string()),
+  password: z.optional(z.string()),
+  tls: z.optional(
+    z.object({
+      caFile: z.optional(z.string()),
+      certFile: z.optional(z.string()),
+      keyFile: z.optional(z.string()),
+    }),
+  ),
+});
+export type NatsSettings = z.infer<typeof NatsSettingsSchema>;
+
+export const StoreSettingsSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('duckdb'), path: z.string().check(z.minLength(1, 'the DuckDB path is empty')) }),
+  z.object({
+    kind: z.literal('clickhouse'),
+    url: z.url(),
+    database: z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'database names are letters, digits and _')),
+    user: z.optional(z.string()),
+    password: z.optional(z.string()),
+  }),
+]);
+export type StoreSettings = z.infer<typeof StoreSettingsSchema>;
+
+export const ServerSettingsSchema = z.object({
+  nats: z.nullable(NatsSettingsSchema),
+  store: StoreSettingsSchema,
+});
+export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
+
+/** Parses `duckdb:PATH` or `clickhouse:URL[#database]` as taken by `sg server --store`. */
+export function parseStoreSpec(spec: string): StoreSettings {
+  const colon = spec.indexOf(':');
+  const kind = colon < 0 ? spec : spec.slice(0, colon);
+  const rest = colon < 0 ? '' : spec.slice(colon + 1);
+  if (kind === 'duckdb') {
+    if (!rest) throw new Error(`--store duckdb needs a file path: duckdb:/path/to/streamgate.duckdb`);
+    return { kind: 'duckdb', path: rest };
+  }
+  if (kind === 'clickhouse') {
+    if (!rest) throw new Error(`--store clickhouse needs a URL: clickhouse:http://127.0.0.1:8123[#database]`);
+    const [url = '', database = 'streamgate'] = rest.split('#');
+    const parsed = check(StoreSettingsSchema, { kind: 'clickhouse', url, database });
+    if (!parsed.ok) throw new Error(`--store ${spec}: ${parsed.error}`);
+    return parsed.value;
+  }
+  throw new Error(`--store must be duckdb:PATH or clickhouse:URL, not "${spec}"`);
+}
+
+/** A URL with any user:password@ removed, for logs and status. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/g, '//');
+}

@@ -1,0 +1,20 @@
+/**
+ * Messages between the extension and its webviews, one pair of unions per panel, named by direction.
+ * Messages from a webview are validated by the extension before use.
+ */
+import * as z from 'zod/mini';
+import './schema';
+import type { ServerStatus } from './status';
+
+// --- Status panel -----------------------------------------------------------------------------------------
+export type StatusToWebview =
+  | { type: 'status'; status: ServerStatus; receivedAt: number }
+  | { type: 'unavailable'; reason: string };
+
+export const StatusFromWebviewSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('refresh') }),
+  /** The text the webview rendered, so tests and logs can see what the user sees. */
+  z.object({ type: z.literal('rendered'), text: z.string().check(z.maxLength(100_000)) }),
+]);
+export type StatusFromWebview = z.infer<typeof StatusFromWebviewSchema>;

@@ -1,0 +1,44 @@
+/**
+ * `sg server`: the backend without an editor. Serves its status over HTTP on loopback so scripts (and
+ * `npm start`) can see it is up.
+ */
+import { createServer, type Server } from 'node:http';
+import { createLogger, stderrSink, type LogLevel } from '../common/logger';
+import type { ServerSettings } from '../protocol/settings';
+import { Backend } from './backend';
+
+export interface HeadlessServer {
+  readonly backend: Backend;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startHeadless(settings: ServerSettings, { port = 0, logLevel = 'info' as LogLevel } = {}): Promise<HeadlessServer> {
+  const log = createLogger(stderrSink, logLevel, 'server');
+  const backend = new Backend(log, `streamgate-headless-${process.pid}`);
+  await backend.configure(settings);
+  const http: Server = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/status' || req.url === '/healthz')) {
+      const status = backend.status();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/status' ? status : { ok: true }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found: try /status or /healthz\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = http.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+  return {
+    backend,
+    url,
+    async close() {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await backend.dispose();
+    },
+  };
+}

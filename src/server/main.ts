@@ -1,0 +1,42 @@
+/**
+ * The language server process. Started by the extension over IPC (vscode-languageclient); `sg server` runs
+ * the same Backend without LSP (see headless.ts).
+ */
+import { createConnection, ProposedFeatures, ResponseError, ErrorCodes } from 'vscode-languageserver/node';
+import { createLogger, type LogLevel } from '../common/logger';
+import { VERSION } from '../common/version';
+import { ConfigureRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../protocol/lsp';
+import { check } from '../protocol/schema';
+import { ServerSettingsSchema } from '../protocol/settings';
+import { Backend } from './backend';
+
+const connection = createConnection(ProposedFeatures.all);
+const log = createLogger((level: LogLevel, line) => {
+  const console = connection.console;
+  if (level === 'error') console.error(line);
+  else if (level === 'warn') console.warn(line);
+  else if (level === 'info') console.info(line);
+  else console.log(line);
+}, 'info');
+const backend = new Backend(log, `streamgate-lsp-${process.pid}`);
+
+connection.onInitialize((params) => {
+  const options = params.initializationOptions as Partial<InitializationOptions> | undefined;
+  const parsed = check(ServerSettingsSchema, options?.settings);
+  if (!parsed.ok) log.error(`bad initialization settings: ${parsed.error}`);
+  else void backend.configure(parsed.value);
+  return { capabilities: {}, serverInfo: { name: 'StreamGate language server', version: VERSION } };
+});
+
+connection.onRequest(StatusRequest.type, () => backend.status());
+
+connection.onRequest(ConfigureRequest.type, async (settings) => {
+  const parsed = check(ServerSettingsSchema, settings);
+  if (!parsed.ok) return new ResponseError(ErrorCodes.InvalidParams, `bad StreamGate settings: ${parsed.error}`);
+  return backend.configure(parsed.value);
+});
+
+backend.on('status', (status) => void connection.sendNotification(StatusChangedNotification.type, status));
+connection.onShutdown(() => backend.dispose());
+connection.onExit(() => process.exit(0));
+connection.listen();

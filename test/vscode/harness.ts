@@ -1,0 +1,200 @@
+/**
+ * Runs the VS Code suite in a real VS Code: code-server 4.100.3 in Debian's Chromium, driven by
+ * playwright-core. The extension under test is the freshly packaged VSIX, installed into a scratch profile
+ * and loaded from there as the development extension, so what is tested is what ships.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { ensureCodeServer, installVsix, profilePaths, startCodeServer, type CodeServer } from '../../src/launch/codeServer';
+import { findExecutable } from '../../src/launch/process';
+import { EXTENSION_ID, RESULT_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget, type SuiteResult } from './protocol';
+
+export interface HarnessOptions {
+  repoRoot: string;
+  vsix: string;
+  resultsDir: string;
+  natsUrl?: string;
+  /** Folder opened as the workspace; a scratch folder when absent. */
+  workspace?: string;
+  log?: (line: string) => void;
+  timeoutMs?: number;
+}
+
+export type HarnessResult = SuiteResult;
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export async function runVsCodeSuite(options: HarnessOptions): Promise<HarnessResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const chromiumPath = findExecutable('chromium');
+  if (!chromiumPath) throw new Error('Debian chromium is required for the VS Code tier: apt-get install chromium');
+  ensureCodeServer(log);
+  mkdirSync(options.resultsDir, { recursive: true });
+  const profileDir = mkdtempSync(join(tmpdir(), 'sg-vscode-'));
+  const result: HarnessResult = { passed: 0, failed: 0, failures: [] };
+  const check = (name: string, fn: () => void) => {
+    try {
+      fn();
+      result.passed++;
+      log(`  ✓ ${name}`);
+    } catch (error) {
+      result.failed++;
+      result.failures.push(`${name}: ${(error as Error).message}`);
+      log(`  ✗ ${name}: ${(error as Error).message}`);
+    }
+  };
+
+  // The packaged VSIX installs into code-server, and the installed copy is the extension under test.
+  let extensionDir = '';
+  check('the VSIX installs into code-server', () => {
+    installVsix(options.vsix, profileDir);
+    const { extensionsDir } = profilePaths(profileDir);
+    const installed = readdirSync(extensionsDir).find((d) => d.startsWith(EXTENSION_ID));
+    if (!installed) throw new Error(`no ${EXTENSION_ID} folder in ${extensionsDir}`);
+    extensionDir = join(extensionsDir, installed);
+    for (const file of ['dist/extension.js', 'dist/server.js', 'dist/adapter.js', 'dist/webviews/status.js']) {
+      if (!existsSync(join(extensionDir, file))) throw new Error(`the installed extension lacks ${file}`);
+    }
+    const listed = execFileSync(process.execPath, [join(extensionDir, 'dist/cli.js'), '--version'], { encoding: 'utf8' }).trim();
+    if (!/^\d+\.\d+\.\d+/.test(listed)) throw new Error(`the installed sg printed ${listed}`);
+  });
+  if (!extensionDir) return result;
+
+  const workspace = options.workspace ?? mkdtempSync(join(tmpdir(), 'sg-workspace-'));
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    server = await startCodeServer({
+      profileDir,
+      workspace,
+      settings: { 'streamgate.dataDirectory': join(profileDir, 'streamgate-data') },
+      env: {
+        SG_TEST_RESULTS: options.resultsDir,
+        SG_TEST_HARNESS: 'code-server',
+        ...(options.natsUrl ? { SG_TEST_NATS_URL: options.natsUrl } : {}),
+      },
+    });
+    log(`  code-server ${server.url} (profile ${profileDir})`);
+    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const suite = await driveSuite(page, server, extensionDir, join(options.repoRoot, 'out/test/vscode/index.js'), workspace, options, log);
+    result.passed += suite.passed;
+    result.failed += suite.failed;
+    result.failures.push(...suite.failures);
+  } finally {
+    await browser?.close().catch(() => {});
+    await server?.stop();
+  }
+  return result;
+}
+
+async function driveSuite(
+  page: Page,
+  server: CodeServer,
+  extensionDir: string,
+  testsEntry: string,
+  workspace: string,
+  options: HarnessOptions,
+  log: (line: string) => void,
+): Promise<HarnessResult> {
+  const host = `127.0.0.1:${server.port}`;
+  let suiteResult: HarnessResult | undefined;
+  let pending: Promise<void> = Promise.resolve();
+  const exit = new Promise<number>((resolve) => {
+    void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
+  });
+  await page.exposeFunction('codeAutomationLog', (_type: string, args: unknown[]) => {
+    const line = format(...(args as [unknown, ...unknown[]]));
+    if (line.startsWith(RESULT_PREFIX)) {
+      suiteResult = JSON.parse(line.slice(RESULT_PREFIX.length)) as HarnessResult;
+      return;
+    }
+    if (line.startsWith(SCREENSHOT_PREFIX)) {
+      const request = JSON.parse(line.slice(SCREENSHOT_PREFIX.length)) as { name: string; target: ScreenshotTarget };
+      pending = pending.then(() => takeScreenshot(page, request.name, request.target, options.resultsDir, log));
+      return;
+    }
+    for (const l of line.split('\n')) log(`    ${l}`);
+  });
+  const payload = JSON.stringify([
+    ['extensionDevelopmentPath', `vscode-remote://${host}${extensionDir}`],
+    ['extensionTestsPath', `vscode-remote://${host}${testsEntry}`],
+    ['skipWelcome', 'true'],
+  ]);
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
+  const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), options.timeoutMs ?? 10 * 60_000));
+  const code = await Promise.race([exit, timeout]);
+  await pending;
+  if (code === -1) {
+    await page.screenshot({ path: join(options.resultsDir, 'timeout.png') }).catch(() => {});
+    return { passed: suiteResult?.passed ?? 0, failed: (suiteResult?.failed ?? 0) + 1, failures: ['the VS Code suite timed out (see test-results/timeout.png)'] };
+  }
+  if (!suiteResult) {
+    await page.screenshot({ path: join(options.resultsDir, 'no-result.png') }).catch(() => {});
+    return { passed: 0, failed: 1, failures: [`the VS Code suite exited with code ${code} before reporting results (see test-results/no-result.png)`] };
+  }
+  return suiteResult;
+}
+
+/** Finds the webview whose inner document has the given title, among every webview iframe on the page. */
+async function findWebviewFrame(page: Page, title: string): Promise<{ frame: Frame; outer: Frame } | undefined> {
+  for (const outer of page.frames()) {
+    if (!outer.url().includes('webview')) continue;
+    const inner = outer.childFrames().find((f) => f.name() === 'active-frame' || f.url().includes('fake.html'));
+    if (!inner) continue;
+    const innerTitle = await inner.title().catch(() => '');
+    if (innerTitle === title) return { frame: inner, outer };
+  }
+  return undefined;
+}
+
+async function takeScreenshot(page: Page, name: string, target: ScreenshotTarget, dir: string, log: (line: string) => void): Promise<void> {
+  const file = join(dir, `${name}.png`);
+  const done = join(dir, `${name}.done`);
+  try {
+    let text = '';
+    if (target.kind === 'webview') {
+      const deadline = Date.now() + 20_000;
+      let found = await findWebviewFrame(page, target.title);
+      while (!found && Date.now() < deadline) {
+        await page.waitForTimeout(200);
+        found = await findWebviewFrame(page, target.title);
+      }
+      if (!found) throw new Error(`no webview titled "${target.title}" on the page`);
+      await found.frame.waitForSelector('#app > *', { timeout: 10_000 });
+      await page.waitForTimeout(300); // let fonts (codicons) settle
+      text = await found.frame.locator('body').innerText();
+      const element = await found.frame.frameElement();
+      await element.screenshot({ path: file });
+    } else if (target.kind === 'sidebar') {
+      const sidebar = page.locator('.part.sidebar');
+      await sidebar.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.waitForTimeout(500);
+      text = await sidebar.innerText();
+      await sidebar.screenshot({ path: file });
+    } else {
+      await page.waitForTimeout(300);
+      text = await page.locator('body').innerText();
+      await page.screenshot({ path: file });
+    }
+    log(`    [screenshot] ${file}`);
+    const report: ScreenshotDone = { ok: true, text };
+    writeFileSync(done, JSON.stringify(report));
+  } catch (error) {
+    const report: ScreenshotDone = { ok: false, error: (error as Error).message };
+    writeFileSync(done, JSON.stringify(report));
+  }
+}
