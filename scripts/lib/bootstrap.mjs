@@ -88,7 +88,7 @@ export function packageVsix() {
   log(`package ${out} (target ${target})`);
   execFileSync(
     process.execPath,
-    [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', target, '--out', out, '--allow-missing-repository', '--skip-license'],
+    [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', target, '--out', out, '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links'],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   return out;
