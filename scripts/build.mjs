@@ -60,7 +60,8 @@ const configs = [
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    minify: true,
+    // The sandbox's code stays readable: profiles and stack traces of it are what users look at.
+    minify: !entry.out.startsWith('demo/'),
     keepNames: true,
     external: nodeExternal,
     mainFields: ['module', 'main'],

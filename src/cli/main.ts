@@ -1,9 +1,12 @@
 /** `sg`: the StreamGate DevTools command line. */
 import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
+import { fleetCommand } from './fleet';
+import { podsCommand } from './pods';
+import { profileCommand } from './profile';
 import { serverCommand } from './server';
 
-const COMMANDS: CliCommand[] = [serverCommand];
+const COMMANDS: CliCommand[] = [fleetCommand, podsCommand, profileCommand, serverCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

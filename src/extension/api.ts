@@ -1,4 +1,6 @@
 /** What `activate` returns: for other extensions and for our own integration tests. */
+import type { FleetReady } from '../protocol/cli';
+import type { FleetPod } from '../protocol/lsp';
 import type { ServerStatus } from '../protocol/status';
 
 export interface StreamGateApi {
@@ -10,4 +12,8 @@ export interface StreamGateApi {
   statusBarText(): string;
   /** What the status webview last reported it rendered, or undefined if it is not open. */
   statusPanelText(): string | undefined;
+  /** The pods the language server last saw. */
+  pods(): FleetPod[];
+  /** The sandbox fleet this window started, if any. */
+  sandbox(): FleetReady | undefined;
 }

@@ -3,6 +3,7 @@
  * language client itself lives in dist/lspClient.js and is loaded on start (see lsp/languageClient.ts).
  */
 import * as vscode from 'vscode';
+import type { FleetPod } from '../protocol/lsp';
 import type { ServerSettings } from '../protocol/settings';
 import type { ServerStatus } from '../protocol/status';
 import type { LspConnection, startLanguageClient } from './lsp/languageClient';
@@ -13,11 +14,19 @@ export class ServerClient implements vscode.Disposable {
   /** Fires with every status the server pushes, and with undefined when the server stops. */
   readonly onStatus = this.statusEmitter.event;
   private last: ServerStatus | undefined;
+  private readonly podsEmitter = new vscode.EventEmitter<FleetPod[]>();
+  /** Fires with the whole fleet whenever the server's poll sees a change. */
+  readonly onPods = this.podsEmitter.event;
+  private lastPodList: FleetPod[] = [];
 
   constructor(private readonly serverModule: string, private readonly lspClientModule: string, private readonly output: vscode.LogOutputChannel) {}
 
   get lastStatus(): ServerStatus | undefined {
     return this.last;
+  }
+
+  get lastPods(): FleetPod[] {
+    return this.lastPodList;
   }
 
   get running(): boolean {
@@ -27,7 +36,10 @@ export class ServerClient implements vscode.Disposable {
   async start(settings: ServerSettings): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const lsp = require(this.lspClientModule) as { startLanguageClient: typeof startLanguageClient };
-    this.connection = await lsp.startLanguageClient(this.serverModule, this.output, settings, (status) => this.publish(status));
+    this.connection = await lsp.startLanguageClient(this.serverModule, this.output, settings, {
+      onStatus: (status) => this.publish(status),
+      onPods: (pods) => this.publishPods(pods),
+    });
     this.publish(await this.connection.status());
   }
 
@@ -36,6 +48,7 @@ export class ServerClient implements vscode.Disposable {
     this.connection = undefined;
     if (connection) await connection.stop().catch(() => {});
     this.publish(undefined);
+    this.publishPods([]);
   }
 
   async status(): Promise<ServerStatus> {
@@ -50,14 +63,26 @@ export class ServerClient implements vscode.Disposable {
     return status;
   }
 
+  async pods(): Promise<FleetPod[]> {
+    const pods = await this.require().pods();
+    this.publishPods(pods);
+    return pods;
+  }
+
   dispose(): void {
     void this.stop();
     this.statusEmitter.dispose();
+    this.podsEmitter.dispose();
   }
 
   private require(): LspConnection {
     if (!this.connection?.isRunning()) throw new Error('the StreamGate language server is not running (StreamGate: Restart Language Server)');
     return this.connection;
+  }
+
+  private publishPods(pods: FleetPod[]): void {
+    this.lastPodList = pods;
+    this.podsEmitter.fire(pods);
   }
 
   private publish(status: ServerStatus | undefined): void {

@@ -47,9 +47,10 @@ export class Config {
     return { nats, store };
   }
 
+  /** Sets the URL where it is in effect: the workspace when a folder is open, else the user settings. An empty URL removes it. */
   async setNatsUrl(url: string): Promise<void> {
     const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-    await this.cfg.update('nats.url', url, target);
+    await this.cfg.update('nats.url', url || undefined, target);
   }
 
   affectsServer(event: vscode.ConfigurationChangeEvent): boolean {

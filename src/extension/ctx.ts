@@ -44,6 +44,7 @@ export class Ctx implements vscode.Disposable {
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
       this.client.onStatus((status) => this.onStatus(status)),
+      this.client.onPods((pods) => this.fleetView.updatePods(pods)),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (this.config.affectsServer(event) && this.client.running) {
           this.client.configure(this.config.serverSettings()).catch((error) => this.output.error(`reconfiguring the server: ${error}`));
@@ -64,6 +65,8 @@ export class Ctx implements vscode.Disposable {
       status: () => this.client.status(),
       statusBarText: () => this.statusBar.text,
       statusPanelText: () => this.statusPanel.lastRenderedText,
+      pods: () => this.client.lastPods,
+      sandbox: () => this.sandbox.info,
     };
   }
 

@@ -3,6 +3,7 @@
  * generator), waits for its ready line, and points the extension at its NATS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
 import * as readline from 'node:readline';
 import * as vscode from 'vscode';
 import { FLEET_READY_PREFIX, FleetReadySchema, type FleetReady } from '../protocol/cli';
@@ -38,6 +39,7 @@ export class SandboxFleet implements vscode.Disposable {
   async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
+    const nats = this.ready?.nats;
     this.child = undefined;
     this.ready = undefined;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -45,12 +47,16 @@ export class SandboxFleet implements vscode.Disposable {
     const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
+    // Do not leave the extension pointing at the NATS that just went away with the fleet.
+    if (nats && this.config.natsUrl === nats) await this.config.setNatsUrl('');
     await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.sandboxRunning, false);
   }
 
   private launch(pods: number, progress: vscode.Progress<{ message?: string }>, token: vscode.CancellationToken): Promise<FleetReady> {
     const cli = this.context.asAbsolutePath('dist/cli.js');
-    const child = spawn(process.execPath, [cli, 'fleet', 'up', '--pods', String(pods)], {
+    // The fleet's state (NATS store, logs, pod data) lives in the extension's storage, not the user's home.
+    const stateDir = path.join(this.context.globalStorageUri.fsPath, 'sandbox-fleet');
+    const child = spawn(process.execPath, [cli, 'fleet', 'up', '--pods', String(pods), '--state-dir', stateDir], {
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,3 +14,8 @@ export const FleetReadySchema = z.object({
   source: z.string(),
 });
 export type FleetReady = z.infer<typeof FleetReadySchema>;
+
+/** What a sandbox pod (demo/gateway) prints on stdout once it serves, for the fleet supervisor. */
+export const POD_READY_PREFIX = 'GATEWAY_READY ';
+export const PodReadySchema = z.object({ pod: z.string(), port: z.number() });
+export type PodReady = z.infer<typeof PodReadySchema>;

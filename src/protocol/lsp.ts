@@ -27,3 +27,24 @@ export namespace ConfigureRequest {
   export const method = 'streamgate/configure';
   export const type = new RequestType<ServerSettings, ServerStatus, void>(method);
 }
+
+/** A pod as the Fleet view shows it: discovery plus the last health answer (or why there is none). */
+export interface FleetPod {
+  info: import('./nats').PodInfo;
+  health?: import('./nats').HealthReply;
+  healthError?: string;
+  /** Epoch ms when the server last heard from the pod (discovery or health). */
+  seenAt: number;
+}
+
+/** The live pods, as last polled by the server. */
+export namespace PodsRequest {
+  export const method = 'streamgate/pods';
+  export const type = new RequestType0<FleetPod[], void>(method);
+}
+
+/** Pushed when the set of pods or their health changes. */
+export namespace PodsChangedNotification {
+  export const method = 'streamgate/podsChanged';
+  export const type = new NotificationType<FleetPod[]>(method);
+}

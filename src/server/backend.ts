@@ -8,11 +8,13 @@ import { VERSION } from '../common/version';
 import type { ServerSettings, StoreSettings } from '../protocol/settings';
 import type { ServerStatus, StoreStatus } from '../protocol/status';
 import { NatsLink } from './natsLink';
+import { PodDirectory } from './podDirectory';
 import { createStore, type Store } from './store';
 
 export class Backend extends EventEmitter<{ status: [ServerStatus] }> {
   readonly startedAt = Date.now();
   readonly nats: NatsLink;
+  readonly pods: PodDirectory;
   private store: Store | undefined;
   private storeSettings: StoreSettings | undefined;
   private storeStatus: StoreStatus = { kind: 'duckdb', state: 'closed', location: '', since: Date.now() };
@@ -22,7 +24,12 @@ export class Backend extends EventEmitter<{ status: [ServerStatus] }> {
   constructor(private readonly log: Logger, clientName = 'streamgate-server') {
     super();
     this.nats = new NatsLink(log, clientName);
-    this.nats.on('status', () => this.emit('status', this.status()));
+    this.pods = new PodDirectory(log);
+    this.nats.on('status', (status) => {
+      this.emit('status', this.status());
+      if (status.state !== 'connected' && status.state !== 'reconnecting') this.pods.use(undefined);
+    });
+    this.nats.on('connected', (nc) => this.pods.use(nc));
   }
 
   status(): ServerStatus {
@@ -56,6 +63,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus] }> {
   }
 
   async dispose(): Promise<void> {
+    this.pods.dispose();
     await this.nats.close();
     await this.storeQueue;
     await this.store?.close().catch(() => {});

@@ -5,7 +5,7 @@
 import { createConnection, ProposedFeatures, ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import { createLogger, type LogLevel } from '../common/logger';
 import { VERSION } from '../common/version';
-import { ConfigureRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../protocol/lsp';
+import { ConfigureRequest, PodsChangedNotification, PodsRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../protocol/lsp';
 import { check } from '../protocol/schema';
 import { ServerSettingsSchema } from '../protocol/settings';
 import { Backend } from './backend';
@@ -29,6 +29,7 @@ connection.onInitialize((params) => {
 });
 
 connection.onRequest(StatusRequest.type, () => backend.status());
+connection.onRequest(PodsRequest.type, () => backend.pods.current);
 
 connection.onRequest(ConfigureRequest.type, async (settings) => {
   const parsed = check(ServerSettingsSchema, settings);
@@ -37,6 +38,7 @@ connection.onRequest(ConfigureRequest.type, async (settings) => {
 });
 
 backend.on('status', (status) => void connection.sendNotification(StatusChangedNotification.type, status));
+backend.pods.on('changed', (pods) => void connection.sendNotification(PodsChangedNotification.type, pods));
 connection.onShutdown(() => backend.dispose());
 connection.onExit(() => process.exit(0));
 connection.listen();

@@ -5,7 +5,7 @@
  */
 import type * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { ConfigureRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../../protocol/lsp';
+import { ConfigureRequest, PodsChangedNotification, PodsRequest, StatusChangedNotification, StatusRequest, type FleetPod, type InitializationOptions } from '../../protocol/lsp';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
 
@@ -13,14 +13,20 @@ export interface LspConnection {
   isRunning(): boolean;
   status(): Promise<ServerStatus>;
   configure(settings: ServerSettings): Promise<ServerStatus>;
+  pods(): Promise<FleetPod[]>;
   stop(): Promise<void>;
+}
+
+export interface LspEvents {
+  onStatus(status: ServerStatus): void;
+  onPods(pods: FleetPod[]): void;
 }
 
 export async function startLanguageClient(
   serverModule: string,
   output: vscode.LogOutputChannel,
   settings: ServerSettings,
-  onStatus: (status: ServerStatus) => void,
+  events: LspEvents,
 ): Promise<LspConnection> {
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -29,12 +35,14 @@ export async function startLanguageClient(
   const initializationOptions: InitializationOptions = { settings };
   const clientOptions: LanguageClientOptions = { documentSelector: [], outputChannel: output, initializationOptions };
   const client = new LanguageClient('streamgate', 'StreamGate Language Server', serverOptions, clientOptions);
-  client.onNotification(StatusChangedNotification.type, onStatus);
+  client.onNotification(StatusChangedNotification.type, (status) => events.onStatus(status));
+  client.onNotification(PodsChangedNotification.type, (pods) => events.onPods(pods));
   await client.start();
   return {
     isRunning: () => client.isRunning(),
     status: () => client.sendRequest(StatusRequest.type),
     configure: (next) => client.sendRequest(ConfigureRequest.type, next),
+    pods: () => client.sendRequest(PodsRequest.type),
     stop: () => client.stop(),
   };
 }

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../../src/extension/api';
+import type { FleetReady } from '../../../src/protocol/cli';
 import { activeApi, EXTENSION_ID, resultsDir, screenshot, waitFor } from '../support';
 
 const natsUrl = process.env.SG_TEST_NATS_URL;
@@ -107,5 +108,33 @@ describe('StreamGate DevTools in VS Code', () => {
     const ended = new Promise<void>((resolve) => vscode.debug.onDidTerminateDebugSession((s) => s.id === session.id && resolve()));
     await vscode.debug.stopDebugging(session);
     await ended;
+  });
+
+  it('starts the sandbox fleet and lists its pods with their health in the Fleet view', async () => {
+    const ready = (await vscode.commands.executeCommand('streamgate.startSandboxFleet')) as FleetReady | undefined;
+    assert.ok(ready, 'the sandbox fleet started');
+    assert.equal(ready.pods.filter((p) => p.service === 'gateway').length, 3);
+    assert.equal((await api.status()).nats.url === ready.nats || vscode.workspace.getConfiguration('streamgate').get('nats.url') === ready.nats, true);
+    await waitFor('NATS connected to the fleet', async () => (await api.status()).nats.url === ready.nats && (await api.status()).nats.state === 'connected', 30_000);
+    await waitFor(
+      'three healthy gateway pods with telemetry',
+      () => api.pods().filter((p) => p.info.service === 'gateway' && p.health && p.health.lastPublishAt > 0).length === 3,
+      60_000,
+    );
+    for (const pod of api.pods().filter((p) => p.info.service === 'gateway')) {
+      assert.equal(pod.info.version, '1.4.2');
+      assert.ok(pod.info.labels.region, `${pod.info.pod} has a region label`);
+      assert.ok((pod.health?.rssBytes ?? 0) > 10 * 1024 * 1024, `${pod.info.pod} reports its memory`);
+    }
+    await vscode.commands.executeCommand('workbench.view.extension.streamgate');
+    const text = await screenshot('fleet-pods', { kind: 'sidebar' });
+    if (text !== undefined) {
+      for (const pod of ['gw-1', 'gw-2', 'gw-3']) assert.match(text, new RegExp(pod));
+      assert.match(text, /gateway/);
+      assert.match(text, /telemetry \d+s ago/);
+    }
+    await vscode.commands.executeCommand('streamgate.stopSandboxFleet');
+    assert.equal(api.sandbox(), undefined);
+    await waitFor('the pods to leave the Fleet view', () => api.pods().length === 0, 30_000);
   });
 });

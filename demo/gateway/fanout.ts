@@ -1,0 +1,70 @@
+/**
+ * Fan-out through NATS: a message published on any pod reaches the subscribers of its stream on every pod.
+ * Subject gw.msg.<tenant>.<stream>; W3C trace context rides in the headers.
+ */
+import { context as otelContext, SpanKind, trace, type Tracer } from '@opentelemetry/api';
+import { headers as natsHeaders, type NatsConnection, type Subscription } from 'nats';
+import { extractTraceContext, injectTraceHeaders } from '../../src/agent/tracing';
+import type { Frame } from './frames';
+
+export type Deliver = (frame: Frame) => void;
+
+export class Fanout {
+  private readonly local = new Map<string, Set<Deliver>>();
+  private subscription: Subscription | undefined;
+
+  constructor(private readonly nc: NatsConnection | undefined, private readonly tracer: Tracer) {}
+
+  start(): void {
+    if (!this.nc) return;
+    this.subscription = this.nc.subscribe('gw.msg.>', {
+      callback: (error, msg) => {
+        if (error) return;
+        const key = msg.subject.slice('gw.msg.'.length);
+        const subscribers = this.local.get(key);
+        if (!subscribers?.size) return;
+        const parent = extractTraceContext(msg.headers);
+        const span = this.tracer.startSpan('fanout.deliver', { kind: SpanKind.CONSUMER, attributes: { 'messaging.destination': msg.subject, subscribers: subscribers.size } }, parent);
+        try {
+          const frame = JSON.parse(new TextDecoder().decode(msg.data)) as Frame;
+          for (const deliver of subscribers) deliver(frame);
+        } finally {
+          span.end();
+        }
+      },
+    });
+  }
+
+  publish(frame: Frame): void {
+    const key = `${frame.tenant}.${frame.stream}`;
+    if (!this.nc) {
+      for (const deliver of this.local.get(key) ?? []) deliver(frame);
+      return;
+    }
+    const span = this.tracer.startSpan('fanout.publish', { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination': `gw.msg.${key}` } });
+    const headers = injectTraceHeaders(natsHeaders(), trace.setSpan(otelContext.active(), span));
+    this.nc.publish(`gw.msg.${key}`, new TextEncoder().encode(JSON.stringify(frame)), { headers });
+    span.end();
+  }
+
+  subscribe(tenant: string, stream: string, deliver: Deliver): () => void {
+    const key = `${tenant}.${stream}`;
+    let set = this.local.get(key);
+    if (!set) this.local.set(key, (set = new Set()));
+    set.add(deliver);
+    return () => {
+      set!.delete(deliver);
+      if (set!.size === 0) this.local.delete(key);
+    };
+  }
+
+  get subscriberCount(): number {
+    let n = 0;
+    for (const set of this.local.values()) n += set.size;
+    return n;
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+  }
+}

@@ -1,0 +1,3 @@
+module streamgate.invalid/gopod
+
+go 1.19

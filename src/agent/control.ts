@@ -1,0 +1,115 @@
+/**
+ * The pod's control plane: a NATS micro service (`sg-pod`) whose metadata is the discovery record and whose
+ * endpoints answer health, profile and app-defined requests on the pod's own subjects.
+ */
+import { createHash } from 'node:crypto';
+import { headers as natsHeaders, type NatsConnection, type Service, type ServiceMsg } from 'nats';
+import { check } from '../protocol/schema';
+import { controlSubject, DISCOVERY_SERVICE, PROFILE_HEADERS, ProfileRequestSchema, type ControlOp, type HealthReply, type PodMetadata, type ProfileRequest } from '../protocol/nats';
+import type { Profiler } from './profiler';
+import { ProfilerBusyError } from './profiler';
+
+export type JsonHandler = (request: unknown) => Promise<unknown>;
+
+/** A handler's way to say "bad request" with a clear message (code 400) rather than an internal error (500). */
+export class ControlRequestError extends Error {
+  constructor(message: string, readonly code = 400) {
+    super(message);
+  }
+}
+
+export async function registerControl(
+  nc: NatsConnection,
+  pod: string,
+  version: string,
+  metadata: PodMetadata,
+  health: () => HealthReply,
+  profiler: Profiler,
+): Promise<{ service: Service; addEndpoint(op: ControlOp, handler: JsonHandler): void }> {
+  const service = await nc.services.add({
+    name: DISCOVERY_SERVICE,
+    version,
+    description: `StreamGate pod ${pod} of ${metadata.service}`,
+    metadata: metadata as unknown as Record<string, string>,
+  });
+  const addEndpoint = (op: ControlOp, handler: JsonHandler) => {
+    service.addEndpoint(op, {
+      subject: controlSubject(pod, op),
+      handler: (error, msg) => {
+        if (error) return;
+        void answerJson(msg, handler);
+      },
+    });
+  };
+  addEndpoint('health', async () => health());
+  service.addEndpoint('profile', {
+    subject: controlSubject(pod, 'profile'),
+    handler: (error, msg) => {
+      if (!error) void answerProfile(nc, msg, profiler);
+    },
+  });
+  return { service, addEndpoint };
+}
+
+async function answerJson(msg: ServiceMsg, handler: JsonHandler): Promise<void> {
+  let request: unknown;
+  try {
+    request = msg.data.length ? JSON.parse(new TextDecoder().decode(msg.data)) : {};
+  } catch {
+    msg.respondError(400, 'the request is not JSON');
+    return;
+  }
+  try {
+    msg.respond(new TextEncoder().encode(JSON.stringify(await handler(request))));
+  } catch (error) {
+    if (error instanceof ControlRequestError) msg.respondError(error.code, error.message);
+    else msg.respondError(500, error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Parses a profile request, answering the error itself when it is bad. */
+export function parseProfileRequest(msg: ServiceMsg): ProfileRequest | undefined {
+  let raw: unknown;
+  try {
+    raw = msg.data.length ? JSON.parse(new TextDecoder().decode(msg.data)) : {};
+  } catch {
+    msg.respondError(400, 'the profile request is not JSON');
+    return undefined;
+  }
+  const parsed = check(ProfileRequestSchema, raw);
+  if (!parsed.ok) {
+    msg.respondError(400, `bad profile request: ${parsed.error}`);
+    return undefined;
+  }
+  return parsed.value;
+}
+
+async function answerProfile(nc: NatsConnection, msg: ServiceMsg, profiler: Profiler): Promise<void> {
+  const request = parseProfileRequest(msg);
+  if (!request) return;
+  let profile: Buffer;
+  try {
+    profile = request.type === 'cpu' ? await profiler.cpu(request.seconds ?? 10) : await profiler.heap();
+  } catch (error) {
+    msg.respondError(error instanceof ProfilerBusyError ? 409 : 500, error instanceof Error ? error.message : String(error));
+    return;
+  }
+  respondInChunks(nc, msg, profile, request.type);
+}
+
+/** Sends a profile as chunks on the request's reply subject, then the empty end-of-stream message. */
+export function respondInChunks(nc: NatsConnection, msg: ServiceMsg, profile: Buffer, type: 'cpu' | 'heap'): void {
+  // Stay under the server's max payload with room for the headers; the client reassembles and checks the hash.
+  const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+  const chunkSize = Math.max(256, maxPayload - Math.min(1024, maxPayload / 2));
+  const count = Math.max(1, Math.ceil(profile.length / chunkSize));
+  const sha256 = createHash('sha256').update(profile).digest('hex');
+  for (let i = 0; i < count; i++) {
+    const h = natsHeaders();
+    h.set(PROFILE_HEADERS.chunk, `${i}/${count}`);
+    h.set(PROFILE_HEADERS.sha256, sha256);
+    h.set(PROFILE_HEADERS.type, type);
+    msg.respond(profile.subarray(i * chunkSize, (i + 1) * chunkSize), { headers: h });
+  }
+  msg.respond(new Uint8Array(0)); // end of stream
+}

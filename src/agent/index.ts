@@ -1,0 +1,280 @@
+/**
+ * The StreamGate pod agent: `startAgent()` makes a process a StreamGate pod. It registers for discovery,
+ * publishes telemetry (metrics, spans, business events, logs) to JetStream without ever blocking the app,
+ * and serves CPU and heap profiles over NATS and at Go's /debug/pprof paths.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect, RetentionPolicy, StorageType, DiscardPolicy, type NatsConnection, type Service } from 'nats';
+import type { Attributes } from '@opentelemetry/api';
+import { explainNatsError, natsConnectionOptions } from '../common/natsOptions';
+import { VERSION } from '../common/version';
+import {
+  TELEMETRY_STREAM,
+  TELEMETRY_SUBJECTS,
+  type BusinessEvent,
+  type BusinessEventType,
+  type ControlOp,
+  type HealthReply,
+  type IncidentKind,
+  type LogRecord,
+  type PodMetadata,
+} from '../protocol/nats';
+import type { NatsSettings } from '../protocol/settings';
+import { redactUrl } from '../protocol/settings';
+import { registerControl, type JsonHandler } from './control';
+import { handlePprofRequest } from './http';
+import { MetricsRegistry, type Counter, type Gauge, type Histogram, type Labels } from './metrics';
+import { Profiler } from './profiler';
+import { TelemetryPublisher } from './publisher';
+import { RuntimeMetrics } from './runtime';
+import { StreamGateSpanExporter } from './spans';
+import { activeTraceIds } from './tracing';
+
+export { ControlRequestError } from './control';
+export { extractTraceContext, injectTraceHeaders, setupTracing, activeTraceIds } from './tracing';
+export type { Counter, Gauge, Histogram, Labels } from './metrics';
+
+export interface AgentOptions {
+  /** NATS URL, or full settings with credentials file, token, user/password and TLS. */
+  nats: string | NatsSettings;
+  service: string;
+  pod: string;
+  /** The application's version (semver), shown in discovery and used for version-skew warnings. */
+  version: string;
+  /** region, zone, node and anything else selectors should match on. */
+  labels?: Labels;
+  /** How often queued spans, events and logs are sent (default 200 ms). */
+  flushIntervalMs?: number;
+  /** How often metrics are collected and sent (default 1000 ms). */
+  metricsIntervalMs?: number;
+  /** Items buffered per kind before the oldest are dropped (default 100 000). */
+  maxBufferedItems?: number;
+  /** JetStream publishes in flight (default 64). */
+  maxInFlight?: number;
+  /** Base URL of this pod's /debug/pprof endpoints, advertised in discovery. */
+  pprofUrl?: string;
+  /** CPU sampling interval in microseconds (default 5000). */
+  cpuIntervalMicros?: number;
+  /** Heap sampling interval in bytes (default 512 KiB; 0 disables). */
+  heapIntervalBytes?: number;
+  /** How long to wait for NATS at start (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Telemetry stream retention when the agent creates it (default 24 h). */
+  streamMaxAgeMs?: number;
+}
+
+export interface EventFields {
+  tenant?: string;
+  session?: string;
+  stream?: string;
+  attrs?: Record<string, string | number | boolean>;
+}
+
+export interface Agent {
+  readonly service: string;
+  readonly pod: string;
+  readonly nc: NatsConnection;
+  readonly spanExporter: StreamGateSpanExporter;
+  counter(name: string, labels?: Labels): Counter;
+  gauge(name: string, labels?: Labels): Gauge;
+  histogram(name: string, labels?: Labels): Histogram;
+  /** A business or user event; returns its id. */
+  event(type: BusinessEventType, fields?: EventFields): string;
+  log(level: LogRecord['level'], msg: string, attrs?: Attributes): void;
+  /** Ground truth of an injected incident (for scoring alerts). */
+  truth(incident: { id: string; type: IncidentKind; phase: 'start' | 'end'; start: number; end: number }): void;
+  /** Serves an app-defined JSON request on this pod's control subject. */
+  addEndpoint(op: ControlOp, handler: JsonHandler): void;
+  /** For the app's HTTP server: answers /debug/pprof/* and returns true, or returns false. */
+  handlePprof(req: IncomingMessage, res: ServerResponse): boolean;
+  health(): HealthReply;
+  cpuProfile(seconds: number): Promise<Buffer>;
+  heapProfile(): Promise<Buffer>;
+  /** Sends everything buffered; resolves when JetStream has acknowledged it (or after `timeoutMs`). */
+  flush(timeoutMs?: number): Promise<boolean>;
+  /** Flushes, unregisters and drains the connection. */
+  stop(): Promise<void>;
+}
+
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const settings: NatsSettings = typeof options.nats === 'string' ? { url: options.nats } : options.nats;
+  const startedAt = Date.now();
+  const bootId = randomBytes(4).toString('hex');
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      ...natsConnectionOptions(settings, `sg-agent ${options.service}/${options.pod}`),
+      timeout: options.connectTimeoutMs ?? 10_000,
+      reconnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: 10_000,
+    });
+  } catch (error) {
+    throw new Error(`StreamGate agent: ${explainNatsError(error, redactUrl(settings.url))}`);
+  }
+  await ensureTelemetryStream(nc, options.streamMaxAgeMs ?? 24 * 3600_000);
+
+  const publisher = new TelemetryPublisher({
+    service: options.service,
+    pod: options.pod,
+    bootId,
+    ...(options.maxBufferedItems ? { maxBufferedItems: options.maxBufferedItems } : {}),
+    ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
+  });
+  publisher.attach(nc.jetstream());
+  const registry = new MetricsRegistry();
+  const runtime = new RuntimeMetrics(registry);
+  const profiler = new Profiler({
+    ...(options.cpuIntervalMicros ? { cpuIntervalMicros: options.cpuIntervalMicros } : {}),
+    ...(options.heapIntervalBytes !== undefined ? { heapIntervalBytes: options.heapIntervalBytes } : {}),
+  });
+  await profiler.startHeapSampling();
+  const spanExporter = new StreamGateSpanExporter(publisher);
+
+  let itemSeq = 0;
+  const itemId = () => `${options.pod}.${bootId}.${(itemSeq++).toString(36)}`;
+  const metricsInterval = options.metricsIntervalMs ?? 1000;
+
+  const health = (): HealthReply => {
+    const r = runtime.latest;
+    const stats = publisher.snapshot();
+    return {
+      pod: options.pod,
+      service: options.service,
+      ts: Date.now(),
+      uptimeS: (Date.now() - startedAt) / 1000,
+      cpuPercent: r.cpuPercent,
+      rssBytes: r.rssBytes,
+      heapUsedBytes: r.heapUsedBytes,
+      eventLoopDelayP99Ms: r.eventLoopDelayP99Ms,
+      activeHandles: r.activeHandles,
+      lastPublishAt: stats.lastPublishAt,
+      published: stats.published,
+      dropped: stats.dropped,
+      buffered: stats.buffered,
+    };
+  };
+
+  const metadata: PodMetadata = {
+    service: options.service,
+    pod: options.pod,
+    runtime: 'node',
+    startedAt: new Date(startedAt).toISOString(),
+    agentVersion: VERSION,
+    ...(options.pprofUrl ? { pprof: options.pprofUrl } : {}),
+  };
+  for (const [key, value] of Object.entries(options.labels ?? {})) metadata[`label.${key}`] = value;
+  const control = await registerControl(nc, options.pod, options.version, metadata, health, profiler);
+  // Once startAgent resolves the server knows our subscriptions: discovery and control answer at once.
+  await nc.flush();
+
+  const collectMetrics = () => {
+    runtime.sample();
+    const stats = publisher.snapshot();
+    for (const kind of Object.keys(stats.published) as (keyof typeof stats.published)[]) {
+      registry.gauge('sg_agent_published_total', { kind }).set(stats.published[kind]);
+      registry.gauge('sg_agent_dropped_total', { kind }).set(stats.dropped[kind]);
+    }
+    registry.gauge('sg_agent_buffered_items').set(stats.buffered);
+    registry.gauge('sg_agent_publish_errors_total').set(stats.publishErrors);
+    publisher.send('metrics', { intervalMs: metricsInterval, ...registry.collect() });
+  };
+  const metricsTimer = setInterval(collectMetrics, metricsInterval);
+  const flushTimer = setInterval(() => void publisher.flush(), options.flushIntervalMs ?? 200);
+  metricsTimer.unref();
+  flushTimer.unref();
+
+  let stopped = false;
+  const agent: Agent = {
+    service: options.service,
+    pod: options.pod,
+    nc,
+    spanExporter,
+    counter: (name, labels) => registry.counter(name, labels),
+    gauge: (name, labels) => registry.gauge(name, labels),
+    histogram: (name, labels) => registry.histogram(name, labels),
+    event(type, fields = {}) {
+      const id = itemId();
+      const { traceId } = activeTraceIds();
+      const event: BusinessEvent = { id, ts: Date.now(), type, ...fields, ...(traceId ? { traceId } : {}) };
+      publisher.enqueue('events', event);
+      return id;
+    },
+    log(level, msg, attrs) {
+      const ids = activeTraceIds();
+      const record: LogRecord = { id: itemId(), ts: Date.now(), level, msg, ...ids, ...(attrs ? { attrs: plainAttrs(attrs) } : {}) };
+      publisher.enqueue('logs', record);
+    },
+    truth(incident) {
+      publisher.send('truth', { incident: { ...incident, pod: options.pod } });
+    },
+    addEndpoint: (op, handler) => control.addEndpoint(op, handler),
+    handlePprof: (req, res) => handlePprofRequest(profiler, req, res),
+    health,
+    cpuProfile: (seconds) => profiler.cpu(seconds),
+    heapProfile: () => profiler.heap(),
+    async flush(timeoutMs = 10_000) {
+      collectMetrics();
+      return publisher.settled(timeoutMs);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(metricsTimer);
+      clearInterval(flushTimer);
+      await agent.flush(3000).catch(() => false);
+      await spanExporter.shutdown();
+      publisher.stop();
+      await stopService(control.service);
+      runtime.stop();
+      profiler.dispose();
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+  return agent;
+}
+
+async function stopService(service: Service): Promise<void> {
+  await service.stop().catch(() => {});
+}
+
+/** Creates the telemetry stream if it is missing; several pods may race to do so. */
+async function ensureTelemetryStream(nc: NatsConnection, maxAgeMs: number): Promise<void> {
+  let jsm;
+  try {
+    jsm = await nc.jetstreamManager({ timeout: 10_000 });
+  } catch (error) {
+    throw new Error(`StreamGate agent: the NATS server has no JetStream (start nats-server with -js): ${(error as Error).message}`);
+  }
+  try {
+    await jsm.streams.info(TELEMETRY_STREAM);
+    return;
+  } catch {
+    /* not there yet */
+  }
+  try {
+    await jsm.streams.add({
+      name: TELEMETRY_STREAM,
+      subjects: [TELEMETRY_SUBJECTS],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: maxAgeMs * 1_000_000,
+      max_bytes: 4 * 1024 ** 3,
+      duplicate_window: 120 * 1_000_000_000,
+    });
+  } catch (error) {
+    if (!/already in use|exists/i.test((error as Error).message)) throw error;
+  }
+}
+
+function plainAttrs(attrs: Attributes): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(attrs)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value;
+    else if (value !== undefined && value !== null) out[key] = JSON.stringify(value);
+  }
+  return out;
+}

@@ -1,0 +1,127 @@
+/**
+ * Counters, gauges and latency histograms, kept in memory and read once per flush. Histograms keep a
+ * DDSketch per interval (relative accuracy 1 %), so quantiles merge correctly across pods and time.
+ */
+import { DDSketch } from '@datadog/sketches-js';
+import type { CounterPoint, GaugePoint, HistogramPoint } from '../protocol/nats';
+
+export type Labels = Record<string, string>;
+
+export interface Counter {
+  inc(by?: number): void;
+}
+export interface Gauge {
+  set(value: number): void;
+}
+export interface Histogram {
+  record(value: number): void;
+}
+
+const RELATIVE_ACCURACY = 0.01;
+
+function seriesKey(name: string, labels: Labels | undefined): string {
+  if (!labels) return name;
+  const keys = Object.keys(labels).sort();
+  return keys.length ? `${name}{${keys.map((k) => `${k}=${labels[k]}`).join(',')}}` : name;
+}
+
+class CounterSeries implements Counter {
+  total = 0;
+  flushed = 0;
+  constructor(readonly name: string, readonly labels: Labels | undefined) {}
+  inc(by = 1): void {
+    if (by < 0 || !Number.isFinite(by)) throw new Error(`counter ${this.name} can only go up by a finite amount, not ${by}`);
+    this.total += by;
+  }
+}
+
+class GaugeSeries implements Gauge {
+  value = 0;
+  constructor(readonly name: string, readonly labels: Labels | undefined) {}
+  set(value: number): void {
+    this.value = value;
+  }
+}
+
+class HistogramSeries implements Histogram {
+  sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  constructor(readonly name: string, readonly labels: Labels | undefined) {}
+  record(value: number): void {
+    if (!Number.isFinite(value)) return;
+    // DDSketch keeps positive values; latencies and sizes are never negative.
+    this.sketch.accept(value < 0 ? 0 : value);
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+}
+
+export class MetricsRegistry {
+  private readonly counters = new Map<string, CounterSeries>();
+  private readonly gauges = new Map<string, GaugeSeries>();
+  private readonly histograms = new Map<string, HistogramSeries>();
+
+  counter(name: string, labels?: Labels): Counter {
+    return getOrCreate(this.counters, seriesKey(name, labels), () => new CounterSeries(name, labels));
+  }
+
+  gauge(name: string, labels?: Labels): Gauge {
+    return getOrCreate(this.gauges, seriesKey(name, labels), () => new GaugeSeries(name, labels));
+  }
+
+  histogram(name: string, labels?: Labels): Histogram {
+    return getOrCreate(this.histograms, seriesKey(name, labels), () => new HistogramSeries(name, labels));
+  }
+
+  /** Reads every series and starts a new interval for histograms and counter deltas. */
+  collect(): { counters: CounterPoint[]; gauges: GaugePoint[]; histograms: HistogramPoint[] } {
+    const counters: CounterPoint[] = [];
+    for (const c of this.counters.values()) {
+      counters.push({ name: c.name, ...(c.labels ? { labels: c.labels } : {}), total: c.total, delta: c.total - c.flushed });
+      c.flushed = c.total;
+    }
+    const gauges: GaugePoint[] = [];
+    for (const g of this.gauges.values()) gauges.push({ name: g.name, ...(g.labels ? { labels: g.labels } : {}), value: g.value });
+    const histograms: HistogramPoint[] = [];
+    for (const h of this.histograms.values()) {
+      if (h.count === 0) continue;
+      histograms.push({
+        name: h.name,
+        ...(h.labels ? { labels: h.labels } : {}),
+        count: h.count,
+        sum: h.sum,
+        min: h.min,
+        max: h.max,
+        p50: h.sketch.getValueAtQuantile(0.5),
+        p90: h.sketch.getValueAtQuantile(0.9),
+        p99: h.sketch.getValueAtQuantile(0.99),
+        sketch: Buffer.from(h.sketch.toProto()).toString('base64'),
+      });
+      h.sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+      h.count = 0;
+      h.sum = 0;
+      h.min = Infinity;
+      h.max = -Infinity;
+    }
+    return { counters, gauges, histograms };
+  }
+}
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}
+
+/** Decodes a histogram's sketch (for consumers that merge intervals or pods). */
+export function decodeSketch(base64: string): DDSketch {
+  return DDSketch.fromProto(Buffer.from(base64, 'base64'));
+}

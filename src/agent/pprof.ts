@@ -1,0 +1,230 @@
+/**
+ * V8 CPU and sampling-heap profiles to pprof (the format of `go tool pprof`, Pyroscope and Parca), with
+ * JavaScript positions mapped back to TypeScript sources when the scripts have source maps.
+ */
+import { Function as PprofFunction, Location, Profile, StringTable, type SampleInput } from 'pprof-format';
+import type { SourceMapper } from './sourcemaps';
+import { scriptPath } from './sourcemaps';
+
+export interface V8CallFrame {
+  functionName: string;
+  url: string;
+  /** 0-based, as V8 reports it. */
+  lineNumber: number;
+  columnNumber: number;
+}
+
+export interface V8CpuProfileNode {
+  id: number;
+  callFrame: V8CallFrame;
+  children?: number[];
+  hitCount?: number;
+  /** Samples per source line (1-based) inside this function. */
+  positionTicks?: { line: number; ticks: number }[];
+}
+
+export interface V8CpuProfile {
+  nodes: V8CpuProfileNode[];
+  /** Microseconds. */
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+export interface V8HeapNode {
+  id: number;
+  callFrame: V8CallFrame;
+  selfSize: number;
+  children: V8HeapNode[];
+}
+
+export interface V8HeapProfile {
+  head: V8HeapNode;
+  samples?: { size: number; nodeId: number; ordinal: number }[];
+}
+
+const SKIPPED = new Set(['(root)', '(idle)']);
+
+/** Interns functions and locations; one per (function, line). */
+class PprofBuilder {
+  readonly strings = new StringTable();
+  private readonly functions = new Map<string, PprofFunction>();
+  private readonly locations = new Map<string, Location>();
+
+  constructor(private readonly mapper: SourceMapper | undefined) {}
+
+  /** A location for `frame` at `line` (1-based, in the generated script), mapped to its source. */
+  location(frame: V8CallFrame, line: number): number {
+    const generatedStart = frame.lineNumber + 1;
+    const mappedStart = this.mapper?.map(frame.url, generatedStart, frame.columnNumber);
+    const mappedLine = line === generatedStart ? mappedStart : (this.mapper?.map(frame.url, line, 0) ?? undefined);
+    const file = mappedStart?.file ?? fileName(frame.url);
+    const name = functionName(frame.functionName, mappedStart?.name);
+    const startLine = mappedStart?.line ?? generatedStart;
+    const sourceLine = mappedLine && mappedLine.file === file ? mappedLine.line : mappedStart ? startLine : line;
+
+    const functionKey = `${name}\0${file}\0${startLine}`;
+    let fn = this.functions.get(functionKey);
+    if (!fn) {
+      fn = new PprofFunction({
+        id: this.functions.size + 1,
+        name: this.strings.dedup(name),
+        systemName: this.strings.dedup(frame.functionName || name),
+        filename: this.strings.dedup(file),
+        startLine,
+      });
+      this.functions.set(functionKey, fn);
+    }
+    const locationKey = `${fn.id}:${sourceLine}`;
+    let location = this.locations.get(locationKey);
+    if (!location) {
+      location = new Location({ id: this.locations.size + 1, line: [{ functionId: fn.id, line: sourceLine }] });
+      this.locations.set(locationKey, location);
+    }
+    return Number(location.id);
+  }
+
+  get functionList(): PprofFunction[] {
+    return [...this.functions.values()];
+  }
+
+  get locationList(): Location[] {
+    return [...this.locations.values()];
+  }
+}
+
+function functionName(v8Name: string, mappedName: string | undefined): string {
+  if (v8Name) return v8Name;
+  return mappedName ?? '(anonymous)';
+}
+
+function fileName(url: string): string {
+  if (!url) return '(native)';
+  return scriptPath(url) ?? url;
+}
+
+/** Splits `total` into parts proportional to `weights`, whole numbers summing to `total` (largest remainder). */
+export function apportion(total: number, weights: number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (sum <= 0) return weights.map((_, i) => (i === 0 ? total : 0));
+  const exact = weights.map((w) => (w / sum) * total);
+  const floors = exact.map(Math.floor);
+  let left = total - floors.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    floors[i]!++;
+    left--;
+  }
+  return floors;
+}
+
+export function cpuProfileToPprof(profile: V8CpuProfile, mapper?: SourceMapper, nowMs = Date.now()): Profile {
+  const builder = new PprofBuilder(mapper);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+
+  // Samples and time per node, from the sample stream (hitCount only when V8 gave no samples).
+  const counts = new Map<number, number>();
+  const nanos = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const durationMicros = Math.max(1, profile.endTime - profile.startTime);
+  if (samples.length) {
+    for (let i = 0; i < samples.length; i++) {
+      const id = samples[i]!;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+      // timeDeltas[i] is the time since the previous sample; attribute the next delta to this sample.
+      const delta = deltas[i + 1] ?? deltas[i] ?? 0;
+      nanos.set(id, (nanos.get(id) ?? 0) + Math.max(0, delta) * 1000);
+    }
+  } else {
+    const totalHits = profile.nodes.reduce((a, n) => a + (n.hitCount ?? 0), 0) || 1;
+    for (const n of profile.nodes) {
+      if (!n.hitCount) continue;
+      counts.set(n.id, n.hitCount);
+      nanos.set(n.id, (n.hitCount / totalHits) * durationMicros * 1000);
+    }
+  }
+  const totalSamples = [...counts.values()].reduce((a, b) => a + b, 0);
+  const periodNanos = totalSamples ? Math.round((durationMicros * 1000) / totalSamples) : 0;
+
+  const ancestorCache = new Map<number, number[]>();
+  const ancestors = (id: number): number[] => {
+    const cached = ancestorCache.get(id);
+    if (cached) return cached;
+    const out: number[] = [];
+    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+      const node = byId.get(p)!;
+      if (SKIPPED.has(node.callFrame.functionName)) continue;
+      out.push(builder.location(node.callFrame, node.callFrame.lineNumber + 1));
+    }
+    ancestorCache.set(id, out);
+    return out;
+  };
+
+  const sampleList: SampleInput[] = [];
+  for (const [id, count] of counts) {
+    const node = byId.get(id);
+    if (!node || SKIPPED.has(node.callFrame.functionName) || count === 0) continue;
+    const stack = ancestors(id);
+    const time = nanos.get(id) ?? 0;
+    const ticks = (node.positionTicks ?? []).filter((t) => t.ticks > 0);
+    const lines = ticks.length ? ticks.map((t) => t.line) : [node.callFrame.lineNumber + 1];
+    const weights = ticks.length ? ticks.map((t) => t.ticks) : [1];
+    const split = apportion(count, weights);
+    lines.forEach((line, i) => {
+      const n = split[i]!;
+      if (n === 0) return;
+      sampleList.push({ locationId: [builder.location(node.callFrame, line), ...stack], value: [n, Math.round((time * n) / count)] });
+    });
+  }
+
+  const s = builder.strings;
+  return new Profile({
+    sampleType: [
+      { type: s.dedup('samples'), unit: s.dedup('count') },
+      { type: s.dedup('cpu'), unit: s.dedup('nanoseconds') },
+    ],
+    sample: sampleList,
+    location: builder.locationList,
+    function: builder.functionList,
+    stringTable: s,
+    timeNanos: BigInt(Math.round(nowMs - durationMicros / 1000)) * 1_000_000n,
+    durationNanos: durationMicros * 1000,
+    periodType: { type: s.dedup('cpu'), unit: s.dedup('nanoseconds') },
+    period: periodNanos,
+  });
+}
+
+export function heapProfileToPprof(profile: V8HeapProfile, samplingIntervalBytes: number, mapper?: SourceMapper, nowMs = Date.now()): Profile {
+  const builder = new PprofBuilder(mapper);
+  const objects = new Map<number, number>();
+  for (const sample of profile.samples ?? []) objects.set(sample.nodeId, (objects.get(sample.nodeId) ?? 0) + 1);
+  const sampleList: SampleInput[] = [];
+  const walk = (node: V8HeapNode, stack: number[]) => {
+    const skipped = SKIPPED.has(node.callFrame.functionName);
+    const here = skipped ? stack : [builder.location(node.callFrame, node.callFrame.lineNumber + 1), ...stack];
+    if (!skipped && node.selfSize > 0) {
+      sampleList.push({ locationId: here, value: [objects.get(node.id) ?? Math.max(1, Math.round(node.selfSize / samplingIntervalBytes)), node.selfSize] });
+    }
+    for (const child of node.children) walk(child, here);
+  };
+  walk(profile.head, []);
+  const s = builder.strings;
+  return new Profile({
+    sampleType: [
+      { type: s.dedup('inuse_objects'), unit: s.dedup('count') },
+      { type: s.dedup('inuse_space'), unit: s.dedup('bytes') },
+    ],
+    sample: sampleList,
+    location: builder.locationList,
+    function: builder.functionList,
+    stringTable: s,
+    timeNanos: BigInt(Math.round(nowMs)) * 1_000_000n,
+    periodType: { type: s.dedup('space'), unit: s.dedup('bytes') },
+    period: samplingIntervalBytes,
+  });
+}

@@ -1,0 +1,78 @@
+/** Runtime metrics every pod reports: CPU, memory, GC pauses, event-loop delay, active handles. */
+import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import type { MetricsRegistry } from './metrics';
+
+const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb', 15: 'all' };
+
+export interface RuntimeSnapshot {
+  cpuPercent: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  eventLoopDelayP99Ms: number;
+  activeHandles: number;
+}
+
+/** monitorEventLoopDelay records whole timer intervals; the delay is what exceeds the resolution. */
+const LOOP_RESOLUTION_MS = 10;
+
+export class RuntimeMetrics {
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  private readonly gcObserver: PerformanceObserver;
+  private lastCpu = process.cpuUsage();
+  private lastAt = performance.now();
+  private last: RuntimeSnapshot = { cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, eventLoopDelayP99Ms: 0, activeHandles: 0 };
+
+  constructor(private readonly registry: MetricsRegistry) {
+    this.loopDelay.enable();
+    this.gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = GC_KINDS[((entry as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
+        registry.histogram('nodejs_gc_pause_ms', { kind }).record(entry.duration);
+      }
+    });
+    this.gcObserver.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Samples the runtime into gauges; called once per metrics flush. */
+  sample(): RuntimeSnapshot {
+    const now = performance.now();
+    const cpu = process.cpuUsage(this.lastCpu);
+    const elapsedMicros = Math.max(1, (now - this.lastAt) * 1000);
+    this.lastCpu = process.cpuUsage();
+    this.lastAt = now;
+    const memory = process.memoryUsage();
+    const snapshot: RuntimeSnapshot = {
+      cpuPercent: ((cpu.user + cpu.system) / elapsedMicros) * 100,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      eventLoopDelayP99Ms: this.loopDelayMs(this.loopDelay.percentile(99)),
+      activeHandles: process.getActiveResourcesInfo().length,
+    };
+    const r = this.registry;
+    r.gauge('process_cpu_percent').set(snapshot.cpuPercent);
+    r.gauge('process_rss_bytes').set(snapshot.rssBytes);
+    r.gauge('nodejs_heap_used_bytes').set(snapshot.heapUsedBytes);
+    r.gauge('nodejs_heap_total_bytes').set(memory.heapTotal);
+    r.gauge('nodejs_external_bytes').set(memory.external);
+    r.gauge('nodejs_eventloop_delay_p50_ms').set(this.loopDelayMs(this.loopDelay.percentile(50)));
+    r.gauge('nodejs_eventloop_delay_p99_ms').set(snapshot.eventLoopDelayP99Ms);
+    r.gauge('nodejs_eventloop_delay_max_ms').set(this.loopDelayMs(this.loopDelay.max));
+    r.gauge('nodejs_active_handles').set(snapshot.activeHandles);
+    this.loopDelay.reset();
+    this.last = snapshot;
+    return snapshot;
+  }
+
+  private loopDelayMs(nanos: number): number {
+    return this.loopDelay.count ? Math.max(0, nanos / 1e6 - LOOP_RESOLUTION_MS) : 0;
+  }
+
+  get latest(): RuntimeSnapshot {
+    return this.last;
+  }
+
+  stop(): void {
+    this.loopDelay.disable();
+    this.gcObserver.disconnect();
+  }
+}

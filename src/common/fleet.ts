@@ -1,0 +1,131 @@
+/**
+ * Talking to pods over NATS from outside them (the CLI, the language server, the debug adapter, tests):
+ * discovery through the services API, health, profiles reassembled from chunks, and JSON requests.
+ */
+import { createHash } from 'node:crypto';
+import { RequestStrategy, type Msg, type NatsConnection } from 'nats';
+import { check } from '../protocol/schema';
+import {
+  controlSubject,
+  DISCOVERY_SERVICE,
+  HealthReplySchema,
+  PROFILE_HEADERS,
+  podInfoFromService,
+  podMatches,
+  type ControlOp,
+  type HealthReply,
+  type PodInfo,
+  type ProfileRequest,
+} from '../protocol/nats';
+
+const decoder = new TextDecoder();
+
+/** An error answered by a pod (bad request, busy, internal), with its code. */
+export class PodError extends Error {
+  constructor(readonly pod: string, readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+/** Every live pod, via $SRV.INFO.sg-pod; pods that do not answer within `maxWaitMs` are not live. */
+export async function listPods(nc: NatsConnection, { selector, maxWaitMs = 1000 }: { selector?: Record<string, string>; maxWaitMs?: number } = {}): Promise<PodInfo[]> {
+  const client = nc.services.client({ maxWait: maxWaitMs, strategy: RequestStrategy.Timer });
+  const pods: PodInfo[] = [];
+  const seen = new Set<string>();
+  for await (const info of await client.info(DISCOVERY_SERVICE)) {
+    const pod = podInfoFromService(info);
+    if (!pod || seen.has(pod.pod) || !podMatches(pod, selector)) continue;
+    seen.add(pod.pod);
+    pods.push(pod);
+  }
+  return pods.sort((a, b) => a.service.localeCompare(b.service) || a.pod.localeCompare(b.pod));
+}
+
+function serviceError(msg: Msg): { code: number; description: string } | undefined {
+  const description = msg.headers?.get('Nats-Service-Error');
+  if (!description) return undefined;
+  return { code: Number(msg.headers?.get('Nats-Service-Error-Code') ?? 500), description };
+}
+
+function noResponders(error: unknown): boolean {
+  return (error as { code?: string }).code === '503' || /no responders/i.test(String((error as Error).message));
+}
+
+/** A JSON request to one pod's control endpoint. */
+export async function requestPod(nc: NatsConnection, pod: string, op: ControlOp, body: unknown, timeoutMs = 5000): Promise<unknown> {
+  let msg: Msg;
+  try {
+    msg = await nc.request(controlSubject(pod, op), new TextEncoder().encode(JSON.stringify(body)), { timeout: timeoutMs });
+  } catch (error) {
+    if (noResponders(error)) throw new PodError(pod, 404, `pod ${pod} is not running (nothing answers on ${controlSubject(pod, op)})`);
+    if ((error as { code?: string }).code === 'TIMEOUT') throw new PodError(pod, 504, `pod ${pod} did not answer ${op} within ${timeoutMs} ms`);
+    throw error;
+  }
+  const failure = serviceError(msg);
+  if (failure) throw new PodError(pod, failure.code, failure.description);
+  return JSON.parse(decoder.decode(msg.data));
+}
+
+export async function podHealth(nc: NatsConnection, pod: string, timeoutMs = 2000): Promise<HealthReply> {
+  const parsed = check(HealthReplySchema, await requestPod(nc, pod, 'health', {}, timeoutMs));
+  if (!parsed.ok) throw new PodError(pod, 502, `pod ${pod} answered health with an unexpected shape: ${parsed.error}`);
+  return parsed.value;
+}
+
+export interface ProfileProgress {
+  phase: 'sampling' | 'receiving';
+  /** 0..1 */
+  fraction: number;
+}
+
+/**
+ * Asks a pod for a CPU or heap profile (gzipped pprof). The answer arrives in chunks; they are checked
+ * against the pod's SHA-256 so a profile is either whole or an error.
+ */
+export async function fetchProfile(
+  nc: NatsConnection,
+  pod: string,
+  request: ProfileRequest,
+  onProgress: (progress: ProfileProgress) => void = () => {},
+): Promise<Buffer> {
+  const samplingMs = request.type === 'cpu' ? (request.seconds ?? 10) * 1000 : 0;
+  const started = Date.now();
+  const ticker = samplingMs
+    ? setInterval(() => onProgress({ phase: 'sampling', fraction: Math.min(1, (Date.now() - started) / samplingMs) }), 200)
+    : undefined;
+  const chunks = new Map<number, Uint8Array>();
+  let expected = -1;
+  let sha256 = '';
+  try {
+    const replies = await nc.requestMany(controlSubject(pod, 'profile'), new TextEncoder().encode(JSON.stringify(request)), {
+      strategy: RequestStrategy.SentinelMsg,
+      maxWait: samplingMs + 30_000,
+    });
+    for await (const reply of replies) {
+      if (reply instanceof Error) throw reply;
+      const failure = serviceError(reply);
+      if (failure) throw new PodError(pod, failure.code, failure.description);
+      if (reply.data.length === 0 && !reply.headers) break; // sentinel
+      const [index, count] = (reply.headers?.get(PROFILE_HEADERS.chunk) ?? '').split('/').map(Number);
+      if (index === undefined || count === undefined || !Number.isInteger(index) || !Number.isInteger(count)) {
+        throw new PodError(pod, 502, `pod ${pod} sent a profile chunk without a valid ${PROFILE_HEADERS.chunk} header`);
+      }
+      expected = count;
+      sha256 = reply.headers?.get(PROFILE_HEADERS.sha256) ?? '';
+      chunks.set(index, reply.data);
+      if (ticker) clearInterval(ticker);
+      onProgress({ phase: 'receiving', fraction: chunks.size / count });
+    }
+  } catch (error) {
+    if (noResponders(error)) throw new PodError(pod, 404, `pod ${pod} is not running (nothing answers on ${controlSubject(pod, 'profile')})`);
+    throw error;
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  if (expected < 0) throw new PodError(pod, 504, `pod ${pod} sent no profile within ${Math.round((samplingMs + 30_000) / 1000)} s`);
+  if (chunks.size !== expected) throw new PodError(pod, 502, `profile from ${pod} is incomplete: ${chunks.size} of ${expected} chunks arrived`);
+  const profile = Buffer.concat([...Array(expected).keys()].map((i) => chunks.get(i)!));
+  const actual = createHash('sha256').update(profile).digest('hex');
+  if (actual !== sha256) throw new PodError(pod, 502, `profile from ${pod} is corrupt (SHA-256 ${actual.slice(0, 12)}… ≠ ${sha256.slice(0, 12)}…)`);
+  return profile;
+}

@@ -1,0 +1,272 @@
+/**
+ * The sandbox fleet: N gateway pods running the agent, a Go pod, and the load generator, on one NATS. Pods
+ * that exit are restarted with backoff (which is what a crash-loop incident looks like from outside).
+ * Used by `sg fleet up`, `npm start`, the tests and the benchmarks.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type NatsConnection, type Service } from 'nats';
+import { parseProfileRequest, respondInChunks } from '../agent/control';
+import { VERSION } from '../common/version';
+import { POD_READY_PREFIX, PodReadySchema, type FleetReady, type PodReady } from '../protocol/cli';
+import { controlSubject, DISCOVERY_SERVICE, type HealthReply, type PodMetadata } from '../protocol/nats';
+import { check } from '../protocol/schema';
+import { startNatsServer, type NatsServer } from './nats';
+import { findExecutable, httpOk, spawnService, waitUntil, type ServiceProcess } from './process';
+
+export interface FleetOptions {
+  /** Gateway pods (default 3). */
+  pods?: number;
+  /** An existing NATS; without it the fleet starts its own with JetStream. */
+  natsUrl?: string;
+  stateDir: string;
+  /** Folder of the built bundles (dist/), holding demo/gateway.js and demo/loadgen.js. */
+  distDir: string;
+  /** Folder of the Go pod's source; the Go pod is skipped when it or `go` is missing. */
+  goSourceDir?: string;
+  /** The sandbox's source folder (demo/), reported so an editor can open it. */
+  sourceDir?: string;
+  loadgen?: boolean;
+  loadgenArgs?: string[];
+  log?: (line: string) => void;
+}
+
+export interface FleetPod {
+  pod: string;
+  service: string;
+  runtime: 'node' | 'go';
+  port: number;
+  process: ServiceProcess;
+  restarts: number;
+}
+
+export interface Fleet {
+  readonly natsUrl: string;
+  readonly nats: NatsServer | undefined;
+  readonly pods: FleetPod[];
+  readonly loadgen: ServiceProcess | undefined;
+  ready(): FleetReady;
+  stop(): Promise<void>;
+}
+
+const REGIONS = [
+  { region: 'eu-west', zone: 'eu-west-1a', node: 'node-a' },
+  { region: 'eu-west', zone: 'eu-west-1b', node: 'node-b' },
+  { region: 'us-east', zone: 'us-east-1a', node: 'node-c' },
+  { region: 'us-east', zone: 'us-east-1b', node: 'node-d' },
+];
+
+export async function startFleet(options: FleetOptions): Promise<Fleet> {
+  const log = options.log ?? (() => {});
+  const { stateDir, distDir } = options;
+  for (const dir of ['logs', 'data', 'incidents']) mkdirSync(join(stateDir, dir), { recursive: true });
+  const gatewayBundle = join(distDir, 'demo', 'gateway.js');
+  if (!existsSync(gatewayBundle)) throw new Error(`the sandbox gateway is not built (${gatewayBundle} is missing): run npm run build`);
+
+  let nats: NatsServer | undefined;
+  let natsUrl = options.natsUrl;
+  if (!natsUrl) {
+    nats = await startNatsServer({ storeDir: join(stateDir, 'nats'), logFile: join(stateDir, 'logs', 'nats-server.log') });
+    natsUrl = nats.url;
+    log(`started nats-server with JetStream on ${natsUrl}`);
+  }
+
+  const pods: FleetPod[] = [];
+  let stopping = false;
+  const timers = new Set<NodeJS.Timeout>();
+
+  const launchGateway = async (index: number, restarts: number): Promise<FleetPod> => {
+    const pod = `gw-${index + 1}`;
+    const place = REGIONS[index % REGIONS.length]!;
+    const logFile = join(stateDir, 'logs', `${pod}.log`);
+    const service = spawnService(
+      pod,
+      process.execPath,
+      [
+        '--enable-source-maps',
+        gatewayBundle,
+        '--pod', pod,
+        '--nats', natsUrl!,
+        '--region', place.region,
+        '--zone', place.zone,
+        '--node', place.node,
+        '--data-dir', join(stateDir, 'data', pod),
+        '--state-dir', join(stateDir, 'incidents'),
+      ],
+      { logFile, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+    );
+    const ready = await readyLine(service, logFile, 30_000);
+    const entry: FleetPod = { pod, service: 'gateway', runtime: 'node', port: ready.port, process: service, restarts };
+    void service.exited.then((code) => {
+      if (stopping) return;
+      const delay = Math.min(10_000, 1000 * 2 ** Math.min(entry.restarts, 4));
+      log(`${pod} exited (${code ?? 'signal'}); restarting in ${delay / 1000} s`);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (stopping) return;
+        launchGateway(index, entry.restarts + 1).then(
+          (next) => pods.splice(pods.indexOf(entry), 1, next),
+          (error: Error) => log(`${pod} failed to restart: ${error.message}`),
+        );
+      }, delay);
+      timers.add(timer);
+    });
+    return entry;
+  };
+
+  try {
+    const count = options.pods ?? 3;
+    if (!Number.isInteger(count) || count < 1 || count > 32) throw new Error(`--pods must be 1 to 32, not ${count}`);
+    pods.push(...(await Promise.all(Array.from({ length: count }, (_, i) => launchGateway(i, 0)))));
+    log(`${count} gateway pod(s) up: ${pods.map((p) => `${p.pod} :${p.port}`).join(', ')}`);
+  } catch (error) {
+    stopping = true;
+    await Promise.all(pods.map((p) => p.process.stop()));
+    await nats?.stop();
+    throw error;
+  }
+
+  let relay: GoRelay | undefined;
+  if (options.goSourceDir && existsSync(join(options.goSourceDir, 'main.go'))) {
+    if (!findExecutable('go')) log('Go is not installed: the fleet runs without its Go pod (apt-get install golang-go)');
+    else {
+      try {
+        const goPod = await launchGoPod(options.goSourceDir, stateDir);
+        pods.push(goPod);
+        relay = await GoRelay.start(natsUrl, goPod);
+        log(`Go pod ${goPod.pod} up on :${goPod.port} (pprof relayed over NATS by the fleet)`);
+      } catch (error) {
+        log(`the Go pod did not start: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  let loadgen: ServiceProcess | undefined;
+  if (options.loadgen !== false) {
+    const targets = pods.filter((p) => p.runtime === 'node').map((p) => `http://127.0.0.1:${p.port}`).join(',');
+    loadgen = spawnService('loadgen', process.execPath, [join(distDir, 'demo', 'loadgen.js'), '--targets', targets, ...(options.loadgenArgs ?? [])], {
+      logFile: join(stateDir, 'logs', 'loadgen.log'),
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    log('load generator started (one simulated day per 24 minutes)');
+  }
+
+  return {
+    natsUrl,
+    nats,
+    pods,
+    loadgen,
+    ready: () => ({
+      nats: natsUrl!,
+      pods: pods.map((p) => ({ pod: p.pod, service: p.service, pid: p.process.pid, httpPort: p.port })),
+      source: options.sourceDir ?? distDir,
+    }),
+    async stop() {
+      stopping = true;
+      for (const timer of timers) clearTimeout(timer);
+      await loadgen?.stop();
+      await relay?.stop();
+      await Promise.all(pods.map((p) => p.process.stop()));
+      await nats?.stop();
+    },
+  };
+}
+
+/** Waits for the pod's GATEWAY_READY line in its log. */
+async function readyLine(service: ServiceProcess, logFile: string, timeoutMs: number): Promise<PodReady> {
+  let ready: PodReady | undefined;
+  await waitUntil(
+    `${service.name} to serve`,
+    async () => {
+      const line = readFileSync(logFile, 'utf8').split('\n').reverse().find((l) => l.startsWith(POD_READY_PREFIX));
+      if (!line) return false;
+      const parsed = check(PodReadySchema, JSON.parse(line.slice(POD_READY_PREFIX.length)));
+      if (parsed.ok) ready = parsed.value;
+      return parsed.ok;
+    },
+    { service, timeoutMs, intervalMs: 50 },
+  );
+  return ready!;
+}
+
+async function launchGoPod(sourceDir: string, stateDir: string): Promise<FleetPod> {
+  const binary = join(stateDir, 'bin', 'gopod');
+  mkdirSync(join(stateDir, 'bin'), { recursive: true });
+  execFileSync('go', ['build', '-o', binary, '.'], {
+    cwd: sourceDir,
+    env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', GOCACHE: join(stateDir, 'go-cache'), GOPATH: join(stateDir, 'go-path') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logFile = join(stateDir, 'logs', 'go-1.log');
+  const service = spawnService('go-1', binary, ['--pod', 'go-1'], { logFile });
+  const ready = await readyLine(service, logFile, 15_000);
+  await waitUntil('the Go pod', () => httpOk(`http://127.0.0.1:${ready.port}/healthz`), { service, timeoutMs: 10_000 });
+  return { pod: 'go-1', service: 'router', runtime: 'go', port: ready.port, process: service, restarts: 0 };
+}
+
+/**
+ * Discovery and profiles for the Go pod, which has no NATS client: the fleet registers it as an sg-pod and
+ * relays its /debug/pprof endpoints over NATS, so `sg pods` and `sg profile` treat it like any other pod.
+ */
+class GoRelay {
+  private constructor(private readonly nc: NatsConnection, private readonly service: Service) {}
+
+  static async start(natsUrl: string, pod: FleetPod): Promise<GoRelay> {
+    const nc = await connect({ servers: natsUrl, name: `sg-fleet relay for ${pod.pod}`, maxReconnectAttempts: -1 });
+    const base = `http://127.0.0.1:${pod.port}/debug/pprof`;
+    const startedAt = Date.now();
+    const metadata: PodMetadata = {
+      service: pod.service,
+      pod: pod.pod,
+      runtime: 'go',
+      startedAt: new Date(startedAt).toISOString(),
+      agentVersion: `${VERSION} (relay)`,
+      pprof: base,
+      'label.region': 'eu-west',
+      'label.zone': 'eu-west-1a',
+      'label.node': 'node-a',
+    };
+    const service = await nc.services.add({ name: DISCOVERY_SERVICE, version: '1.0.0', description: `Go pod ${pod.pod} (relayed)`, metadata: metadata as unknown as Record<string, string> });
+    service.addEndpoint('health', {
+      subject: controlSubject(pod.pod, 'health'),
+      handler: (error, msg) => {
+        if (error) return;
+        const reply: HealthReply = { ...procStats(pod.process.pid), pod: pod.pod, service: pod.service, ts: Date.now(), uptimeS: (Date.now() - startedAt) / 1000, eventLoopDelayP99Ms: 0, activeHandles: 0, lastPublishAt: 0, published: {}, dropped: {}, buffered: 0 };
+        msg.respond(new TextEncoder().encode(JSON.stringify(reply)));
+      },
+    });
+    service.addEndpoint('profile', {
+      subject: controlSubject(pod.pod, 'profile'),
+      handler: (error, msg) => {
+        if (error) return;
+        const request = parseProfileRequest(msg);
+        if (!request) return;
+        const url = request.type === 'cpu' ? `${base}/profile?seconds=${request.seconds ?? 10}` : `${base}/heap`;
+        fetch(url)
+          .then(async (response) => {
+            if (!response.ok) throw new Error(`the Go pod answered ${response.status}: ${(await response.text()).trim()}`);
+            respondInChunks(nc, msg, Buffer.from(await response.arrayBuffer()), request.type);
+          })
+          .catch((e: Error) => msg.respondError(502, e.message));
+      },
+    });
+    return new GoRelay(nc, service);
+  }
+
+  async stop(): Promise<void> {
+    await this.service.stop().catch(() => {});
+    await this.nc.drain().catch(() => {});
+  }
+}
+
+/** CPU and RSS of a process from /proc (Linux), for pods that cannot report their own. */
+function procStats(pid: number): { cpuPercent: number; rssBytes: number; heapUsedBytes: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { cpuPercent: 0, rssBytes: rssKb * 1024, heapUsedBytes: 0 };
+  } catch {
+    return { cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0 };
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * Everything that crosses NATS between pods (the agent), the language server, the debug adapter and `sg`:
+ * subject names and message schemas. Consumers validate every message with these schemas on entry; producers
+ * build them through the exported types.
+ *
+ * Telemetry goes to one JetStream stream, one subject per kind, service and pod:
+ *   sg.tel.<kind>.<service>.<pod>     kind = metrics | spans | events | logs | truth
+ * Control is request/reply on per-pod subjects, served as endpoints of a NATS micro service named `sg-pod` so
+ * that `$SRV.PING.sg-pod` and `$SRV.INFO.sg-pod` list every live pod:
+ *   sg.ctl.<pod>.health | profile | incident
+ */
+import * as z from 'zod/mini';
+import './schema';
+
+export const PROTOCOL_VERSION = 1;
+export const TELEMETRY_STREAM = 'SG_TELEMETRY';
+export const TELEMETRY_SUBJECTS = 'sg.tel.>';
+export const DISCOVERY_SERVICE = 'sg-pod';
+export const DEAD_LETTER_PREFIX = 'sg.dlq';
+
+export const TELEMETRY_KINDS = ['metrics', 'spans', 'events', 'logs', 'truth'] as const;
+export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
+
+export const CONTROL_OPS = ['health', 'profile', 'incident'] as const;
+export type ControlOp = (typeof CONTROL_OPS)[number];
+
+/** A NATS subject token: no dots, wildcards or whitespace. Pod and service names are made safe with this. */
+export function subjectToken(value: string): string {
+  const cleaned = value.replace(/[.*>\s]/g, '_');
+  if (!cleaned) throw new Error('a subject token cannot be empty');
+  return cleaned;
+}
+
+export function telemetrySubject(kind: TelemetryKind, service: string, pod: string): string {
+  return `sg.tel.${kind}.${subjectToken(service)}.${subjectToken(pod)}`;
+}
+
+export function controlSubject(pod: string, op: ControlOp): string {
+  return `sg.ctl.${subjectToken(pod)}.${op}`;
+}
+
+/** Parses sg.tel.<kind>.<service>.<pod>; undefined when the subject is not a telemetry subject. */
+export function parseTelemetrySubject(subject: string): { kind: TelemetryKind; service: string; pod: string } | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 5 || parts[0] !== 'sg' || parts[1] !== 'tel') return undefined;
+  const kind = parts[2] as TelemetryKind;
+  if (!TELEMETRY_KINDS.includes(kind)) return undefined;
+  return { kind, service: parts[3]!, pod: parts[4]! };
+}
+
+// --- Telemetry ------------------------------------------------------------------------------------------------
+
+const Labels = z.record(z.string(), z.string());
+const AttrValue = z.union([z.string(), z.number(), z.boolean()]);
+const Attrs = z.record(z.string(), AttrValue);
+
+/** Fields every telemetry message carries. `id` is unique per message (the JetStream Nats-Msg-Id too). */
+const envelope = {
+  v: z.literal(PROTOCOL_VERSION),
+  id: z.string().check(z.minLength(1)),
+  service: z.string().check(z.minLength(1)),
+  pod: z.string().check(z.minLength(1)),
+  /** Epoch milliseconds when the message was built. */
+  ts: z.number(),
+  /** Per pod and kind, +1 per message: gaps tell a consumer what it missed. */
+  seq: z.number().check(z.int(), z.nonnegative()),
+};
+
+export const CounterPointSchema = z.object({
+  name: z.string(),
+  labels: z.optional(Labels),
+  /** Since the pod started. */
+  total: z.number(),
+  /** Since the previous flush. */
+  delta: z.number(),
+});
+export const GaugePointSchema = z.object({ name: z.string(), labels: z.optional(Labels), value: z.number() });
+export const HistogramPointSchema = z.object({
+  name: z.string(),
+  labels: z.optional(Labels),
+  /** Observations in this interval only. */
+  count: z.number(),
+  sum: z.number(),
+  min: z.number(),
+  max: z.number(),
+  p50: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+  /** DDSketch (relative accuracy 1 %) of this interval, protobuf, base64: mergeable across pods and time. */
+  sketch: z.string(),
+});
+
+export const MetricsBatchSchema = z.object({
+  ...envelope,
+  kind: z.literal('metrics'),
+  intervalMs: z.number(),
+  counters: z.array(CounterPointSchema),
+  gauges: z.array(GaugePointSchema),
+  histograms: z.array(HistogramPointSchema),
+});
+export type MetricsBatch = z.infer<typeof MetricsBatchSchema>;
+export type CounterPoint = z.infer<typeof CounterPointSchema>;
+export type GaugePoint = z.infer<typeof GaugePointSchema>;
+export type HistogramPoint = z.infer<typeof HistogramPointSchema>;
+
+/** OTLP/JSON attribute value (the subset we produce). */
+const OtlpAnyValue = z.object({
+  stringValue: z.optional(z.string()),
+  intValue: z.optional(z.union([z.string(), z.number()])),
+  doubleValue: z.optional(z.number()),
+  boolValue: z.optional(z.boolean()),
+});
+const OtlpKeyValue = z.object({ key: z.string(), value: OtlpAnyValue });
+export const OtlpSpanSchema = z.object({
+  traceId: z.string().check(z.regex(/^[0-9a-f]{32}$/, 'traceId must be 32 lowercase hex digits')),
+  spanId: z.string().check(z.regex(/^[0-9a-f]{16}$/, 'spanId must be 16 lowercase hex digits')),
+  parentSpanId: z.optional(z.string()),
+  name: z.string(),
+  kind: z.number(),
+  startTimeUnixNano: z.string(),
+  endTimeUnixNano: z.string(),
+  attributes: z.array(OtlpKeyValue),
+  status: z.object({ code: z.number(), message: z.optional(z.string()) }),
+  events: z.optional(z.array(z.object({ name: z.string(), timeUnixNano: z.string(), attributes: z.optional(z.array(OtlpKeyValue)) }))),
+});
+export type OtlpSpan = z.infer<typeof OtlpSpanSchema>;
+export type OtlpKeyValueT = z.infer<typeof OtlpKeyValue>;
+
+export const SpanBatchSchema = z.object({
+  ...envelope,
+  kind: z.literal('spans'),
+  /** OTLP/JSON ExportTraceServiceRequest shape. */
+  resourceSpans: z.array(
+    z.object({
+      resource: z.object({ attributes: z.array(OtlpKeyValue) }),
+      scopeSpans: z.array(z.object({ scope: z.object({ name: z.string(), version: z.optional(z.string()) }), spans: z.array(OtlpSpanSchema) })),
+    }),
+  ),
+});
+export type SpanBatch = z.infer<typeof SpanBatchSchema>;
+
+export const BUSINESS_EVENT_TYPES = ['session.started', 'session.ended', 'stream.opened', 'stream.closed', 'auth.failed', 'rate.limited'] as const;
+export type BusinessEventType = (typeof BUSINESS_EVENT_TYPES)[number];
+
+export const BusinessEventSchema = z.object({
+  /** Unique per event: consumers de-duplicate on it. */
+  id: z.string(),
+  ts: z.number(),
+  type: z.enum(BUSINESS_EVENT_TYPES),
+  tenant: z.optional(z.string()),
+  session: z.optional(z.string()),
+  stream: z.optional(z.string()),
+  traceId: z.optional(z.string()),
+  attrs: z.optional(Attrs),
+});
+export type BusinessEvent = z.infer<typeof BusinessEventSchema>;
+
+export const EventBatchSchema = z.object({ ...envelope, kind: z.literal('events'), events: z.array(BusinessEventSchema) });
+export type EventBatch = z.infer<typeof EventBatchSchema>;
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const LogRecordSchema = z.object({
+  id: z.string(),
+  ts: z.number(),
+  level: z.enum(LOG_LEVELS),
+  msg: z.string(),
+  traceId: z.optional(z.string()),
+  spanId: z.optional(z.string()),
+  attrs: z.optional(Attrs),
+});
+export type LogRecord = z.infer<typeof LogRecordSchema>;
+export const LogBatchSchema = z.object({ ...envelope, kind: z.literal('logs'), logs: z.array(LogRecordSchema) });
+export type LogBatch = z.infer<typeof LogBatchSchema>;
+
+export const INCIDENT_KINDS = ['latency-spike', 'error-burst', 'cpu-hotspot', 'memory-leak', 'crash-loop', 'slow-dependency'] as const;
+export type IncidentKind = (typeof INCIDENT_KINDS)[number];
+
+/** Ground truth of an injected incident, so alerts and anomaly detectors can be scored against it. */
+export const IncidentTruthSchema = z.object({
+  ...envelope,
+  kind: z.literal('truth'),
+  incident: z.object({
+    id: z.string(),
+    type: z.enum(INCIDENT_KINDS),
+    pod: z.string(),
+    phase: z.enum(['start', 'end']),
+    /** Epoch ms. */
+    start: z.number(),
+    /** Planned end (start message) or actual end (end message), epoch ms. */
+    end: z.number(),
+  }),
+});
+export type IncidentTruth = z.infer<typeof IncidentTruthSchema>;
+
+export const TelemetryMessageSchema = z.discriminatedUnion('kind', [MetricsBatchSchema, SpanBatchSchema, EventBatchSchema, LogBatchSchema, IncidentTruthSchema]);
+export type TelemetryMessage = z.infer<typeof TelemetryMessageSchema>;
+
+// --- Discovery ------------------------------------------------------------------------------------------------
+
+/**
+ * What a pod puts in its micro service metadata (strings only, as the services API requires). Labels are
+ * flattened as `label.<name>`.
+ */
+export interface PodMetadata {
+  service: string;
+  pod: string;
+  runtime: 'node' | 'go';
+  startedAt: string;
+  agentVersion: string;
+  /** Base URL of Go-style pprof endpoints, when the pod serves them. */
+  pprof?: string;
+  [label: `label.${string}`]: string;
+}
+
+export interface PodInfo {
+  id: string;
+  service: string;
+  pod: string;
+  version: string;
+  runtime: 'node' | 'go';
+  startedAt: number;
+  agentVersion: string;
+  labels: Record<string, string>;
+  pprof?: string;
+}
+
+/** Reads a $SRV.INFO / $SRV.PING answer of an sg-pod service; undefined when it is not one of ours. */
+export function podInfoFromService(identity: { id: string; name: string; version: string; metadata?: Record<string, string> }): PodInfo | undefined {
+  const m = identity.metadata;
+  if (identity.name !== DISCOVERY_SERVICE || !m?.service || !m.pod) return undefined;
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(m)) if (key.startsWith('label.')) labels[key.slice(6)] = value;
+  return {
+    id: identity.id,
+    service: m.service,
+    pod: m.pod,
+    version: identity.version,
+    runtime: m.runtime === 'go' ? 'go' : 'node',
+    startedAt: Date.parse(m.startedAt ?? '') || 0,
+    agentVersion: m.agentVersion ?? 'unknown',
+    labels,
+    ...(m.pprof ? { pprof: m.pprof } : {}),
+  };
+}
+
+/** `service=gateway,region=eu` → matcher. `service` and `pod` match those fields; anything else a label. */
+export function parseSelector(text: string): Record<string, string> {
+  const selector: Record<string, string> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0 || eq === part.length - 1) throw new Error(`a selector is key=value[,key=value…], not "${part}"`);
+    selector[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return selector;
+}
+
+export function podMatches(pod: PodInfo, selector: Record<string, string> | undefined): boolean {
+  if (!selector) return true;
+  return Object.entries(selector).every(([key, value]) => {
+    if (key === 'service') return pod.service === value;
+    if (key === 'pod') return pod.pod === value;
+    if (key === 'version') return pod.version === value;
+    return pod.labels[key] === value;
+  });
+}
+
+// --- Control --------------------------------------------------------------------------------------------------
+
+export const HealthReplySchema = z.object({
+  pod: z.string(),
+  service: z.string(),
+  ts: z.number(),
+  uptimeS: z.number(),
+  cpuPercent: z.number(),
+  rssBytes: z.number(),
+  heapUsedBytes: z.number(),
+  eventLoopDelayP99Ms: z.number(),
+  activeHandles: z.number(),
+  /** Epoch ms of the last telemetry flush that reached NATS (0: none yet). */
+  lastPublishAt: z.number(),
+  published: z.record(z.string(), z.number()),
+  dropped: z.record(z.string(), z.number()),
+  buffered: z.number(),
+});
+export type HealthReply = z.infer<typeof HealthReplySchema>;
+
+export const MAX_PROFILE_SECONDS = 300;
+export const ProfileRequestSchema = z.object({
+  type: z.enum(['cpu', 'heap'], { error: 'profile type must be "cpu" or "heap"' }),
+  /** CPU profiles only: how long to sample. */
+  seconds: z.optional(
+    z.number({ error: 'seconds must be a number' }).check(
+      z.int('seconds must be a whole number'),
+      z.minimum(1, 'seconds must be at least 1'),
+      z.maximum(MAX_PROFILE_SECONDS, `seconds must be at most ${MAX_PROFILE_SECONDS}`),
+    ),
+  ),
+});
+export type ProfileRequest = z.infer<typeof ProfileRequestSchema>;
+
+/**
+ * A profile is answered as several messages on the request's reply subject (so it may exceed the server's
+ * max payload): chunks carrying these headers, then an empty message that ends the stream. An error is one
+ * message with the micro service error headers.
+ */
+export const PROFILE_HEADERS = {
+  chunk: 'Sg-Chunk', // "<index>/<count>", index from 0
+  sha256: 'Sg-Sha256', // of the whole gzipped profile
+  type: 'Sg-Profile-Type',
+} as const;
+
+export const IncidentRequestSchema = z.object({
+  type: z.enum(INCIDENT_KINDS),
+  /** How long the incident lasts, ms. */
+  durationMs: z.number().check(z.int(), z.minimum(1000), z.maximum(24 * 3600_000)),
+});
+export type IncidentRequest = z.infer<typeof IncidentRequestSchema>;
+export const IncidentReplySchema = z.object({ id: z.string(), pod: z.string(), type: z.enum(INCIDENT_KINDS), start: z.number(), end: z.number() });
+export type IncidentReply = z.infer<typeof IncidentReplySchema>;
