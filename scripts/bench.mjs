@@ -9,7 +9,7 @@ ensureNodeModules();
 build();
 const wanted = process.argv.slice(2);
 const benches = readdirSync(join(root, 'out', 'bench'))
-  .filter((f) => f.endsWith('.js') && !f.endsWith('Stub.js') && !f.startsWith('_'))
+  .filter((f) => f.endsWith('.js') && !f.endsWith('Stub.js') && f !== 'support.js' && !f.startsWith('_'))
   .map((f) => f.replace(/\.js$/, ''))
   .filter((name) => wanted.length === 0 || wanted.includes(name));
 let failed = false;

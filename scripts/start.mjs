@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: build everything, start NATS (JetStream), the language server's backend headless, the
-// sandbox fleet when it exists, and a real VS Code (code-server) with the freshly packaged extension.
-// Prints the URL and runs until Ctrl-C, then stops everything it started.
+// sandbox fleet (3 gateway pods, a Go pod, simulated users) and a real VS Code (code-server) with the freshly
+// packaged extension, opened on the sandbox's source. Prints the URL and runs until Ctrl-C, then stops
+// everything it started.
 //   --port N   code-server port (default 8080, or a free one if taken)
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -32,7 +33,7 @@ function portFree(port) {
 }
 
 try {
-  ensureDebianPackages(['nats-server', 'rg', 'krb5-config']);
+  ensureDebianPackages(['nats-server', 'rg', 'krb5-config', 'go']);
   ensureNodeModules();
   build();
   const vsix = packageVsix();
@@ -60,8 +61,18 @@ try {
   await waitUntil('sg server', () => httpOk(`http://127.0.0.1:${serverPort}/healthz`), { service: server });
   log(`language server backend (headless): http://127.0.0.1:${serverPort}/status`);
 
-  // The sandbox fleet (issue: pod agent and sandbox fleet) starts here and is opened as the workspace.
-  const workspace = root;
+  const { startFleet } = require(join(root, 'out/src/launch/fleet.js'));
+  const fleet = await startFleet({
+    pods: 3,
+    natsUrl: nats.url,
+    stateDir: join(state, 'fleet'),
+    distDir: join(root, 'dist'),
+    goSourceDir: join(root, 'demo', 'gopod'),
+    sourceDir: join(root, 'demo'),
+    log: (line) => log(`fleet: ${line}`),
+  });
+  stops.push(() => fleet.stop());
+  const workspace = join(root, 'demo');
 
   ensureCodeServer(log);
   const profileDir = join(state, 'vscode');
@@ -79,6 +90,8 @@ try {
 
   process.stdout.write(`\n  StreamGate DevTools is running in VS Code: \x1b[1m${vscode.url}/?folder=${encodeURIComponent(workspace)}\x1b[0m\n`);
   process.stdout.write(`  NATS ${nats.url} · backend http://127.0.0.1:${serverPort}/status · logs in .streamgate/dev/\n`);
+  process.stdout.write(`  Sandbox fleet: ${fleet.pods.map((p) => `${p.pod} http://127.0.0.1:${p.port}`).join(', ')}\n`);
+  process.stdout.write(`  From a terminal: STREAMGATE_NATS_URL=${nats.url} node dist/cli.js pods\n`);
   process.stdout.write('  Press Ctrl-C to stop everything.\n\n');
   await new Promise(() => {});
 } catch (error) {

@@ -2,12 +2,16 @@
  * Fan-out through NATS: a message published on any pod reaches the subscribers of its stream on every pod.
  * Subject gw.msg.<tenant>.<stream>; W3C trace context rides in the headers.
  */
-import { context as otelContext, SpanKind, trace, type Tracer } from '@opentelemetry/api';
+import { SpanKind, trace, TraceFlags, type Context, type Tracer } from '@opentelemetry/api';
 import { headers as natsHeaders, type NatsConnection, type Subscription } from 'nats';
 import { extractTraceContext, injectTraceHeaders } from '../../src/agent/tracing';
 import type { Frame } from './frames';
 
 export type Deliver = (frame: Frame) => void;
+
+function isSampled(ctx: Context): boolean {
+  return ((trace.getSpanContext(ctx)?.traceFlags ?? 0) & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+}
 
 export class Fanout {
   private readonly local = new Map<string, Set<Deliver>>();
@@ -24,27 +28,32 @@ export class Fanout {
         const subscribers = this.local.get(key);
         if (!subscribers?.size) return;
         const parent = extractTraceContext(msg.headers);
-        const span = this.tracer.startSpan('fanout.deliver', { kind: SpanKind.CONSUMER, attributes: { 'messaging.destination': msg.subject, subscribers: subscribers.size } }, parent);
+        // Only sampled traces get a span here: an unsampled one would cost ids and a sampler call for nothing.
+        const span = isSampled(parent)
+          ? this.tracer.startSpan('fanout.deliver', { kind: SpanKind.CONSUMER, attributes: { 'messaging.destination': msg.subject, subscribers: subscribers.size } }, parent)
+          : undefined;
         try {
           const frame = JSON.parse(new TextDecoder().decode(msg.data)) as Frame;
           for (const deliver of subscribers) deliver(frame);
         } finally {
-          span.end();
+          span?.end();
         }
       },
     });
   }
 
-  publish(frame: Frame): void {
+  /** `ctx` is the publishing request's trace context: the fan-out joins its trace. */
+  publish(frame: Frame, ctx: Context): void {
     const key = `${frame.tenant}.${frame.stream}`;
     if (!this.nc) {
       for (const deliver of this.local.get(key) ?? []) deliver(frame);
       return;
     }
-    const span = this.tracer.startSpan('fanout.publish', { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination': `gw.msg.${key}` } });
-    const headers = injectTraceHeaders(natsHeaders(), trace.setSpan(otelContext.active(), span));
+    // Unsampled requests still propagate their trace id (and the decision), without a span of their own.
+    const span = isSampled(ctx) ? this.tracer.startSpan('fanout.publish', { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination': `gw.msg.${key}` } }, ctx) : undefined;
+    const headers = injectTraceHeaders(natsHeaders(), span ? trace.setSpan(ctx, span) : ctx);
     this.nc.publish(`gw.msg.${key}`, new TextEncoder().encode(JSON.stringify(frame)), { headers });
-    span.end();
+    span?.end();
   }
 
   subscribe(tenant: string, stream: string, deliver: Deliver): () => void {

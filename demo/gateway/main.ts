@@ -34,6 +34,9 @@ async function main(): Promise<void> {
       version: { type: 'string', default: GATEWAY_VERSION },
       'data-dir': { type: 'string' },
       'state-dir': { type: 'string' },
+      'trace-sample': { type: 'string', default: '0.05' },
+      'no-tracing': { type: 'boolean', default: false },
+      'heap-sampling-bytes': { type: 'string' },
     },
   });
   const pod = values.pod!;
@@ -53,12 +56,16 @@ async function main(): Promise<void> {
       pod,
       version: values.version!,
       labels: { region: values.region!, zone: values.zone!, node: values.node! },
+      ...(values['heap-sampling-bytes'] !== undefined ? { heapIntervalBytes: Number(values['heap-sampling-bytes']) } : {}),
     });
     nc = agent.nc;
     telemetry = agent;
-    const tracing = setupTracing(agent.spanExporter, 'streamgate-gateway', values.version);
-    tracer = tracing.tracer;
-    shutdownTracing = tracing.shutdown;
+    if (!values['no-tracing']) {
+      // The gateway passes trace contexts explicitly, so it needs no async context manager (see server.ts).
+      const tracing = setupTracing(agent.spanExporter, 'streamgate-gateway', values.version, { sampleRatio: Number(values['trace-sample']), contextManager: false });
+      tracer = tracing.tracer;
+      shutdownTracing = tracing.shutdown;
+    }
   } else if (values.nats) {
     nc = await connect({ servers: values.nats, name: `gateway ${pod} (no agent)` });
   }

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { SpanKind, SpanStatusCode, context as otelContext, trace, type Tracer } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { AuthError, Authenticator } from './auth';
 import { LruCache } from './cache';
 import type { Fanout } from './fanout';
@@ -19,8 +19,8 @@ import type { Incidents } from './incidents';
 import { RateLimiter } from './ratelimit';
 import { contentSignature, contentSignatureSlow } from './signature';
 import type { MessageStore, StoredMessage } from './storage';
-import type { Telemetry } from './telemetry';
-import { TENANTS, type Tenant } from './tenants';
+import { GatewayMetrics, type Telemetry } from './telemetry';
+import { LOADTEST_TENANT, TENANTS, type Tenant } from './tenants';
 
 const STREAM_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -28,6 +28,16 @@ class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
+}
+
+/**
+ * What one request carries through the gateway: its trace context, passed explicitly rather than through
+ * an async context manager (which would cost every promise a hook on Node 20).
+ */
+interface RequestScope {
+  ctx: Context;
+  traceId: string;
+  spanId: string;
 }
 
 interface Session {
@@ -46,15 +56,17 @@ export interface GatewayDeps {
 }
 
 export class Gateway {
-  private readonly auth = new Authenticator(TENANTS);
+  private readonly auth = new Authenticator([...TENANTS, LOADTEST_TENANT]);
   private readonly limiter = new RateLimiter();
   private readonly sessions = new Map<string, Session>();
   private readonly historyCache = new LruCache<string, StoredMessage[]>(500, 2000);
   private readonly recentSignatures = new LruCache<string, true>(10_000, 60_000);
   private readonly server: Server;
+  private readonly metrics: GatewayMetrics;
   private messageSeq = 0;
 
   constructor(private readonly deps: GatewayDeps) {
+    this.metrics = new GatewayMetrics(deps.telemetry);
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 30_000;
   }
@@ -84,95 +96,94 @@ export class Gateway {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://gateway');
     const route = routeOf(req.method ?? 'GET', url.pathname);
-    const span = tracer.startSpan(`${req.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.method': req.method ?? 'GET', 'http.route': route } });
+    // A client's W3C traceparent, if any, makes this request part of the client's trace.
+    const parent = req.headers.traceparent ? propagation.extract(ROOT_CONTEXT, req.headers) : ROOT_CONTEXT;
+    const span = tracer.startSpan(`${req.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.method': req.method ?? 'GET', 'http.route': route } }, parent);
+    const { traceId, spanId } = span.spanContext();
+    const scope: RequestScope = { ctx: trace.setSpan(parent, span), traceId, spanId };
     let status = 500;
-    await otelContext.with(trace.setSpan(otelContext.active(), span), async () => {
-      try {
-        await incidents.requestDelay();
-        if (route !== '/healthz' && incidents.shouldFail()) throw new HttpError(500, 'internal error (injected error burst)');
-        status = await this.route(req, res, url, route);
-      } catch (error) {
-        status = error instanceof HttpError ? error.status : 500;
-        const message = error instanceof Error ? error.message : String(error);
-        if (status >= 500) {
-          telemetry.log('error', `request failed: ${message}`, { route, status });
-          span.setStatus({ code: SpanStatusCode.ERROR, message });
-        }
-        if (!res.headersSent) {
-          res.writeHead(status, { 'content-type': 'application/json', ...(error instanceof HttpError ? error.headers : {}) });
-          res.end(JSON.stringify({ error: message }));
-        } else {
-          res.destroy();
-        }
+    try {
+      await incidents.requestDelay();
+      if (route !== '/healthz' && incidents.shouldFail()) throw new HttpError(500, 'internal error (injected error burst)');
+      status = await this.route(req, res, url, route, scope);
+    } catch (error) {
+      status = error instanceof HttpError ? error.status : 500;
+      const message = error instanceof Error ? error.message : String(error);
+      if (status >= 500) {
+        telemetry.log('error', `request failed: ${message}`, { route, status }, scope);
+        span.setStatus({ code: SpanStatusCode.ERROR, message });
       }
-    });
+      if (!res.headersSent) {
+        res.writeHead(status, { 'content-type': 'application/json', ...(error instanceof HttpError ? error.headers : {}) });
+        res.end(JSON.stringify({ error: message }));
+      } else {
+        res.destroy();
+      }
+    }
     span.setAttribute('http.status_code', status);
     span.end();
-    const labels = { route, code: String(status) };
-    telemetry.counter('gw_http_requests_total', labels).inc();
-    if (route !== '/v1/streams/:stream/subscribe') {
-      telemetry.histogram('gw_http_request_duration_ms', { route }).record(performance.now() - started);
-    }
+    this.metrics.request(route, status).inc();
+    if (route !== '/v1/streams/:stream/subscribe') this.metrics.duration(route).record(performance.now() - started);
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, url: URL, route: string): Promise<number> {
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL, route: string, scope: RequestScope): Promise<number> {
     switch (route) {
       case '/healthz':
         return json(res, 200, { pod: this.deps.pod, sessions: this.sessions.size, subscribers: this.deps.fanout.subscriberCount, incidents: this.deps.incidents.list() });
       case 'POST /v1/sessions':
-        return this.startSession(req, res);
+        return this.startSession(req, res, scope);
       case 'DELETE /v1/sessions/:id':
-        return this.endSession(req, res, url.pathname.split('/')[3]!);
+        return this.endSession(req, res, url.pathname.split('/')[3]!, scope);
       case 'POST /v1/streams/:stream/messages':
-        return this.publish(req, res, streamOf(url));
+        return this.publish(req, res, streamOf(url), scope);
       case 'GET /v1/streams/:stream/subscribe':
-        return this.subscribe(req, res, streamOf(url));
+        return this.subscribe(req, res, streamOf(url), scope);
       case 'GET /v1/streams/:stream/history':
-        return this.history(req, res, streamOf(url), url.searchParams.get('limit'));
+        return this.history(req, res, streamOf(url), url.searchParams.get('limit'), scope);
       default:
         throw new HttpError(404, `no route for ${req.method} ${url.pathname}`);
     }
   }
 
-  private authenticate(req: IncomingMessage): Tenant {
+  private authenticate(req: IncomingMessage, scope: RequestScope): Tenant {
     try {
       return this.auth.authenticate(req.headers.authorization);
     } catch (error) {
       if (error instanceof AuthError) {
-        this.deps.telemetry.event('auth.failed', { attrs: { reason: error.message } });
-        this.deps.telemetry.log('warn', `authentication failed: ${error.message}`, { remote: req.socket.remoteAddress ?? '' });
+        this.deps.telemetry.event('auth.failed', { traceId: scope.traceId, attrs: { reason: error.message } });
+        this.deps.telemetry.log('warn', `authentication failed: ${error.message}`, { remote: req.socket.remoteAddress ?? '' }, scope);
         throw new HttpError(error.status, error.message);
       }
       throw error;
     }
   }
 
-  private startSession(req: IncomingMessage, res: ServerResponse): number {
-    const tenant = this.authenticate(req);
+  private startSession(req: IncomingMessage, res: ServerResponse, scope: RequestScope): number {
+    const tenant = this.authenticate(req, scope);
     const session: Session = { id: randomUUID(), tenant: tenant.id, startedAt: Date.now() };
     this.sessions.set(session.id, session);
-    this.deps.telemetry.event('session.started', { tenant: tenant.id, session: session.id, attrs: { plan: tenant.plan.name } });
+    this.deps.telemetry.event('session.started', { traceId: scope.traceId, tenant: tenant.id, session: session.id, attrs: { plan: tenant.plan.name } });
     this.deps.telemetry.gauge('gw_active_sessions').set(this.sessions.size);
     return json(res, 201, { session: session.id, tenant: tenant.id });
   }
 
-  private endSession(req: IncomingMessage, res: ServerResponse, id: string): number {
-    const tenant = this.authenticate(req);
+  private endSession(req: IncomingMessage, res: ServerResponse, id: string, scope: RequestScope): number {
+    const tenant = this.authenticate(req, scope);
     const session = this.sessions.get(id);
     if (!session || session.tenant !== tenant.id) throw new HttpError(404, `no session ${id} for tenant ${tenant.id}`);
     this.sessions.delete(id);
-    this.deps.telemetry.event('session.ended', { tenant: tenant.id, session: id, attrs: { durationMs: Date.now() - session.startedAt } });
+    this.deps.telemetry.event('session.ended', { traceId: scope.traceId, tenant: tenant.id, session: id, attrs: { durationMs: Date.now() - session.startedAt } });
     this.deps.telemetry.gauge('gw_active_sessions').set(this.sessions.size);
     res.writeHead(204).end();
     return 204;
   }
 
-  private async publish(req: IncomingMessage, res: ServerResponse, stream: string): Promise<number> {
-    const tenant = this.authenticate(req);
+  private async publish(req: IncomingMessage, res: ServerResponse, stream: string, scope: RequestScope): Promise<number> {
+    const tenant = this.authenticate(req, scope);
     const { telemetry, incidents } = this.deps;
     const wait = this.limiter.take(tenant.id, tenant.plan);
     if (wait > 0) {
-      telemetry.event('rate.limited', { tenant: tenant.id, stream, attrs: { retryAfterMs: wait } });
+      telemetry.event('rate.limited', { traceId: scope.traceId, tenant: tenant.id, stream, attrs: { retryAfterMs: wait } });
       throw new HttpError(429, `rate limit of ${tenant.plan.ratePerSecond}/s exceeded for tenant ${tenant.id}`, { 'retry-after': String(Math.ceil(wait / 1000)) });
     }
     const raw = await readBody(req, tenant.plan.maxPayloadBytes);
@@ -206,22 +217,23 @@ export class Gateway {
     };
     await this.deps.store.append(tenant.id, stream, { id: frame.id, ts: frame.ts, contentType: frame.contentType, bytes: frame.bytes, body });
     this.historyCache.invalidate(`${tenant.id}/${stream}`);
-    this.deps.fanout.publish(frame);
-    telemetry.counter('gw_messages_total', { tenant: tenant.id, type: frame.contentType }).inc();
-    telemetry.counter('gw_bytes_total', { tenant: tenant.id }).inc(raw.length);
+    this.deps.fanout.publish(frame, scope.ctx);
+    const perTenant = this.metrics.tenant(tenant.id);
+    perTenant[frame.contentType].inc();
+    perTenant.bytes.inc(raw.length);
     if (duplicate) telemetry.counter('gw_duplicate_messages_total', { tenant: tenant.id }).inc();
-    telemetry.histogram('gw_message_bytes').record(raw.length);
+    this.metrics.messageBytes.record(raw.length);
     return json(res, 202, { id: frame.id, duplicate });
   }
 
-  private subscribe(req: IncomingMessage, res: ServerResponse, stream: string): Promise<number> {
-    const tenant = this.authenticate(req);
+  private subscribe(req: IncomingMessage, res: ServerResponse, stream: string, scope: RequestScope): Promise<number> {
+    const tenant = this.authenticate(req, scope);
     const { telemetry } = this.deps;
     const openedAt = Date.now();
     let delivered = 0;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(`event: ready\ndata: ${JSON.stringify({ pod: this.deps.pod, stream })}\n\n`);
-    telemetry.event('stream.opened', { tenant: tenant.id, stream });
+    telemetry.event('stream.opened', { traceId: scope.traceId, tenant: tenant.id, stream });
     const unsubscribe = this.deps.fanout.subscribe(tenant.id, stream, (frame) => {
       delivered++;
       res.write(`id: ${frame.id}\ndata: ${JSON.stringify(frame)}\n\n`);
@@ -231,15 +243,15 @@ export class Gateway {
       res.once('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
-        telemetry.event('stream.closed', { tenant: tenant.id, stream, attrs: { durationMs: Date.now() - openedAt, delivered } });
+        telemetry.event('stream.closed', { traceId: scope.traceId, tenant: tenant.id, stream, attrs: { durationMs: Date.now() - openedAt, delivered } });
         telemetry.counter('gw_delivered_messages_total', { tenant: tenant.id }).inc(delivered);
         resolve(200);
       });
     });
   }
 
-  private async history(req: IncomingMessage, res: ServerResponse, stream: string, limitParam: string | null): Promise<number> {
-    const tenant = this.authenticate(req);
+  private async history(req: IncomingMessage, res: ServerResponse, stream: string, limitParam: string | null, scope: RequestScope): Promise<number> {
+    const tenant = this.authenticate(req, scope);
     const limit = limitParam === null ? 50 : Number(limitParam);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new HttpError(400, `limit must be a whole number from 1 to 500, not "${limitParam}"`);
     const key = `${tenant.id}/${stream}`;

@@ -18,3 +18,44 @@ export const NoTelemetry: Telemetry = {
   log: () => {},
   handlePprof: (_req: IncomingMessage, _res: ServerResponse) => false,
 };
+
+/**
+ * The gateway's metric handles, looked up by strings it already holds (route, status, tenant) so the hot
+ * path does no label-object work per request.
+ */
+export class GatewayMetrics {
+  private readonly requests = new Map<string, ReturnType<Telemetry['counter']>>();
+  private readonly durations = new Map<string, ReturnType<Telemetry['histogram']>>();
+  private readonly perTenant = new Map<string, { json: ReturnType<Telemetry['counter']>; binary: ReturnType<Telemetry['counter']>; bytes: ReturnType<Telemetry['counter']> }>();
+  readonly messageBytes: ReturnType<Telemetry['histogram']>;
+
+  constructor(private readonly telemetry: Telemetry) {
+    this.messageBytes = telemetry.histogram('gw_message_bytes');
+  }
+
+  request(route: string, status: number): ReturnType<Telemetry['counter']> {
+    const key = `${route} ${status}`;
+    let counter = this.requests.get(key);
+    if (!counter) this.requests.set(key, (counter = this.telemetry.counter('gw_http_requests_total', { route, code: String(status) })));
+    return counter;
+  }
+
+  duration(route: string): ReturnType<Telemetry['histogram']> {
+    let histogram = this.durations.get(route);
+    if (!histogram) this.durations.set(route, (histogram = this.telemetry.histogram('gw_http_request_duration_ms', { route })));
+    return histogram;
+  }
+
+  tenant(tenant: string) {
+    let handles = this.perTenant.get(tenant);
+    if (!handles) {
+      handles = {
+        json: this.telemetry.counter('gw_messages_total', { tenant, type: 'json' }),
+        binary: this.telemetry.counter('gw_messages_total', { tenant, type: 'binary' }),
+        bytes: this.telemetry.counter('gw_bytes_total', { tenant }),
+      };
+      this.perTenant.set(tenant, handles);
+    }
+    return handles;
+  }
+}

@@ -3,7 +3,7 @@
  * is why they look like real keys. Plans set the rate limits.
  */
 export interface Plan {
-  name: 'free' | 'team' | 'enterprise';
+  name: 'free' | 'team' | 'enterprise' | 'internal';
   /** Messages per second, sustained. */
   ratePerSecond: number;
   /** Extra messages allowed in a burst. */
@@ -22,6 +22,8 @@ export const PLANS: Record<Plan['name'], Plan> = {
   free: { name: 'free', ratePerSecond: 5, burst: 10, maxPayloadBytes: 16 * 1024 },
   team: { name: 'team', ratePerSecond: 50, burst: 100, maxPayloadBytes: 64 * 1024 },
   enterprise: { name: 'enterprise', ratePerSecond: 500, burst: 1000, maxPayloadBytes: 256 * 1024 },
+  /** Our own load tests: never rate limited. */
+  internal: { name: 'internal', ratePerSecond: 1_000_000, burst: 1_000_000, maxPayloadBytes: 256 * 1024 },
 };
 
 export const TENANTS: Tenant[] = [
@@ -36,3 +38,6 @@ export const TENANTS: Tenant[] = [
   { id: 'tyrell', name: 'Tyrell Corp', apiKey: 'sk_live_tyrell_0d2f4a6c8e1b4973d1f3a5b7', plan: PLANS.free },
   { id: 'soylent', name: 'Soylent', apiKey: 'sk_live_soylent_5c7e9a1b3d0f4684c6e8a0b2', plan: PLANS.free },
 ];
+
+/** The tenant benchmarks use; not part of the simulated users' mix. */
+export const LOADTEST_TENANT: Tenant = { id: 'loadtest', name: 'Load test', apiKey: 'sk_test_loadtest_0000000000000000000000', plan: PLANS.internal };

@@ -10,8 +10,9 @@ export const PPROF_PREFIX = '/debug/pprof';
 
 /** Handles the request if it is a pprof path; returns false otherwise so the app can route it. */
 export function handlePprofRequest(profiler: Profiler, req: IncomingMessage, res: ServerResponse): boolean {
-  const url = new URL(req.url ?? '/', 'http://pod');
-  if (!url.pathname.startsWith(PPROF_PREFIX)) return false;
+  // Called for every request the app serves: decide on the raw string before parsing anything.
+  if (!req.url?.startsWith(PPROF_PREFIX)) return false;
+  const url = new URL(req.url, 'http://pod');
   const path = url.pathname.slice(PPROF_PREFIX.length).replace(/\/$/, '');
   const fail = (status: number, message: string): void => {
     if (res.headersSent) {

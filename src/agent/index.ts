@@ -64,7 +64,13 @@ export interface AgentOptions {
   streamMaxAgeMs?: number;
 }
 
+export interface TraceIds {
+  traceId?: string;
+  spanId?: string;
+}
+
 export interface EventFields {
+  traceId?: string;
   tenant?: string;
   session?: string;
   stream?: string;
@@ -79,9 +85,10 @@ export interface Agent {
   counter(name: string, labels?: Labels): Counter;
   gauge(name: string, labels?: Labels): Gauge;
   histogram(name: string, labels?: Labels): Histogram;
-  /** A business or user event; returns its id. */
+  /** A business or user event; returns its id. Carries the active trace id unless `fields.traceId` is given. */
   event(type: BusinessEventType, fields?: EventFields): string;
-  log(level: LogRecord['level'], msg: string, attrs?: Attributes): void;
+  /** A structured log record; carries the active (or the given) trace and span ids. */
+  log(level: LogRecord['level'], msg: string, attrs?: Attributes, trace?: TraceIds): void;
   /** Ground truth of an injected incident (for scoring alerts). */
   truth(incident: { id: string; type: IncidentKind; phase: 'start' | 'end'; start: number; end: number }): void;
   /** Serves an app-defined JSON request on this pod's control subject. */
@@ -154,6 +161,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       published: stats.published,
       dropped: stats.dropped,
       buffered: stats.buffered,
+      agentLongestTaskMs: stats.longestTaskMs,
     };
   };
 
@@ -171,6 +179,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   await nc.flush();
 
   const collectMetrics = () => {
+    const started = performance.now();
     runtime.sample();
     const stats = publisher.snapshot();
     for (const kind of Object.keys(stats.published) as (keyof typeof stats.published)[]) {
@@ -179,7 +188,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
     registry.gauge('sg_agent_buffered_items').set(stats.buffered);
     registry.gauge('sg_agent_publish_errors_total').set(stats.publishErrors);
+    registry.gauge('sg_agent_longest_task_ms').set(stats.longestTaskMs);
     publisher.send('metrics', { intervalMs: metricsInterval, ...registry.collect() });
+    publisher.noteTask(started);
   };
   const metricsTimer = setInterval(collectMetrics, metricsInterval);
   const flushTimer = setInterval(() => void publisher.flush(), options.flushIntervalMs ?? 200);
@@ -197,13 +208,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     histogram: (name, labels) => registry.histogram(name, labels),
     event(type, fields = {}) {
       const id = itemId();
-      const { traceId } = activeTraceIds();
+      const traceId = fields.traceId ?? activeTraceIds().traceId;
       const event: BusinessEvent = { id, ts: Date.now(), type, ...fields, ...(traceId ? { traceId } : {}) };
       publisher.enqueue('events', event);
       return id;
     },
-    log(level, msg, attrs) {
-      const ids = activeTraceIds();
+    log(level, msg, attrs, trace) {
+      const ids = trace ?? activeTraceIds();
       const record: LogRecord = { id: itemId(), ts: Date.now(), level, msg, ...ids, ...(attrs ? { attrs: plainAttrs(attrs) } : {}) };
       publisher.enqueue('logs', record);
     },

@@ -1,8 +1,12 @@
 /**
- * Telemetry publishing that never blocks the application: producers push into bounded rings (O(1), oldest
- * dropped and counted when full); a flush builds batched messages a few hundred items at a time, yielding to
- * the event loop between batches; many JetStream publishes are kept in flight, and a failed one goes back to
- * the front of the queue with the same Nats-Msg-Id, so JetStream's duplicate window makes retries idempotent.
+ * Telemetry publishing that never blocks the application: producers serialize an item (a few microseconds)
+ * and push the string into a bounded ring (O(1), oldest dropped and counted when full); a flush joins a few
+ * hundred strings per message, yielding to the event loop between messages; many JetStream publishes are
+ * kept in flight, and a failed one goes back to the front of the queue with the same Nats-Msg-Id, so
+ * JetStream's duplicate window makes retries idempotent.
+ *
+ * Items are kept as JSON strings rather than objects because a ring of objects is what the young-generation
+ * garbage collector has to copy on every scavenge: at 50 000 events/s that alone blocked for 3–8 ms.
  */
 import type { JetStreamClient } from 'nats';
 import { PROTOCOL_VERSION, telemetrySubject, type TelemetryKind } from '../protocol/nats';
@@ -43,13 +47,15 @@ export interface PublisherStats {
   buffered: number;
   inFlight: number;
   lastPublishAt: number;
+  /** The longest the publisher held the event loop in one go (serializing a batch, handing messages to the client), ms. */
+  longestTaskMs: number;
 }
 
 const zeroes = (): Record<TelemetryKind, number> => ({ metrics: 0, spans: 0, events: 0, logs: 0, truth: 0 });
 const encoder = new TextEncoder();
 
 export class TelemetryPublisher {
-  private readonly queues: Record<QueuedKind, Ring<unknown>>;
+  private readonly queues: Record<QueuedKind, Ring<string>>;
   private readonly seq = zeroes();
   private readonly pending: Pending[] = [];
   private pendingBytes = 0;
@@ -59,13 +65,14 @@ export class TelemetryPublisher {
   private js: JetStreamClient | undefined;
   private draining: Promise<void> | undefined;
   private readonly options: Required<PublisherOptions>;
-  readonly stats: PublisherStats = { published: zeroes(), dropped: zeroes(), publishErrors: 0, buffered: 0, inFlight: 0, lastPublishAt: 0 };
+  readonly stats: PublisherStats = { published: zeroes(), dropped: zeroes(), publishErrors: 0, buffered: 0, inFlight: 0, lastPublishAt: 0, longestTaskMs: 0 };
   private settledWaiters: (() => void)[] = [];
 
   constructor(options: PublisherOptions) {
     this.options = {
       maxBufferedItems: 100_000,
-      maxBatchItems: 500,
+      // ~25 KiB of JSON per message: joining and encoding one batch takes a fraction of a millisecond.
+      maxBatchItems: 100,
       maxInFlight: 64,
       maxPendingBytes: 64 * 1024 * 1024,
       publishTimeoutMs: 5000,
@@ -80,9 +87,14 @@ export class TelemetryPublisher {
     this.pump();
   }
 
-  /** O(1); never throws, never waits. */
-  enqueue(kind: QueuedKind, item: unknown): void {
-    if (this.queues[kind].push(item)) this.stats.dropped[kind]++;
+  /** Serializes the item and queues it; O(1) otherwise, never throws, never waits. */
+  enqueue(kind: 'events' | 'logs', item: unknown): void {
+    if (this.queues[kind].push(JSON.stringify(item))) this.stats.dropped[kind]++;
+  }
+
+  /** Spans are queued with their scope, both serialized. */
+  enqueueSpan(span: SpanItem): void {
+    if (this.queues.spans.push(`${JSON.stringify(span.scope)}\u0000${JSON.stringify(span.span)}`)) this.stats.dropped.spans++;
   }
 
   /** A message built by the caller (metrics once a second, incident truth): sent as one message. */
@@ -121,17 +133,23 @@ export class TelemetryPublisher {
   }
 
   private idle(): boolean {
-    return this.pending.length === 0 && this.inFlight === 0 && (Object.values(this.queues) as Ring<unknown>[]).every((q) => q.length === 0);
+    return this.pending.length === 0 && this.inFlight === 0 && (Object.values(this.queues) as Ring<string>[]).every((q) => q.length === 0);
   }
 
   private async drainQueues(): Promise<void> {
     for (const kind of ['events', 'logs', 'spans'] as const) {
       const queue = this.queues[kind];
       while (queue.length > 0) {
+        const started = performance.now();
         const items = queue.take(this.options.maxBatchItems);
-        const field = kind === 'spans' ? 'resourceSpans' : kind;
-        const body = kind === 'spans' ? groupSpans(items as SpanItem[], this.options.service, this.options.pod) : items;
-        this.push(kind, { ...this.envelope(kind), [field]: body }, items.length);
+        const envelope = this.envelope(kind);
+        const head = JSON.stringify(envelope).slice(0, -1);
+        const json =
+          kind === 'spans'
+            ? `${head},"resourceSpans":${groupSpans(items, this.options.service, this.options.pod)}}`
+            : `${head},"${kind}":[${items.join(',')}]}`;
+        this.pushEncoded(kind, envelope.id, json, items.length);
+        this.noteTask(started);
         if (queue.length > 0) await new Promise((r) => setImmediate(r));
       }
     }
@@ -151,8 +169,12 @@ export class TelemetryPublisher {
   }
 
   private push(kind: TelemetryKind, message: { id: string }, count: number): void {
-    const data = encoder.encode(JSON.stringify(message));
-    this.pending.push({ kind, subject: telemetrySubject(kind, this.options.service, this.options.pod), id: message.id, data, count, attempts: 0 });
+    this.pushEncoded(kind, message.id, JSON.stringify(message), count);
+  }
+
+  private pushEncoded(kind: TelemetryKind, id: string, json: string, count: number): void {
+    const data = encoder.encode(json);
+    this.pending.push({ kind, subject: telemetrySubject(kind, this.options.service, this.options.pod), id, data, count, attempts: 0 });
     this.pendingBytes += data.byteLength;
     while (this.pendingBytes > this.options.maxPendingBytes && this.pending.length > 1) {
       const dropped = this.pending.shift()!;
@@ -170,8 +192,16 @@ export class TelemetryPublisher {
       if (!this.pumpTimer) this.pumpTimer = setTimeout(() => ((this.pumpTimer = undefined), this.pump()), wait);
       return;
     }
+    // Hand the client at most ~64 KiB per turn of the event loop: each publish copies its payload.
+    let budget = 64 * 1024;
+    const started = performance.now();
     while (this.inFlight < this.options.maxInFlight && this.pending.length > 0) {
+      if (budget <= 0) {
+        if (!this.pumpTimer) this.pumpTimer = setTimeout(() => ((this.pumpTimer = undefined), this.pump()), 0);
+        break;
+      }
       const message = this.pending.shift()!;
+      budget -= message.data.byteLength;
       this.pendingBytes -= message.data.byteLength;
       this.inFlight++;
       js.publish(message.subject, message.data, { msgID: message.id, timeout: this.options.publishTimeoutMs }).then(
@@ -194,6 +224,13 @@ export class TelemetryPublisher {
         },
       );
     }
+    this.noteTask(started);
+  }
+
+  /** Records how long a synchronous stretch of publisher work held the event loop. */
+  noteTask(startedAt: number): void {
+    const took = performance.now() - startedAt;
+    if (took > this.stats.longestTaskMs) this.stats.longestTaskMs = took;
   }
 
   private notifyIfIdle(): void {
@@ -207,23 +244,22 @@ export interface SpanItem {
   span: unknown;
 }
 
-function groupSpans(items: SpanItem[], service: string, pod: string) {
-  const byScope = new Map<string, { scope: SpanItem['scope']; spans: unknown[] }>();
+/** OTLP resourceSpans JSON from queued `<scope json>\0<span json>` strings, spans grouped by scope. */
+function groupSpans(items: string[], service: string, pod: string): string {
+  const byScope = new Map<string, string[]>();
   for (const item of items) {
-    const key = `${item.scope.name}@${item.scope.version ?? ''}`;
-    let group = byScope.get(key);
-    if (!group) byScope.set(key, (group = { scope: item.scope, spans: [] }));
-    group.spans.push(item.span);
+    const split = item.indexOf('\u0000');
+    const scope = item.slice(0, split);
+    let spans = byScope.get(scope);
+    if (!spans) byScope.set(scope, (spans = []));
+    spans.push(item.slice(split + 1));
   }
-  return [
-    {
-      resource: {
-        attributes: [
-          { key: 'service.name', value: { stringValue: service } },
-          { key: 'service.instance.id', value: { stringValue: pod } },
-        ],
-      },
-      scopeSpans: [...byScope.values()],
-    },
-  ];
+  const resource = JSON.stringify({
+    attributes: [
+      { key: 'service.name', value: { stringValue: service } },
+      { key: 'service.instance.id', value: { stringValue: pod } },
+    ],
+  });
+  const scopeSpans = [...byScope.entries()].map(([scope, spans]) => `{"scope":${scope},"spans":[${spans.join(',')}]}`);
+  return `[{"resource":${resource},"scopeSpans":[${scopeSpans.join(',')}]}]`;
 }

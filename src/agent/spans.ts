@@ -23,7 +23,7 @@ export class StreamGateSpanExporter implements SpanExporter {
         scope: { name: span.instrumentationScope.name, ...(span.instrumentationScope.version ? { version: span.instrumentationScope.version } : {}) },
         span: toOtlpSpan(span),
       };
-      this.publisher.enqueue('spans', item);
+      this.publisher.enqueueSpan(item);
     }
     resultCallback({ code: ExportResultCode.SUCCESS });
   }

@@ -5,7 +5,7 @@
 import { context, propagation, trace, type Context, type TextMapGetter, type TextMapSetter, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { MsgHdrs } from 'nats';
 import type { StreamGateSpanExporter } from './spans';
 
@@ -14,10 +14,27 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+export interface TracingOptions {
+  /**
+   * Share of traces recorded and exported, decided at the root and followed by every pod the trace reaches
+   * (head sampling). Default 0.05: tracing every request costs a busy pod far more than the 1 % budget.
+   */
+  sampleRatio?: number;
+  /**
+   * Install the AsyncLocalStorage context manager so `context.active()` follows async calls (default true).
+   * On Node 20 it costs every promise a hook; a hot service that passes contexts explicitly can turn it off.
+   */
+  contextManager?: boolean;
+}
+
 /** Registers the global tracer provider, context manager and W3C propagator for this process. */
-export function setupTracing(exporter: StreamGateSpanExporter, scopeName: string, version?: string): Tracing {
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+export function setupTracing(exporter: StreamGateSpanExporter, scopeName: string, version?: string, options: TracingOptions = {}): Tracing {
+  const ratio = options.sampleRatio ?? 0.05;
+  const provider = new BasicTracerProvider({
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  if (options.contextManager !== false) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   return {

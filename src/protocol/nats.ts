@@ -281,6 +281,8 @@ export const HealthReplySchema = z.object({
   published: z.record(z.string(), z.number()),
   dropped: z.record(z.string(), z.number()),
   buffered: z.number(),
+  /** The longest the agent held the event loop in one go since the pod started, ms. */
+  agentLongestTaskMs: z.optional(z.number()),
 });
 export type HealthReply = z.infer<typeof HealthReplySchema>;
 

@@ -77,7 +77,7 @@ describe('pod agent', () => {
   });
 
   it('publishes telemetry that matches the protocol, with unique ids that are also the JetStream message ids', async () => {
-    const tracing = setupTracing(agent.spanExporter, 'itest');
+    const tracing = setupTracing(agent.spanExporter, 'itest', '2.3.4', { sampleRatio: 1 });
     const ids: string[] = [];
     for (let i = 0; i < 2000; i++) ids.push(agent.event('session.started', { tenant: `t${i % 7}`, session: `s${i}` }));
     for (let i = 0; i < 50; i++) agent.log(i % 10 ? 'info' : 'warn', `line ${i}`, { i });

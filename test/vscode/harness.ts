@@ -149,6 +149,19 @@ async function driveSuite(
   return suiteResult;
 }
 
+/** Drags the sidebar's sash so views show whole lines (the default 300 px cuts the Fleet view's health). */
+async function widenSidebar(page: Page, width = 460): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box || box.width >= width) return;
+  const x = box.x + box.width;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(x - 1, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForTimeout(200);
+}
+
 /** Finds the webview whose inner document has the given title, among every webview iframe on the page. */
 async function findWebviewFrame(page: Page, title: string): Promise<{ frame: Frame; outer: Frame } | undefined> {
   for (const outer of page.frames()) {
@@ -182,10 +195,12 @@ async function takeScreenshot(page: Page, name: string, target: ScreenshotTarget
     } else if (target.kind === 'sidebar') {
       const sidebar = page.locator('.part.sidebar');
       await sidebar.waitFor({ state: 'visible', timeout: 10_000 });
+      await widenSidebar(page);
       await page.waitForTimeout(500);
       text = await sidebar.innerText();
       await sidebar.screenshot({ path: file });
     } else {
+      await widenSidebar(page);
       await page.waitForTimeout(300);
       text = await page.locator('body').innerText();
       await page.screenshot({ path: file });

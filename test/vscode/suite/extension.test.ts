@@ -127,12 +127,15 @@ describe('StreamGate DevTools in VS Code', () => {
       assert.ok((pod.health?.rssBytes ?? 0) > 10 * 1024 * 1024, `${pod.info.pod} reports its memory`);
     }
     await vscode.commands.executeCommand('workbench.view.extension.streamgate');
+    await vscode.commands.executeCommand('workbench.action.closePanel');
     const text = await screenshot('fleet-pods', { kind: 'sidebar' });
     if (text !== undefined) {
       for (const pod of ['gw-1', 'gw-2', 'gw-3']) assert.match(text, new RegExp(pod));
       assert.match(text, /gateway/);
       assert.match(text, /telemetry \d+s ago/);
     }
+    await vscode.commands.executeCommand('streamgate.showStatus');
+    await screenshot('workbench-fleet', { kind: 'workbench' });
     await vscode.commands.executeCommand('streamgate.stopSandboxFleet');
     assert.equal(api.sandbox(), undefined);
     await waitFor('the pods to leave the Fleet view', () => api.pods().length === 0, 30_000);

@@ -1,0 +1,185 @@
+/**
+ * What the agent costs a pod: the sandbox gateway's throughput, latency and CPU per request under a
+ * saturating load, in three arms interleaved round by round in one run:
+ *   baseline      no instrumentation at all (`--no-agent`)
+ *   agent         the agent: metrics, events, logs, runtime metrics, heap sampling, and one 10-second CPU
+ *                 profile per minute of load
+ *   agent+traces  the same plus OpenTelemetry tracing with 5 % head sampling (`--trace-sample 0.05`)
+ * The gateway is pinned to CPU 0, the load generator and nats-server to CPU 1 (taskset), so every arm has
+ * the same single core to serve with. Ratios are taken against the baseline of the same round; the median
+ * over rounds is reported because the machines are shared and a whole round can be slow.
+ *
+ *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=3)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import { LOADTEST_TENANT } from '../demo/gateway/tenants';
+import { fetchProfile } from '../src/common/fleet';
+import { startNatsServer } from '../src/launch/nats';
+import { findExecutable, freePort, httpOk, spawnService, waitUntil } from '../src/launch/process';
+import { tempDirectory } from './support';
+
+const root = join(__dirname, '..', '..');
+const SECONDS = Number(process.env.SG_BENCH_SECONDS ?? 60);
+const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 3);
+const WARMUP_SECONDS = 5;
+type Arm = 'baseline' | 'agent' | 'agent+traces';
+const ARM_ARGS: Record<Arm, string[]> = { baseline: ['--no-agent'], agent: ['--no-tracing'], 'agent+traces': ['--trace-sample', '0.05'] };
+const CONCURRENCY = 24;
+
+interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+/** The load generator (its own process): closed loop, CONCURRENCY keep-alive connections. */
+async function loader(port: number, seconds: number): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const body = JSON.stringify({ type: 'bench', data: 'z'.repeat(400) });
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const started = performance.now();
+      const req = request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/v1/streams/bench/messages', agent, headers: { authorization: `Bearer ${LOADTEST_TENANT.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.once('end', () => {
+            if (res.statusCode === 202) latencies.push(performance.now() - started);
+            else errors++;
+            resolve();
+          });
+        },
+      );
+      req.once('error', () => (errors++, resolve()));
+      req.end(body);
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < deadline) await one();
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, errors, seconds: elapsed, p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+function pinned(cpu: number, command: string, args: string[]): [string, string[]] {
+  const taskset = findExecutable('taskset');
+  return taskset ? [taskset, ['-c', String(cpu), command, ...args]] : [command, args];
+}
+
+interface ArmResult extends LoadResult {
+  arm: Arm;
+  round: number;
+  cpuPerThousand: number;
+  profiled: boolean;
+}
+
+async function runArm(arm: Arm, round: number, natsUrl: string): Promise<ArmResult> {
+  const port = await freePort();
+  const pod = `bench-${arm.replace('+', '-')}-${round}`;
+  const dir = tempDirectory('sg-bench-gw-');
+  const [command, args] = pinned(0, process.execPath, [
+    join(root, 'dist', 'demo', 'gateway.js'),
+    '--pod', pod,
+    '--port', String(port),
+    '--nats', natsUrl,
+    '--data-dir', dir,
+    '--state-dir', dir,
+    ...ARM_ARGS[arm],
+  ]);
+  const gateway = spawnService(`gateway (${arm})`, command, args, { logFile: join(dir, 'gateway.log') });
+  try {
+    await waitUntil('the gateway', () => httpOk(`http://127.0.0.1:${port}/healthz`), { service: gateway });
+    const pid = gateway.pid; // taskset execs the command, so this is the gateway itself
+    await runLoader(port, WARMUP_SECONDS);
+    const cpuBefore = cpuSeconds(pid);
+    // One 10-second CPU profile per minute of load, as continuous profiling would take.
+    let profiled = false;
+    const profiling =
+      arm !== 'baseline'
+        ? (async () => {
+            const nc = await connect({ servers: natsUrl });
+            await new Promise((r) => setTimeout(r, Math.max(0, (SECONDS / 2 - 5) * 1000)));
+            await fetchProfile(nc, pod, { type: 'cpu', seconds: Math.min(10, SECONDS) });
+            profiled = true;
+            await nc.close();
+          })()
+        : Promise.resolve();
+    const load = await runLoader(port, SECONDS);
+    await profiling;
+    const cpu = cpuSeconds(pid) - cpuBefore;
+    return { arm, round, ...load, cpuPerThousand: (cpu / Math.max(1, load.requests)) * 1000, profiled };
+  } finally {
+    await gateway.stop();
+  }
+}
+
+function runLoader(port: number, seconds: number): Promise<LoadResult> {
+  const [command, args] = pinned(1, process.execPath, [__filename, '--loader', String(port), String(seconds)]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`loader exited ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const [flag, portArg, secondsArg] = process.argv.slice(2);
+  if (flag === '--loader') {
+    process.stdout.write(JSON.stringify(await loader(Number(portArg), Number(secondsArg))));
+    return;
+  }
+  const nats = await startNatsServer();
+  const taskset = findExecutable('taskset');
+  if (taskset) execFileSync(taskset, ['-cp', '1', String(nats.process.pid)], { stdio: 'ignore' });
+  try {
+    const results: ArmResult[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const arm of Object.keys(ARM_ARGS) as Arm[]) {
+        const r = await runArm(arm, round, nats.url);
+        results.push(r);
+        process.stderr.write(`  round ${round + 1} ${arm}: ${(r.requests / r.seconds).toFixed(0)} req/s\n`);
+      }
+    }
+    const rate = (r: ArmResult) => r.requests / r.seconds;
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    };
+    console.log(`gateway under a saturating closed-loop load (${CONCURRENCY} connections, ${SECONDS} s per run, ${ROUNDS} rounds${taskset ? ', gateway pinned to CPU 0' : ''})`);
+    console.log('  round  arm            req/s    p50 ms   p99 ms   CPU s/1000 req   errors   CPU profile');
+    for (const r of results) {
+      console.log(`  ${String(r.round + 1).padStart(5)}  ${r.arm.padEnd(13)} ${rate(r).toFixed(0).padStart(6)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpuPerThousand.toFixed(3).padStart(12)} ${String(r.errors).padStart(10)}   ${r.profiled ? '10 s taken' : '—'}`);
+    }
+    for (const arm of ['agent', 'agent+traces'] as const) {
+      const pairs = results
+        .filter((r) => r.arm === arm)
+        .map((r) => ({ r, base: results.find((b) => b.arm === 'baseline' && b.round === r.round)! }));
+      const throughput = median(pairs.map(({ r, base }) => rate(r) / rate(base)));
+      const p99 = median(pairs.map(({ r, base }) => r.p99 / base.p99));
+      const cpu = median(pairs.map(({ r, base }) => r.cpuPerThousand / base.cpuPerThousand));
+      console.log(`${arm.padEnd(13)} / baseline (median of ${pairs.length} rounds): throughput ${throughput.toFixed(4)} (budget ≥ 0.99), p99 latency ×${p99.toFixed(3)}, CPU per request ×${cpu.toFixed(3)}`);
+    }
+  } finally {
+    await nats.stop();
+  }
+}
+
+void main();
