@@ -91,7 +91,7 @@ function typecheck() {
 
 let exitCode = 0;
 try {
-  ensureDebianPackages(['nats-server', 'clickhouse-server', 'chromium', 'rg', 'krb5-config', 'go']);
+  ensureDebianPackages(['nats-server', 'clickhouse-server', 'chromium', 'rg', 'krb5-config', 'go', 'openssl']);
   ensureNodeModules();
   build();
   rmSync(resultsDir, { recursive: true, force: true });

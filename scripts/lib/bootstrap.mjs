@@ -15,6 +15,7 @@ export const DEBIAN_PACKAGES = {
   rg: 'ripgrep',
   go: 'golang-go',
   'krb5-config': 'libkrb5-dev',
+  openssl: 'openssl',
 };
 
 export function log(message) {

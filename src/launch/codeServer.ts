@@ -108,6 +108,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
         'security.workspace.trust.enabled': false,
         'extensions.autoCheckUpdates': false,
         'extensions.autoUpdate': false,
+        'git.openRepositoryInParentFolders': 'never',
         ...options.settings,
       },
       null,
