@@ -15,6 +15,8 @@ function isSampled(ctx: Context): boolean {
 
 export class Fanout {
   private readonly local = new Map<string, Set<Deliver>>();
+  /** Fan-out messages that were not valid frames. */
+  dropped = 0;
   private subscription: Subscription | undefined;
 
   constructor(private readonly nc: NatsConnection | undefined, private readonly tracer: Tracer) {}
@@ -35,6 +37,9 @@ export class Fanout {
         try {
           const frame = JSON.parse(new TextDecoder().decode(msg.data)) as Frame;
           for (const deliver of subscribers) deliver(frame);
+        } catch {
+          // A malformed message must not escape: thrown in a NATS callback it stops the connection's reader.
+          this.dropped++;
         } finally {
           span?.end();
         }

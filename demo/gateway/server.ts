@@ -94,7 +94,14 @@ export class Gateway {
     const { telemetry, tracer, incidents } = this.deps;
     if (telemetry.handlePprof(req, res)) return;
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://gateway');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://gateway');
+    } catch {
+      // Node's parser accepts request targets that URL does not (e.g. "//["): answer, never crash the pod.
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `bad request target ${JSON.stringify(req.url)}` }));
+      return;
+    }
     const route = routeOf(req.method ?? 'GET', url.pathname);
     // A client's W3C traceparent, if any, makes this request part of the client's trace.
     const parent = req.headers.traceparent ? propagation.extract(ROOT_CONTEXT, req.headers) : ROOT_CONTEXT;

@@ -80,7 +80,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
 }
 
-async function runSession(model: LoadModel, target: string, stats: Stats, signal: AbortSignal): Promise<void> {
+async function runSession(model: LoadModel, target: string, stats: Stats, shutdown: AbortSignal): Promise<void> {
+  // The session's own signal ends its subscription with it (and everything on shutdown).
+  const sessionEnd = new AbortController();
+  const signal = AbortSignal.any([shutdown, sessionEnd.signal]);
   const tenantId = model.tenant();
   const tenant = TENANTS.find((t) => t.id === tenantId)!;
   // About 1 % of clients present a wrong or revoked key.
@@ -120,6 +123,7 @@ async function runSession(model: LoadModel, target: string, stats: Stats, signal
   } catch {
     if (!signal.aborted) stats.errors++;
   } finally {
+    sessionEnd.abort();
     if (session) {
       await fetch(`${target}/v1/sessions/${session}`, { method: 'DELETE', headers: auth, signal: AbortSignal.timeout(2000) })
         .then((r) => r.arrayBuffer())

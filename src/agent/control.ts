@@ -11,6 +11,18 @@ import { ProfilerBusyError } from './profiler';
 
 export type JsonHandler = (request: unknown) => Promise<unknown>;
 
+/**
+ * Answers are sent with nc.publish, which throws once the connection is closing: a pod that is stopping while
+ * a request is in flight must drop the answer, not die of an unhandled rejection.
+ */
+export function safeRespond(send: () => unknown): void {
+  try {
+    send();
+  } catch {
+    /* the connection is closed or draining: nobody is waiting for this answer any more */
+  }
+}
+
 /** A handler's way to say "bad request" with a clear message (code 400) rather than an internal error (500). */
 export class ControlRequestError extends Error {
   constructor(message: string, readonly code = 400) {
@@ -56,15 +68,18 @@ async function answerJson(msg: ServiceMsg, handler: JsonHandler): Promise<void> 
   try {
     request = msg.data.length ? JSON.parse(new TextDecoder().decode(msg.data)) : {};
   } catch {
-    msg.respondError(400, 'the request is not JSON');
+    safeRespond(() => msg.respondError(400, 'the request is not JSON'));
     return;
   }
+  let answer: Uint8Array;
   try {
-    msg.respond(new TextEncoder().encode(JSON.stringify(await handler(request))));
+    answer = new TextEncoder().encode(JSON.stringify(await handler(request)));
   } catch (error) {
-    if (error instanceof ControlRequestError) msg.respondError(error.code, error.message);
-    else msg.respondError(500, error instanceof Error ? error.message : String(error));
+    const code = error instanceof ControlRequestError ? error.code : 500;
+    safeRespond(() => msg.respondError(code, error instanceof Error ? error.message : String(error)));
+    return;
   }
+  safeRespond(() => msg.respond(answer));
 }
 
 /** Parses a profile request, answering the error itself when it is bad. */
@@ -73,12 +88,12 @@ export function parseProfileRequest(msg: ServiceMsg): ProfileRequest | undefined
   try {
     raw = msg.data.length ? JSON.parse(new TextDecoder().decode(msg.data)) : {};
   } catch {
-    msg.respondError(400, 'the profile request is not JSON');
+    safeRespond(() => msg.respondError(400, 'the profile request is not JSON'));
     return undefined;
   }
   const parsed = check(ProfileRequestSchema, raw);
   if (!parsed.ok) {
-    msg.respondError(400, `bad profile request: ${parsed.error}`);
+    safeRespond(() => msg.respondError(400, `bad profile request: ${parsed.error}`));
     return undefined;
   }
   return parsed.value;
@@ -91,7 +106,7 @@ async function answerProfile(nc: NatsConnection, msg: ServiceMsg, profiler: Prof
   try {
     profile = request.type === 'cpu' ? await profiler.cpu(request.seconds ?? 10) : await profiler.heap();
   } catch (error) {
-    msg.respondError(error instanceof ProfilerBusyError ? 409 : 500, error instanceof Error ? error.message : String(error));
+    safeRespond(() => msg.respondError(error instanceof ProfilerBusyError ? 409 : 500, error instanceof Error ? error.message : String(error)));
     return;
   }
   respondInChunks(nc, msg, profile, request.type);
@@ -109,7 +124,7 @@ export function respondInChunks(nc: NatsConnection, msg: ServiceMsg, profile: Bu
     h.set(PROFILE_HEADERS.chunk, `${i}/${count}`);
     h.set(PROFILE_HEADERS.sha256, sha256);
     h.set(PROFILE_HEADERS.type, type);
-    msg.respond(profile.subarray(i * chunkSize, (i + 1) * chunkSize), { headers: h });
+    safeRespond(() => msg.respond(profile.subarray(i * chunkSize, (i + 1) * chunkSize), { headers: h }));
   }
-  msg.respond(new Uint8Array(0)); // end of stream
+  safeRespond(() => msg.respond(new Uint8Array(0))); // end of stream
 }

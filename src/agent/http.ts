@@ -43,14 +43,18 @@ export function handlePprofRequest(profiler: Profiler, req: IncomingMessage, res
       return true;
     }
     const abort = new AbortController();
-    req.once('close', () => abort.abort());
+    // The client went away before the answer: stop sampling. (The request's own 'close' fires as soon as its
+    // body has been read, so the response is what tells.)
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     profiler.cpu(seconds, abort.signal).then(
       (profile) => send(profile, 'profile.pb.gz'),
       (error: unknown) => fail(error instanceof ProfilerBusyError ? 409 : 500, error instanceof Error ? error.message : String(error)),
     );
     return true;
   }
-  if (path === '/heap' || path === '/allocs') {
+  if (path === '/heap') {
     profiler.heap().then(
       (profile) => send(profile, 'heap.pb.gz'),
       (error: unknown) => fail(500, error instanceof Error ? error.message : String(error)),

@@ -105,6 +105,9 @@ export interface Agent {
 }
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
+  if (!/^\d+\.\d+\.\d+([-+][\w.-]+)?$/.test(options.version)) {
+    throw new Error(`StreamGate agent: version must be a semantic version such as 1.4.2, not "${options.version}"`);
+  }
   const settings: NatsSettings = typeof options.nats === 'string' ? { url: options.nats } : options.nats;
   const startedAt = Date.now();
   const bootId = randomBytes(4).toString('hex');
@@ -121,6 +124,19 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   } catch (error) {
     throw new Error(`StreamGate agent: ${explainNatsError(error, redactUrl(settings.url))}`);
   }
+  // Whatever fails from here on (no JetStream, a version the services API refuses) must not leave a
+  // connection reconnecting forever, observers or an inspector session behind.
+  const undo: (() => void)[] = [];
+  try {
+    return await assemble(options, nc, startedAt, bootId, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) step();
+    await nc.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: number, bootId: string, undo: (() => void)[]): Promise<Agent> {
   await ensureTelemetryStream(nc, options.streamMaxAgeMs ?? 24 * 3600_000);
 
   const publisher = new TelemetryPublisher({
@@ -130,13 +146,16 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(options.maxBufferedItems ? { maxBufferedItems: options.maxBufferedItems } : {}),
     ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
   });
-  publisher.attach(nc.jetstream());
+  publisher.attach(nc.jetstream(), nc.info?.max_payload);
+  undo.push(() => publisher.stop());
   const registry = new MetricsRegistry();
   const runtime = new RuntimeMetrics(registry);
+  undo.push(() => runtime.stop());
   const profiler = new Profiler({
     ...(options.cpuIntervalMicros ? { cpuIntervalMicros: options.cpuIntervalMicros } : {}),
     ...(options.heapIntervalBytes !== undefined ? { heapIntervalBytes: options.heapIntervalBytes } : {}),
   });
+  undo.push(() => profiler.dispose());
   await profiler.startHeapSampling();
   const spanExporter = new StreamGateSpanExporter(publisher);
 

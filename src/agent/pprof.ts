@@ -85,12 +85,21 @@ class PprofBuilder {
     return Number(location.id);
   }
 
-  get functionList(): PprofFunction[] {
-    return [...this.functions.values()];
-  }
-
-  get locationList(): Location[] {
-    return [...this.locations.values()];
+  /** The finished profile; value and period types are [type, unit] pairs. */
+  build(shape: { sampleTypes: [string, string][]; periodType: [string, string]; period: number; timeNanos: bigint; durationNanos?: number }, samples: SampleInput[]): Profile {
+    const s = this.strings;
+    const valueType = ([type, unit]: [string, string]) => ({ type: s.dedup(type), unit: s.dedup(unit) });
+    return new Profile({
+      sampleType: shape.sampleTypes.map(valueType),
+      sample: samples,
+      location: [...this.locations.values()],
+      function: [...this.functions.values()],
+      stringTable: s,
+      timeNanos: shape.timeNanos,
+      ...(shape.durationNanos !== undefined ? { durationNanos: shape.durationNanos } : {}),
+      periodType: valueType(shape.periodType),
+      period: shape.period,
+    });
   }
 }
 
@@ -182,49 +191,51 @@ export function cpuProfileToPprof(profile: V8CpuProfile, mapper?: SourceMapper, 
     });
   }
 
-  const s = builder.strings;
-  return new Profile({
-    sampleType: [
-      { type: s.dedup('samples'), unit: s.dedup('count') },
-      { type: s.dedup('cpu'), unit: s.dedup('nanoseconds') },
-    ],
-    sample: sampleList,
-    location: builder.locationList,
-    function: builder.functionList,
-    stringTable: s,
-    timeNanos: BigInt(Math.round(nowMs - durationMicros / 1000)) * 1_000_000n,
-    durationNanos: durationMicros * 1000,
-    periodType: { type: s.dedup('cpu'), unit: s.dedup('nanoseconds') },
-    period: periodNanos,
-  });
+  return builder.build(
+    {
+      sampleTypes: [['samples', 'count'], ['cpu', 'nanoseconds']],
+      periodType: ['cpu', 'nanoseconds'],
+      period: periodNanos,
+      timeNanos: BigInt(Math.round(nowMs - durationMicros / 1000)) * 1_000_000n,
+      durationNanos: durationMicros * 1000,
+    },
+    sampleList,
+  );
+}
+
+/**
+ * How many objects one sample of `size` bytes stands for when V8 samples on average every `interval` bytes:
+ * a Poisson process picks an object with probability 1 − e^(−size/interval). (V8 already scales `selfSize`
+ * the same way, so object counts and bytes come out as estimates on the same scale, as Go's do.)
+ */
+export function objectsPerSample(size: number, interval: number): number {
+  return interval > 0 && size > 0 ? 1 / (1 - Math.exp(-size / interval)) : 1;
 }
 
 export function heapProfileToPprof(profile: V8HeapProfile, samplingIntervalBytes: number, mapper?: SourceMapper, nowMs = Date.now()): Profile {
   const builder = new PprofBuilder(mapper);
   const objects = new Map<number, number>();
-  for (const sample of profile.samples ?? []) objects.set(sample.nodeId, (objects.get(sample.nodeId) ?? 0) + 1);
+  for (const sample of profile.samples ?? []) {
+    objects.set(sample.nodeId, (objects.get(sample.nodeId) ?? 0) + objectsPerSample(sample.size, samplingIntervalBytes));
+  }
   const sampleList: SampleInput[] = [];
   const walk = (node: V8HeapNode, stack: number[]) => {
     const skipped = SKIPPED.has(node.callFrame.functionName);
     const here = skipped ? stack : [builder.location(node.callFrame, node.callFrame.lineNumber + 1), ...stack];
     if (!skipped && node.selfSize > 0) {
-      sampleList.push({ locationId: here, value: [objects.get(node.id) ?? Math.max(1, Math.round(node.selfSize / samplingIntervalBytes)), node.selfSize] });
+      const count = objects.get(node.id) ?? Math.max(1, node.selfSize / samplingIntervalBytes);
+      sampleList.push({ locationId: here, value: [Math.max(1, Math.round(count)), node.selfSize] });
     }
     for (const child of node.children) walk(child, here);
   };
   walk(profile.head, []);
-  const s = builder.strings;
-  return new Profile({
-    sampleType: [
-      { type: s.dedup('inuse_objects'), unit: s.dedup('count') },
-      { type: s.dedup('inuse_space'), unit: s.dedup('bytes') },
-    ],
-    sample: sampleList,
-    location: builder.locationList,
-    function: builder.functionList,
-    stringTable: s,
-    timeNanos: BigInt(Math.round(nowMs)) * 1_000_000n,
-    periodType: { type: s.dedup('space'), unit: s.dedup('bytes') },
-    period: samplingIntervalBytes,
-  });
+  return builder.build(
+    {
+      sampleTypes: [['inuse_objects', 'count'], ['inuse_space', 'bytes']],
+      periodType: ['space', 'bytes'],
+      period: samplingIntervalBytes,
+      timeNanos: BigInt(Math.round(nowMs)) * 1_000_000n,
+    },
+    sampleList,
+  );
 }

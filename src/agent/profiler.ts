@@ -23,8 +23,12 @@ export interface ProfilerOptions {
 export class Profiler {
   private readonly session = new Session();
   private readonly mapper: SourceMapper | undefined;
+  /** Set from the request until the profile is encoded: V8 runs one CPU profile at a time. */
+  private cpuBusy = false;
   private cpuRunningUntil = 0;
   private heapSampling = false;
+  /** Ends a running CPU profile early when the profiler is disposed. */
+  private readonly disposed = new AbortController();
   readonly cpuIntervalMicros: number;
   readonly heapIntervalBytes: number;
 
@@ -50,25 +54,33 @@ export class Profiler {
 
   /** Samples the CPU for `seconds`; one CPU profile at a time per process. */
   async cpu(seconds: number, signal?: AbortSignal): Promise<Buffer> {
-    const now = Date.now();
-    if (this.cpuRunningUntil > now) {
-      throw new ProfilerBusyError(`a CPU profile is already running on this pod (${Math.ceil((this.cpuRunningUntil - now) / 1000)} s left)`);
+    if (!(seconds > 0)) throw new Error(`a CPU profile needs a positive number of seconds, not ${seconds}`);
+    if (this.cpuBusy) {
+      const left = Math.max(0, Math.ceil((this.cpuRunningUntil - Date.now()) / 1000));
+      throw new ProfilerBusyError(`a CPU profile is already running on this pod (${left ? `${left} s left` : 'finishing'})`);
     }
-    this.cpuRunningUntil = now + seconds * 1000;
+    this.cpuBusy = true;
+    this.cpuRunningUntil = Date.now() + seconds * 1000;
     try {
       await this.post('Profiler.enable');
       await this.post('Profiler.setSamplingInterval', { interval: this.cpuIntervalMicros });
       await this.post('Profiler.start');
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, seconds * 1000);
-        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(done, seconds * 1000);
+        signal?.addEventListener('abort', done, { once: true });
+        this.disposed.signal.addEventListener('abort', done, { once: true });
       });
+      if (this.disposed.signal.aborted) throw new Error('the agent stopped while the CPU profile was running');
       const { profile } = await this.post<{ profile: V8CpuProfile }>('Profiler.stop');
       await this.post('Profiler.disable');
       const pprof = cpuProfileToPprof(profile, this.mapper);
       return gzipAsync(await pprof.encodeAsync());
     } finally {
-      this.cpuRunningUntil = 0;
+      this.cpuBusy = false;
     }
   }
 
@@ -85,10 +97,12 @@ export class Profiler {
       ({ profile } = await this.post<{ profile: V8HeapProfile }>('HeapProfiler.getSamplingProfile'));
     }
     const pprof = heapProfileToPprof(profile, this.heapIntervalBytes, this.mapper);
+    // (inuse_objects and inuse_space are both estimates of the live heap, scaled from the samples.)
     return gzipAsync(await pprof.encodeAsync());
   }
 
   dispose(): void {
+    this.disposed.abort();
     this.session.disconnect();
   }
 }

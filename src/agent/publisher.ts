@@ -31,6 +31,8 @@ export interface PublisherOptions {
 }
 
 interface Pending {
+  /** Build order: a failed message goes back where it was, so consumers see sequences in order. */
+  order: number;
   kind: TelemetryKind;
   subject: string;
   id: string;
@@ -47,6 +49,8 @@ export interface PublisherStats {
   buffered: number;
   inFlight: number;
   lastPublishAt: number;
+  /** The last error that made the publisher drop a message for good (too large for the server), if any. */
+  lastPermanentError?: string;
   /** The longest the publisher held the event loop in one go (serializing a batch, handing messages to the client), ms. */
   longestTaskMs: number;
 }
@@ -59,6 +63,9 @@ export class TelemetryPublisher {
   private readonly seq = zeroes();
   private readonly pending: Pending[] = [];
   private pendingBytes = 0;
+  private nextOrder = 0;
+  /** Largest message the server takes (its max_payload, less room for headers). */
+  private maxMessageBytes = 512 * 1024;
   private inFlight = 0;
   private pausedUntil = 0;
   private pumpTimer: NodeJS.Timeout | undefined;
@@ -82,8 +89,9 @@ export class TelemetryPublisher {
     this.queues = { spans: new Ring(capacity), events: new Ring(capacity), logs: new Ring(capacity) };
   }
 
-  attach(js: JetStreamClient): void {
+  attach(js: JetStreamClient, maxPayload = 1024 * 1024): void {
     this.js = js;
+    this.maxMessageBytes = Math.max(1024, maxPayload - Math.min(8 * 1024, maxPayload / 4));
     this.pump();
   }
 
@@ -141,14 +149,7 @@ export class TelemetryPublisher {
       const queue = this.queues[kind];
       while (queue.length > 0) {
         const started = performance.now();
-        const items = queue.take(this.options.maxBatchItems);
-        const envelope = this.envelope(kind);
-        const head = JSON.stringify(envelope).slice(0, -1);
-        const json =
-          kind === 'spans'
-            ? `${head},"resourceSpans":${groupSpans(items, this.options.service, this.options.pod)}}`
-            : `${head},"${kind}":[${items.join(',')}]}`;
-        this.pushEncoded(kind, envelope.id, json, items.length);
+        this.pushBatch(kind, queue.take(this.options.maxBatchItems));
         this.noteTask(started);
         if (queue.length > 0) await new Promise((r) => setImmediate(r));
       }
@@ -168,13 +169,32 @@ export class TelemetryPublisher {
     };
   }
 
-  private push(kind: TelemetryKind, message: { id: string }, count: number): void {
-    this.pushEncoded(kind, message.id, JSON.stringify(message), count);
+  /** One message of queued items; halved until it fits the server's max payload (a lone item too big is dropped). */
+  private pushBatch(kind: QueuedKind, items: string[]): void {
+    const envelope = this.envelope(kind);
+    const head = JSON.stringify(envelope).slice(0, -1);
+    const json =
+      kind === 'spans' ? `${head},"resourceSpans":${groupSpans(items, this.options.service, this.options.pod)}}` : `${head},"${kind}":[${items.join(',')}]}`;
+    const data = encoder.encode(json);
+    if (data.byteLength > this.maxMessageBytes && items.length > 1) {
+      const half = Math.ceil(items.length / 2);
+      this.pushBatch(kind, items.slice(0, half));
+      this.pushBatch(kind, items.slice(half));
+      return;
+    }
+    this.pushEncoded(kind, envelope.id, data, items.length);
   }
 
-  private pushEncoded(kind: TelemetryKind, id: string, json: string, count: number): void {
-    const data = encoder.encode(json);
-    this.pending.push({ kind, subject: telemetrySubject(kind, this.options.service, this.options.pod), id, data, count, attempts: 0 });
+  private push(kind: TelemetryKind, message: { id: string }, count: number): void {
+    this.pushEncoded(kind, message.id, encoder.encode(JSON.stringify(message)), count);
+  }
+
+  private pushEncoded(kind: TelemetryKind, id: string, data: Uint8Array, count: number): void {
+    if (data.byteLength > this.maxMessageBytes) {
+      this.dropForGood(kind, count, `a ${kind} message of ${data.byteLength} bytes exceeds the server's limit of ${this.maxMessageBytes}`);
+      return;
+    }
+    this.pending.push({ order: this.nextOrder++, kind, subject: telemetrySubject(kind, this.options.service, this.options.pod), id, data, count, attempts: 0 });
     this.pendingBytes += data.byteLength;
     while (this.pendingBytes > this.options.maxPendingBytes && this.pending.length > 1) {
       const dropped = this.pending.shift()!;
@@ -212,12 +232,20 @@ export class TelemetryPublisher {
           this.pump();
           this.notifyIfIdle();
         },
-        () => {
+        (error: unknown) => {
           this.inFlight--;
           this.stats.publishErrors++;
+          if (isPermanent(error)) {
+            this.dropForGood(message.kind, message.count, String((error as Error).message ?? error));
+            this.pump();
+            this.notifyIfIdle();
+            return;
+          }
           message.attempts++;
-          // Back to the front, same id: if the first try did land, JetStream drops the duplicate.
-          this.pending.unshift(message);
+          // Back where it was, same id: if the first try did land, JetStream drops the duplicate.
+          let at = 0;
+          while (at < this.pending.length && this.pending[at]!.order < message.order) at++;
+          this.pending.splice(at, 0, message);
           this.pendingBytes += message.data.byteLength;
           this.pausedUntil = Date.now() + Math.min(2000, 100 * 2 ** Math.min(message.attempts, 5));
           this.pump();
@@ -233,9 +261,20 @@ export class TelemetryPublisher {
     if (took > this.stats.longestTaskMs) this.stats.longestTaskMs = took;
   }
 
+  private dropForGood(kind: TelemetryKind, count: number, reason: string): void {
+    this.stats.dropped[kind] += count;
+    this.stats.lastPermanentError = reason;
+  }
+
   private notifyIfIdle(): void {
     if (this.settledWaiters.length && this.idle()) for (const wake of this.settledWaiters.splice(0)) wake();
   }
+}
+
+/** Errors a retry cannot fix: the message is larger than the server or the stream accepts. */
+function isPermanent(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'MAX_PAYLOAD_EXCEEDED' || /max(imum)? payload|message size exceeds|exceeds maximum/i.test(String((error as Error)?.message ?? ''));
 }
 
 /** What the span exporter queues: an OTLP span plus the instrumentation scope it came from. */

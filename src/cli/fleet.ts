@@ -69,7 +69,18 @@ async function up(args: string[]): Promise<number> {
   mkdirSync(stateDir, { recursive: true });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} fleet ${line}\n`);
   const demoDir = join(distDir, '..', 'demo');
+  // Signals are handled from the start: one during startup cancels it (stopping what already runs).
+  const cancel = new AbortController();
+  const stopRequested = new Promise<void>((resolve) => {
+    const onSignal = () => {
+      cancel.abort();
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
   const fleet = await startFleet({
+    signal: cancel.signal,
     pods,
     ...(values.nats ? { natsUrl: values.nats } : {}),
     stateDir,
@@ -85,10 +96,7 @@ async function up(args: string[]): Promise<number> {
   writeFileSync(stateFile, JSON.stringify(state, null, 2));
   process.stdout.write(`${FLEET_READY_PREFIX}${JSON.stringify(ready)}\n`);
   log(`up: NATS ${fleet.natsUrl}; logs in ${join(stateDir, 'logs')}; stop with Ctrl-C or sg fleet down`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await stopRequested;
   log('stopping…');
   await fleet.stop();
   rmSync(stateFile, { force: true });
@@ -115,7 +123,8 @@ async function down(args: string[]): Promise<number> {
     await new Promise((r) => setTimeout(r, 200));
   }
   process.kill(state.pid, 'SIGKILL');
-  process.stderr.write(`the fleet did not stop in 30 s; killed pid ${state.pid}\n`);
+  rmSync(join(state.stateDir, 'fleet.json'), { force: true });
+  process.stderr.write(`the fleet did not stop in 30 s; killed pid ${state.pid} (its pods may need sg fleet up/down again)\n`);
   return 1;
 }
 

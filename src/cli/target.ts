@@ -25,6 +25,11 @@ export function readFleetState(stateDir = defaultFleetDir()): FleetState | undef
   try {
     const state = JSON.parse(readFileSync(file, 'utf8')) as FleetState;
     process.kill(state.pid, 0); // throws when the fleet's process is gone
+    // A crashed fleet leaves its file behind and the pid may be reused: make sure it is still `sg fleet up`.
+    if (existsSync('/proc')) {
+      const cmdline = readFileSync(`/proc/${state.pid}/cmdline`, 'utf8').split('\0');
+      if (!(cmdline.includes('fleet') && cmdline.includes('up'))) return undefined;
+    }
     return state;
   } catch {
     return undefined;

@@ -124,7 +124,8 @@ function podItem(pod: FleetPod): vscode.TreeItem {
   const icon = { healthy: ['vm-running', 'testing.iconPassed'], stale: ['warning', 'problemsWarningIcon.foreground'], unreachable: ['error', 'errorForeground'] }[state];
   item.iconPath = new vscode.ThemeIcon(icon[0]!, new vscode.ThemeColor(icon[1]!));
   const tooltip = new vscode.MarkdownString(undefined, true);
-  tooltip.appendMarkdown(`**${info.pod}** · ${info.service} ${info.version} · ${info.runtime} · $(${icon[0]}) ${state}\n\n`);
+  // Pod names and versions come from whoever registered on NATS: escaped like every other field.
+  tooltip.appendMarkdown(`**${escapeMarkdown(info.pod)}** · ${escapeMarkdown(info.service)} ${escapeMarkdown(info.version)} · ${info.runtime} · $(${icon[0]}) ${state}\n\n`);
   const rows: [string, string][] = [
     ['Labels', Object.entries(info.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '—'],
     ['Started', new Date(info.startedAt).toLocaleString()],
@@ -146,7 +147,7 @@ function podItem(pod: FleetPod): vscode.TreeItem {
 }
 
 function escapeMarkdown(text: string): string {
-  return text.replace(/[|\\`*_{}[\]<>]/g, (c) => `\\${c}`);
+  return text.replace(/[|\\`*_{}[\]<>$]/g, (c) => `\\${c}`);
 }
 
 function formatBytes(bytes: number): string {

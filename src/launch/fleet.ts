@@ -3,11 +3,12 @@
  * that exit are restarted with backoff (which is what a crash-loop incident looks like from outside).
  * Used by `sg fleet up`, `npm start`, the tests and the benchmarks.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { connect, type NatsConnection, type Service } from 'nats';
-import { parseProfileRequest, respondInChunks } from '../agent/control';
+import { parseProfileRequest, respondInChunks, safeRespond } from '../agent/control';
 import { VERSION } from '../common/version';
 import { POD_READY_PREFIX, PodReadySchema, type FleetReady, type PodReady } from '../protocol/cli';
 import { controlSubject, DISCOVERY_SERVICE, type HealthReply, type PodMetadata } from '../protocol/nats';
@@ -30,6 +31,8 @@ export interface FleetOptions {
   loadgen?: boolean;
   loadgenArgs?: string[];
   log?: (line: string) => void;
+  /** Aborting it while the fleet starts stops what has started and rejects. */
+  signal?: AbortSignal;
 }
 
 export interface FleetPod {
@@ -64,39 +67,62 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const gatewayBundle = join(distDir, 'demo', 'gateway.js');
   if (!existsSync(gatewayBundle)) throw new Error(`the sandbox gateway is not built (${gatewayBundle} is missing): run npm run build`);
 
-  let nats: NatsServer | undefined;
-  let natsUrl = options.natsUrl;
-  if (!natsUrl) {
-    nats = await startNatsServer({ storeDir: join(stateDir, 'nats'), logFile: join(stateDir, 'logs', 'nats-server.log') });
-    natsUrl = nats.url;
-    log(`started nats-server with JetStream on ${natsUrl}`);
-  }
-
+  // Every process the fleet starts is in here until it exits, so no failure path can orphan one (each runs
+  // in its own process group: nothing else would stop it).
+  const spawned = new Set<ServiceProcess>();
+  const track = (service: ServiceProcess) => {
+    spawned.add(service);
+    void service.exited.then(() => spawned.delete(service));
+    return service;
+  };
   const pods: FleetPod[] = [];
-  let stopping = false;
   const timers = new Set<NodeJS.Timeout>();
+  let stopping = false;
+  let nats: NatsServer | undefined;
+  let relay: GoRelay | undefined;
 
-  const launchGateway = async (index: number, restarts: number): Promise<FleetPod> => {
+  const stopAll = async () => {
+    stopping = true;
+    for (const timer of timers) clearTimeout(timer);
+    await relay?.stop();
+    await Promise.all([...spawned].map((service) => service.stop()));
+    await nats?.stop();
+  };
+  const checkAborted = () => {
+    if (options.signal?.aborted) throw new Error('the sandbox fleet was cancelled while starting');
+  };
+
+  const launchGateway = async (index: number, restarts: number, port = 0): Promise<FleetPod> => {
     const pod = `gw-${index + 1}`;
     const place = REGIONS[index % REGIONS.length]!;
     const logFile = join(stateDir, 'logs', `${pod}.log`);
-    const service = spawnService(
-      pod,
-      process.execPath,
-      [
-        '--enable-source-maps',
-        gatewayBundle,
-        '--pod', pod,
-        '--nats', natsUrl!,
-        '--region', place.region,
-        '--zone', place.zone,
-        '--node', place.node,
-        '--data-dir', join(stateDir, 'data', pod),
-        '--state-dir', join(stateDir, 'incidents'),
-      ],
-      { logFile, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+    const logStart = fileSize(logFile);
+    const service = track(
+      spawnService(
+        pod,
+        process.execPath,
+        [
+          '--enable-source-maps',
+          gatewayBundle,
+          '--pod', pod,
+          '--port', String(port),
+          '--nats', natsUrl,
+          '--region', place.region,
+          '--zone', place.zone,
+          '--node', place.node,
+          '--data-dir', join(stateDir, 'data', pod),
+          '--state-dir', join(stateDir, 'incidents'),
+        ],
+        { logFile, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+      ),
     );
-    const ready = await readyLine(service, logFile, 30_000);
+    let ready: PodReady;
+    try {
+      ready = await readyLine(service, logFile, logStart, 30_000);
+    } catch (error) {
+      await service.stop();
+      throw error;
+    }
     const entry: FleetPod = { pod, service: 'gateway', runtime: 'node', port: ready.port, process: service, restarts };
     void service.exited.then((code) => {
       if (stopping) return;
@@ -105,8 +131,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (stopping) return;
-        launchGateway(index, entry.restarts + 1).then(
-          (next) => pods.splice(pods.indexOf(entry), 1, next),
+        // Same port again: the load generator and anyone else keep reaching the pod.
+        launchGateway(index, entry.restarts + 1, entry.port).then(
+          (next) => {
+            if (stopping) void next.process.stop();
+            else pods.splice(pods.indexOf(entry), 1, next);
+          },
           (error: Error) => log(`${pod} failed to restart: ${error.message}`),
         );
       }, delay);
@@ -115,40 +145,51 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     return entry;
   };
 
+  let natsUrl = options.natsUrl ?? '';
   try {
+    if (!natsUrl) {
+      nats = await startNatsServer({ storeDir: join(stateDir, 'nats'), logFile: join(stateDir, 'logs', 'nats-server.log') });
+      natsUrl = nats.url;
+      log(`started nats-server with JetStream on ${natsUrl}`);
+    }
+    checkAborted();
     const count = options.pods ?? 3;
     if (!Number.isInteger(count) || count < 1 || count > 32) throw new Error(`--pods must be 1 to 32, not ${count}`);
-    pods.push(...(await Promise.all(Array.from({ length: count }, (_, i) => launchGateway(i, 0)))));
+    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => launchGateway(i, 0)));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    pods.push(...started.map((r) => (r as PromiseFulfilledResult<FleetPod>).value));
     log(`${count} gateway pod(s) up: ${pods.map((p) => `${p.pod} :${p.port}`).join(', ')}`);
-  } catch (error) {
-    stopping = true;
-    await Promise.all(pods.map((p) => p.process.stop()));
-    await nats?.stop();
-    throw error;
-  }
+    checkAborted();
 
-  let relay: GoRelay | undefined;
-  if (options.goSourceDir && existsSync(join(options.goSourceDir, 'main.go'))) {
-    if (!findExecutable('go')) log('Go is not installed: the fleet runs without its Go pod (apt-get install golang-go)');
-    else {
-      try {
-        const goPod = await launchGoPod(options.goSourceDir, stateDir);
-        pods.push(goPod);
-        relay = await GoRelay.start(natsUrl, goPod);
-        log(`Go pod ${goPod.pod} up on :${goPod.port} (pprof relayed over NATS by the fleet)`);
-      } catch (error) {
-        log(`the Go pod did not start: ${(error as Error).message}`);
+    if (options.goSourceDir && existsSync(join(options.goSourceDir, 'main.go'))) {
+      if (!findExecutable('go')) log('Go is not installed: the fleet runs without its Go pod (apt-get install golang-go)');
+      else {
+        try {
+          const goPod = await launchGoPod(options.goSourceDir, stateDir, track);
+          pods.push(goPod);
+          relay = await GoRelay.start(natsUrl, goPod);
+          log(`Go pod ${goPod.pod} up on :${goPod.port} (pprof relayed over NATS by the fleet)`);
+        } catch (error) {
+          log(`the Go pod did not start: ${(error as Error).message}`);
+        }
       }
     }
+    checkAborted();
+  } catch (error) {
+    await stopAll();
+    throw error;
   }
 
   let loadgen: ServiceProcess | undefined;
   if (options.loadgen !== false) {
     const targets = pods.filter((p) => p.runtime === 'node').map((p) => `http://127.0.0.1:${p.port}`).join(',');
-    loadgen = spawnService('loadgen', process.execPath, [join(distDir, 'demo', 'loadgen.js'), '--targets', targets, ...(options.loadgenArgs ?? [])], {
-      logFile: join(stateDir, 'logs', 'loadgen.log'),
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    });
+    loadgen = track(
+      spawnService('loadgen', process.execPath, [join(distDir, 'demo', 'loadgen.js'), '--targets', targets, ...(options.loadgenArgs ?? [])], {
+        logFile: join(stateDir, 'logs', 'loadgen.log'),
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      }),
+    );
     log('load generator started (one simulated day per 24 minutes)');
   }
 
@@ -158,28 +199,30 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     pods,
     loadgen,
     ready: () => ({
-      nats: natsUrl!,
+      nats: natsUrl,
       pods: pods.map((p) => ({ pod: p.pod, service: p.service, pid: p.process.pid, httpPort: p.port })),
       source: options.sourceDir ?? distDir,
     }),
-    async stop() {
-      stopping = true;
-      for (const timer of timers) clearTimeout(timer);
-      await loadgen?.stop();
-      await relay?.stop();
-      await Promise.all(pods.map((p) => p.process.stop()));
-      await nats?.stop();
-    },
+    stop: stopAll,
   };
 }
 
-/** Waits for the pod's GATEWAY_READY line in its log. */
-async function readyLine(service: ServiceProcess, logFile: string, timeoutMs: number): Promise<PodReady> {
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits for the pod's GATEWAY_READY line in its log, after `offset` (what earlier runs wrote). */
+async function readyLine(service: ServiceProcess, logFile: string, offset: number, timeoutMs: number): Promise<PodReady> {
   let ready: PodReady | undefined;
   await waitUntil(
     `${service.name} to serve`,
     async () => {
-      const line = readFileSync(logFile, 'utf8').split('\n').reverse().find((l) => l.startsWith(POD_READY_PREFIX));
+      const fresh = readFileSync(logFile).subarray(offset).toString('utf8');
+      const line = fresh.split('\n').find((l) => l.startsWith(POD_READY_PREFIX));
       if (!line) return false;
       const parsed = check(PodReadySchema, JSON.parse(line.slice(POD_READY_PREFIX.length)));
       if (parsed.ok) ready = parsed.value;
@@ -190,19 +233,25 @@ async function readyLine(service: ServiceProcess, logFile: string, timeoutMs: nu
   return ready!;
 }
 
-async function launchGoPod(sourceDir: string, stateDir: string): Promise<FleetPod> {
+async function launchGoPod(sourceDir: string, stateDir: string, track: (s: ServiceProcess) => ServiceProcess): Promise<FleetPod> {
   const binary = join(stateDir, 'bin', 'gopod');
   mkdirSync(join(stateDir, 'bin'), { recursive: true });
-  execFileSync('go', ['build', '-o', binary, '.'], {
+  // Asynchronously, so a signal that cancels the fleet is handled while Go compiles.
+  await promisify(execFile)('go', ['build', '-o', binary, '.'], {
     cwd: sourceDir,
     env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', GOCACHE: join(stateDir, 'go-cache'), GOPATH: join(stateDir, 'go-path') },
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logFile = join(stateDir, 'logs', 'go-1.log');
-  const service = spawnService('go-1', binary, ['--pod', 'go-1'], { logFile });
-  const ready = await readyLine(service, logFile, 15_000);
-  await waitUntil('the Go pod', () => httpOk(`http://127.0.0.1:${ready.port}/healthz`), { service, timeoutMs: 10_000 });
-  return { pod: 'go-1', service: 'router', runtime: 'go', port: ready.port, process: service, restarts: 0 };
+  const logStart = fileSize(logFile);
+  const service = track(spawnService('go-1', binary, ['--pod', 'go-1'], { logFile }));
+  try {
+    const ready = await readyLine(service, logFile, logStart, 15_000);
+    await waitUntil('the Go pod', () => httpOk(`http://127.0.0.1:${ready.port}/healthz`), { service, timeoutMs: 10_000 });
+    return { pod: 'go-1', service: 'router', runtime: 'go', port: ready.port, process: service, restarts: 0 };
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
 }
 
 /**
@@ -233,7 +282,7 @@ class GoRelay {
       handler: (error, msg) => {
         if (error) return;
         const reply: HealthReply = { ...procStats(pod.process.pid), pod: pod.pod, service: pod.service, ts: Date.now(), uptimeS: (Date.now() - startedAt) / 1000, eventLoopDelayP99Ms: 0, activeHandles: 0, lastPublishAt: 0, published: {}, dropped: {}, buffered: 0 };
-        msg.respond(new TextEncoder().encode(JSON.stringify(reply)));
+        safeRespond(() => msg.respond(new TextEncoder().encode(JSON.stringify(reply))));
       },
     });
     service.addEndpoint('profile', {
@@ -248,7 +297,7 @@ class GoRelay {
             if (!response.ok) throw new Error(`the Go pod answered ${response.status}: ${(await response.text()).trim()}`);
             respondInChunks(nc, msg, Buffer.from(await response.arrayBuffer()), request.type);
           })
-          .catch((e: Error) => msg.respondError(502, e.message));
+          .catch((e: Error) => safeRespond(() => msg.respondError(502, e.message)));
       },
     });
     return new GoRelay(nc, service);

@@ -11,7 +11,9 @@ import type { FleetPod } from '../protocol/lsp';
 export class PodDirectory extends EventEmitter<{ changed: [FleetPod[]] }> {
   private pods: FleetPod[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  /** The connection being polled; a poll that finishes after it changed is discarded. */
+  private nc: NatsConnection | undefined;
+  private polling: NatsConnection | undefined;
 
   constructor(private readonly log: Logger, private readonly intervalMs = 2000) {
     super();
@@ -25,6 +27,7 @@ export class PodDirectory extends EventEmitter<{ changed: [FleetPod[]] }> {
   use(nc: NatsConnection | undefined): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.nc = nc;
     if (!nc) {
       this.publish([]);
       return;
@@ -40,8 +43,8 @@ export class PodDirectory extends EventEmitter<{ changed: [FleetPod[]] }> {
   }
 
   private async poll(nc: NatsConnection): Promise<void> {
-    if (this.polling || nc.isClosed()) return;
-    this.polling = true;
+    if (this.polling === nc || nc.isClosed()) return;
+    this.polling = nc;
     try {
       const infos = await listPods(nc, { maxWaitMs: 750 });
       const now = Date.now();
@@ -54,11 +57,11 @@ export class PodDirectory extends EventEmitter<{ changed: [FleetPod[]] }> {
           }
         }),
       );
-      this.publish(pods);
+      if (nc === this.nc) this.publish(pods);
     } catch (error) {
       this.log.debug(`fleet poll failed: ${errorMessage(error)}`);
     } finally {
-      this.polling = false;
+      if (this.polling === nc) this.polling = undefined;
     }
   }
 

@@ -202,6 +202,18 @@ describe('pod agent', () => {
 });
 
 describe('pod agent faults', () => {
+  it('refuses a version that is not semver before touching NATS, and lists no pods on an empty server', async () => {
+    const server = await startNatsServer();
+    try {
+      await assert.rejects(startAgent({ nats: server.url, service: 's', pod: 'p', version: 'latest' }), /version must be a semantic version such as 1\.4\.2, not "latest"/);
+      const nc = await connect({ servers: server.url });
+      assert.deepEqual(await listPods(nc), []);
+      await nc.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('sends profiles larger than the server\'s max payload in chunks that reassemble exactly', async () => {
     const dir = tempDir();
     const config = join(dir, 'small.conf');
@@ -221,6 +233,14 @@ describe('pod agent faults', () => {
       const profile = await fetchProfile(nc, 'chunky', { type: 'cpu', seconds: 2 });
       assert.ok(profile.length > 2048, `a profile of ${profile.length} bytes needs several chunks of 512`);
       assert.ok(Profile.decode(gunzipSync(profile)).sample.length > 0);
+
+      // Telemetry is split to fit too; a single record larger than the server takes is dropped and counted.
+      for (let i = 0; i < 5; i++) agent.log('info', `record ${i} ${'x'.repeat(300)}`);
+      agent.log('info', 'y'.repeat(3000));
+      assert.equal(await agent.flush(), true);
+      const health = agent.health();
+      assert.equal(health.published.logs, 5);
+      assert.equal(health.dropped.logs, 1);
     } finally {
       clearInterval(busy);
       await agent.stop();

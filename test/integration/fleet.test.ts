@@ -137,6 +137,20 @@ describe('sandbox fleet', () => {
     assert.equal(start.incident.end, reply.end);
   });
 
+  it('answers a request target that URL cannot parse with 400, and keeps serving', async () => {
+    const gw1 = fleet.pods.find((p) => p.pod === 'gw-1')!;
+    const { connect: tcp } = await import('node:net');
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = tcp({ host: '127.0.0.1', port: gw1.port }, () => socket.end('GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      let data = '';
+      socket.on('data', (d) => (data += d));
+      socket.once('end', () => resolve(data));
+      socket.once('error', reject);
+    });
+    assert.match(reply, /^HTTP\/1\.1 400/);
+    assert.equal((await fetch(`http://127.0.0.1:${gw1.port}/healthz`)).status, 200);
+  });
+
   it('relays the Go pod\'s profiles over NATS, which go tool pprof reads', async () => {
     const profile = await fetchProfile(nc, 'go-1', { type: 'cpu', seconds: 2 });
     const file = join(tempDir(), 'go.pb.gz');
