@@ -4,7 +4,7 @@
  * nats-server with JetStream) and without (the same events built and thrown away: the baseline). Event-loop
  * delay is sampled every millisecond.
  *
- *   npm run bench -- agentPublish
+ *   npm run bench -- agentPublish      (SG_BENCH_SECONDS=10 per run; SG_FLUSH_MS sets the agent flush interval)
  */
 import { execFileSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
