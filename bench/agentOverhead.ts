@@ -17,7 +17,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { LOADTEST_TENANT } from '../demo/gateway/tenants';
-import { fetchProfile } from '../src/common/fleet';
+import { fetchProfile } from '../src/common/podClient';
 import { startNatsServer } from '../src/launch/nats';
 import { findExecutable, freePort, httpOk, spawnService, waitUntil } from '../src/launch/process';
 import { tempDirectory } from './support';

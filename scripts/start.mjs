@@ -61,8 +61,8 @@ try {
   await waitUntil('sg server', () => httpOk(`http://127.0.0.1:${serverPort}/healthz`), { service: server });
   log(`language server backend (headless): http://127.0.0.1:${serverPort}/status`);
 
-  const { startFleet } = require(join(root, 'out/src/launch/fleet.js'));
-  const fleet = await startFleet({
+  const { startSandbox } = require(join(root, 'out/src/launch/sandbox.js'));
+  const fleet = await startSandbox({
     pods: 3,
     natsUrl: nats.url,
     stateDir: join(state, 'fleet'),

@@ -77,16 +77,26 @@ function nodeTier(tier, { concurrency, timeoutMs, env }) {
   });
 }
 
-function typecheck() {
+/** Runs a tool to completion with its output shown; resolves with whether it exited 0. */
+function runTool(args) {
   return new Promise((resolve) => {
-    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const child = spawn(process.execPath, [tsc, '--noEmit', '-p', '.'], { cwd: root, stdio: 'inherit' });
-    child.once('exit', (code) => {
-      if (code !== 0) return resolve({ tier: 'typecheck', passed: 0, failed: 1, skipped: 0 });
-      const web = spawn(process.execPath, [tsc, '--noEmit', '-p', 'webviews'], { cwd: root, stdio: 'inherit' });
-      web.once('exit', (c) => resolve({ tier: 'typecheck', passed: c === 0 ? 1 : 0, failed: c === 0 ? 0 : 1, skipped: 0 }));
-    });
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    child.once('exit', (code) => resolve(code === 0));
   });
+}
+
+/** tsc on each configuration: Node code, the browser code of the webviews, the suite that runs in VS Code. */
+async function typecheck() {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  let ok = true;
+  for (const project of ['.', 'webviews', 'test/vscode']) ok = (await runTool([tsc, '--noEmit', '-p', project])) && ok;
+  return { tier: 'typecheck', passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 };
+}
+
+/** ESLint with the type-checked rules of eslint.config.mjs; any finding fails the line. */
+async function lint() {
+  const ok = await runTool([join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--max-warnings', '0', '.']);
+  return { tier: 'lint', passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 };
 }
 
 let exitCode = 0;
@@ -99,6 +109,8 @@ try {
 
   log('typecheck (tsc --noEmit)');
   results.push(await typecheck());
+  log('lint (eslint)');
+  results.push(await lint());
 
   const require = createRequire(import.meta.url);
   const { startNatsServer } = require(join(root, 'out/src/launch/nats.js'));

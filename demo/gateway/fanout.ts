@@ -67,8 +67,8 @@ export class Fanout {
     if (!set) this.local.set(key, (set = new Set()));
     set.add(deliver);
     return () => {
-      set!.delete(deliver);
-      if (set!.size === 0) this.local.delete(key);
+      set.delete(deliver);
+      if (set.size === 0) this.local.delete(key);
     };
   }
 

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       'heap-sampling-bytes': { type: 'string' },
     },
   });
-  const pod = values.pod!;
+  const pod = values.pod;
   const dataDir = values['data-dir'] ?? join(tmpdir(), 'streamgate-gateway', pod);
   const stateDir = values['state-dir'] ?? join(tmpdir(), 'streamgate-gateway-state');
   mkdirSync(dataDir, { recursive: true });
@@ -54,8 +54,8 @@ async function main(): Promise<void> {
       nats: values.nats,
       service: 'gateway',
       pod,
-      version: values.version!,
-      labels: { region: values.region!, zone: values.zone!, node: values.node! },
+      version: values.version,
+      labels: { region: values.region, zone: values.zone, node: values.node },
       ...(values['heap-sampling-bytes'] !== undefined ? { heapIntervalBytes: Number(values['heap-sampling-bytes']) } : {}),
     });
     nc = agent.nc;

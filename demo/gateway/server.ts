@@ -136,7 +136,7 @@ export class Gateway {
   private async route(req: IncomingMessage, res: ServerResponse, url: URL, route: string, scope: RequestScope): Promise<number> {
     switch (route) {
       case '/healthz':
-        return json(res, 200, { pod: this.deps.pod, sessions: this.sessions.size, subscribers: this.deps.fanout.subscriberCount, incidents: this.deps.incidents.list() });
+        return json(res, 200, { pod: this.deps.pod, sessions: this.sessions.size, subscribers: this.deps.fanout.subscriberCount, incidents: this.deps.incidents.list(), leakedBytes: this.deps.incidents.leakedBytes });
       case 'POST /v1/sessions':
         return this.startSession(req, res, scope);
       case 'DELETE /v1/sessions/:id':

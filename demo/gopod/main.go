@@ -1,5 +1,5 @@
 // A StreamGate pod written in Go, standard library only: a small routing service with real CPU work,
-// exposing net/http/pprof so the fleet has genuine Go profiles. It has no NATS client (none is available
+// exposing net/http/pprof (and expvar's /debug/vars: memstats, goroutines) so the fleet has genuine Go profiles. It has no NATS client (none is available
 // offline here); `sg fleet up` registers it for discovery and relays its profiles over NATS.
 package main
 
@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"expvar"
 	"flag"
 	"fmt"
 	"log"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -83,6 +85,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	expvar.Publish("goroutines", expvar.Func(func() interface{} { return runtime.NumGoroutine() }))
 	go background()
 	ready, _ := json.Marshal(map[string]interface{}{"pod": *pod, "port": listener.Addr().(*net.TCPAddr).Port})
 	fmt.Fprintf(os.Stdout, "GATEWAY_READY %s\n", ready)

@@ -106,8 +106,7 @@ async function runSession(model: LoadModel, target: string, stats: Stats, shutdo
     if (model.random() < 0.1) await (await request('GET', `/v1/streams/${stream}/history?limit=20`)).arrayBuffer();
     const endAt = Date.now() + model.sessionDurationMs();
     while (Date.now() < endAt && !signal.aborted) {
-      await sleep(model.messageIntervalMs(), signal);
-      if (signal.aborted) break;
+      if (!(await sleep(model.messageIntervalMs(), signal))) break;
       const size = model.payloadBytes();
       const binary = model.random() < 0.2;
       const body = binary
@@ -146,10 +145,12 @@ async function subscribe(target: string, stream: string, auth: Record<string, st
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => resolve(true), ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
   });
 }
 

@@ -33,7 +33,7 @@ export class StreamGateDebugSession extends DebugSession {
 
   protected override attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): void {
     this.handle(response, async () => {
-      const parsed = check(AttachArgumentsSchema, args ?? {});
+      const parsed = check(AttachArgumentsSchema, (args as DebugProtocol.AttachRequestArguments | undefined) ?? {}) // a client may send none;
       if (!parsed.ok) throw new ProtocolError(AdapterErrorId.BadAttachArguments, `Invalid StreamGate attach configuration: ${parsed.error}`);
       const config = parsed.value;
       const url = redactUrl(config.nats);

@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { headers as natsHeaders, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import { check } from '../protocol/schema';
 import { controlSubject, DISCOVERY_SERVICE, PROFILE_HEADERS, ProfileRequestSchema, type ControlOp, type HealthReply, type PodMetadata, type ProfileRequest } from '../protocol/nats';
-import type { Profiler } from './profiler';
 import { ProfilerBusyError } from './profiler';
 
 export type JsonHandler = (request: unknown) => Promise<unknown>;
@@ -30,13 +29,19 @@ export class ControlRequestError extends Error {
   }
 }
 
+/** What a pod's control plane answers with: the agent's in-process figures, or a relay's for a pod without NATS. */
+export interface ControlSources {
+  health: () => HealthReply | Promise<HealthReply>;
+  /** A gzipped pprof profile; throw ProfilerBusyError when one is already being taken. */
+  profile: (request: ProfileRequest) => Promise<Buffer>;
+}
+
 export async function registerControl(
   nc: NatsConnection,
   pod: string,
   version: string,
   metadata: PodMetadata,
-  health: () => HealthReply,
-  profiler: Profiler,
+  sources: ControlSources,
 ): Promise<{ service: Service; addEndpoint(op: ControlOp, handler: JsonHandler): void }> {
   const service = await nc.services.add({
     name: DISCOVERY_SERVICE,
@@ -53,11 +58,11 @@ export async function registerControl(
       },
     });
   };
-  addEndpoint('health', async () => health());
+  addEndpoint('health', async () => sources.health());
   service.addEndpoint('profile', {
     subject: controlSubject(pod, 'profile'),
     handler: (error, msg) => {
-      if (!error) void answerProfile(nc, msg, profiler);
+      if (!error) void answerProfile(nc, msg, sources.profile);
     },
   });
   return { service, addEndpoint };
@@ -83,7 +88,7 @@ async function answerJson(msg: ServiceMsg, handler: JsonHandler): Promise<void> 
 }
 
 /** Parses a profile request, answering the error itself when it is bad. */
-export function parseProfileRequest(msg: ServiceMsg): ProfileRequest | undefined {
+function parseProfileRequest(msg: ServiceMsg): ProfileRequest | undefined {
   let raw: unknown;
   try {
     raw = msg.data.length ? JSON.parse(new TextDecoder().decode(msg.data)) : {};
@@ -99,21 +104,22 @@ export function parseProfileRequest(msg: ServiceMsg): ProfileRequest | undefined
   return parsed.value;
 }
 
-async function answerProfile(nc: NatsConnection, msg: ServiceMsg, profiler: Profiler): Promise<void> {
+async function answerProfile(nc: NatsConnection, msg: ServiceMsg, take: ControlSources['profile']): Promise<void> {
   const request = parseProfileRequest(msg);
   if (!request) return;
   let profile: Buffer;
   try {
-    profile = request.type === 'cpu' ? await profiler.cpu(request.seconds ?? 10) : await profiler.heap();
+    profile = await take(request);
   } catch (error) {
-    safeRespond(() => msg.respondError(error instanceof ProfilerBusyError ? 409 : 500, error instanceof Error ? error.message : String(error)));
+    const code = error instanceof ProfilerBusyError ? 409 : error instanceof ControlRequestError ? error.code : 500;
+    safeRespond(() => msg.respondError(code, error instanceof Error ? error.message : String(error)));
     return;
   }
   respondInChunks(nc, msg, profile, request.type);
 }
 
 /** Sends a profile as chunks on the request's reply subject, then the empty end-of-stream message. */
-export function respondInChunks(nc: NatsConnection, msg: ServiceMsg, profile: Buffer, type: 'cpu' | 'heap'): void {
+function respondInChunks(nc: NatsConnection, msg: ServiceMsg, profile: Buffer, type: 'cpu' | 'heap'): void {
   // Stay under the server's max payload with room for the headers; the client reassembles and checks the hash.
   const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
   const chunkSize = Math.max(256, maxPayload - Math.min(1024, maxPayload / 2));

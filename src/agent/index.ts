@@ -58,6 +58,8 @@ export interface AgentOptions {
   cpuIntervalMicros?: number;
   /** Heap sampling interval in bytes (default 512 KiB; 0 disables). */
   heapIntervalBytes?: number;
+  /** Map profile frames of bundled code back to its sources through their source maps (default true). */
+  sourceMaps?: boolean;
   /** How long to wait for NATS at start (default 10 s). */
   connectTimeoutMs?: number;
   /** Telemetry stream retention when the agent creates it (default 24 h). */
@@ -154,6 +156,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
   const profiler = new Profiler({
     ...(options.cpuIntervalMicros ? { cpuIntervalMicros: options.cpuIntervalMicros } : {}),
     ...(options.heapIntervalBytes !== undefined ? { heapIntervalBytes: options.heapIntervalBytes } : {}),
+    ...(options.sourceMaps !== undefined ? { sourceMaps: options.sourceMaps } : {}),
   });
   undo.push(() => profiler.dispose());
   await profiler.startHeapSampling();
@@ -164,7 +167,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
   const metricsInterval = options.metricsIntervalMs ?? 1000;
 
   const health = (): HealthReply => {
-    const r = runtime.latest;
+    const r = runtime.current();
     const stats = publisher.snapshot();
     return {
       pod: options.pod,
@@ -181,6 +184,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
       dropped: stats.dropped,
       buffered: stats.buffered,
       agentLongestTaskMs: stats.longestTaskMs,
+      ...(stats.lastPermanentError ? { lastPublishError: stats.lastPermanentError } : {}),
     };
   };
 
@@ -193,20 +197,26 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     ...(options.pprofUrl ? { pprof: options.pprofUrl } : {}),
   };
   for (const [key, value] of Object.entries(options.labels ?? {})) metadata[`label.${key}`] = value;
-  const control = await registerControl(nc, options.pod, options.version, metadata, health, profiler);
+  const control = await registerControl(nc, options.pod, options.version, metadata, {
+    health,
+    profile: (request) => (request.type === 'cpu' ? profiler.cpu(request.seconds ?? 10) : profiler.heap()),
+  });
   // Once startAgent resolves the server knows our subscriptions: discovery and control answer at once.
   await nc.flush();
 
+  let counted = publisher.snapshot();
   const collectMetrics = () => {
     const started = performance.now();
     runtime.sample();
     const stats = publisher.snapshot();
+    // Counters go up by what happened since the last collection: consumers get totals and rates right.
     for (const kind of Object.keys(stats.published) as (keyof typeof stats.published)[]) {
-      registry.gauge('sg_agent_published_total', { kind }).set(stats.published[kind]);
-      registry.gauge('sg_agent_dropped_total', { kind }).set(stats.dropped[kind]);
+      registry.counter('sg_agent_published_total', { kind }).inc(stats.published[kind] - counted.published[kind]);
+      registry.counter('sg_agent_dropped_total', { kind }).inc(stats.dropped[kind] - counted.dropped[kind]);
     }
+    registry.counter('sg_agent_publish_errors_total').inc(stats.publishErrors - counted.publishErrors);
+    counted = stats;
     registry.gauge('sg_agent_buffered_items').set(stats.buffered);
-    registry.gauge('sg_agent_publish_errors_total').set(stats.publishErrors);
     registry.gauge('sg_agent_longest_task_ms').set(stats.longestTaskMs);
     publisher.send('metrics', { intervalMs: metricsInterval, ...registry.collect() });
     publisher.noteTask(started);
@@ -304,7 +314,8 @@ function plainAttrs(attrs: Attributes): Record<string, string | number | boolean
   const out: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(attrs)) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value;
-    else if (value !== undefined && value !== null) out[key] = JSON.stringify(value);
+    // Callers in plain JavaScript can pass null despite the types: skip it like undefined.
+    else if (value !== undefined && (value as unknown) !== null) out[key] = JSON.stringify(value);
   }
   return out;
 }

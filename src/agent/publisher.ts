@@ -141,7 +141,7 @@ export class TelemetryPublisher {
   }
 
   private idle(): boolean {
-    return this.pending.length === 0 && this.inFlight === 0 && (Object.values(this.queues) as Ring<string>[]).every((q) => q.length === 0);
+    return this.pending.length === 0 && this.inFlight === 0 && Object.values<Ring<string>>(this.queues).every((q) => q.length === 0);
   }
 
   private async drainQueues(): Promise<void> {
@@ -236,7 +236,7 @@ export class TelemetryPublisher {
           this.inFlight--;
           this.stats.publishErrors++;
           if (isPermanent(error)) {
-            this.dropForGood(message.kind, message.count, String((error as Error).message ?? error));
+            this.dropForGood(message.kind, message.count, errorText(error));
             this.pump();
             this.notifyIfIdle();
             return;
@@ -274,7 +274,11 @@ export class TelemetryPublisher {
 /** Errors a retry cannot fix: the message is larger than the server or the stream accepts. */
 function isPermanent(error: unknown): boolean {
   const code = (error as { code?: string }).code;
-  return code === 'MAX_PAYLOAD_EXCEEDED' || /max(imum)? payload|message size exceeds|exceeds maximum/i.test(String((error as Error)?.message ?? ''));
+  return code === 'MAX_PAYLOAD_EXCEEDED' || /max(imum)? payload|message size exceeds|exceeds maximum/i.test(errorText(error));
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** What the span exporter queues: an OTLP span plus the instrumentation scope it came from. */

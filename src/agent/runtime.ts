@@ -25,7 +25,8 @@ export class RuntimeMetrics {
   private readonly gcObserver: PerformanceObserver;
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
-  private last: RuntimeSnapshot = { cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, eventLoopDelayP99Ms: 0, activeHandles: 0 };
+  /** The last interval's CPU and loop figures; undefined until the first metrics flush. */
+  private last: RuntimeSnapshot | undefined;
 
   constructor(private readonly registry: MetricsRegistry) {
     this.loopDelay.enable();
@@ -72,8 +73,25 @@ export class RuntimeMetrics {
     return this.loopDelay.count ? Math.max(0, nanos / 1e6 - LOOP_RESOLUTION_MS) : 0;
   }
 
-  get latest(): RuntimeSnapshot {
-    return this.last;
+  /**
+   * Figures for a health answer, measured now: memory and handles as they are, CPU and event-loop delay over
+   * the last metrics interval — or, before the first one, CPU averaged since the process started and the
+   * loop delay recorded so far. Real from the pod's first answer, never a placeholder zero.
+   */
+  current(): RuntimeSnapshot {
+    const memory = process.memoryUsage();
+    let cpuPercent = this.last?.cpuPercent;
+    if (cpuPercent === undefined) {
+      const total = process.cpuUsage();
+      cpuPercent = ((total.user + total.system) / Math.max(1, process.uptime() * 1e6)) * 100;
+    }
+    return {
+      cpuPercent,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      eventLoopDelayP99Ms: this.last?.eventLoopDelayP99Ms ?? this.loopDelayMs(this.loopDelay.percentile(99)),
+      activeHandles: process.getActiveResourcesInfo().length,
+    };
   }
 
   stop(): void {

@@ -25,7 +25,7 @@ export class SourceMapper {
     if (!map) return undefined;
     let position = originalPositionFor(map, { line, column, bias: GREATEST_LOWER_BOUND });
     if (position.source === null) position = originalPositionFor(map, { line, column, bias: LEAST_UPPER_BOUND });
-    if (position.source === null || position.line === null) return undefined;
+    if (position.source === null) return undefined;
     const file = position.source.startsWith('file://') ? fileURLToPath(position.source) : position.source;
     return { file, line: position.line, ...(position.name ? { name: position.name } : {}) };
   }

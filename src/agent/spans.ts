@@ -64,7 +64,8 @@ function hrTimeToNanos([seconds, nanos]: HrTime): string {
 export function toOtlpAttributes(attributes: Attributes): OtlpKeyValueT[] {
   const out: OtlpKeyValueT[] = [];
   for (const [key, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null) continue;
+    // Callers in plain JavaScript can pass null despite the types: skip it like undefined.
+    if (value === undefined || (value as unknown) === null) continue;
     if (typeof value === 'string') out.push({ key, value: { stringValue: value } });
     else if (typeof value === 'boolean') out.push({ key, value: { boolValue: value } });
     else if (typeof value === 'number') out.push({ key, value: Number.isInteger(value) ? { intValue: value } : { doubleValue: value } });

@@ -3,6 +3,8 @@ export interface CliCommand {
   name: string;
   summary: string;
   usage: string;
+  /** Commands with subcommands answer --help themselves (for the subcommand asked about). */
+  ownHelp?: boolean;
   run(args: string[]): Promise<number>;
 }
 

@@ -1,12 +1,13 @@
 /** `sg`: the StreamGate DevTools command line. */
 import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
-import { fleetCommand } from './fleet';
-import { podsCommand } from './pods';
-import { profileCommand } from './profile';
-import { serverCommand } from './server';
+import { evalCommand } from './commands/eval';
+import { fleetCommand } from './commands/fleet';
+import { podsCommand } from './commands/pods';
+import { profileCommand } from './commands/profile';
+import { serverCommand } from './commands/server';
 
-const COMMANDS: CliCommand[] = [fleetCommand, podsCommand, profileCommand, serverCommand];
+const COMMANDS: CliCommand[] = [evalCommand, fleetCommand, podsCommand, profileCommand, serverCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`sg: unknown command "${name}"\n\n${help()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!command.ownHelp && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(`${command.usage}\n`);
     return 0;
   }

@@ -1,6 +1,6 @@
 /** What `activate` returns: for other extensions and for our own integration tests. */
 import type { FleetReady } from '../protocol/cli';
-import type { FleetPod } from '../protocol/lsp';
+import type { PodStatus } from '../protocol/nats';
 import type { ServerStatus } from '../protocol/status';
 
 export interface StreamGateApi {
@@ -10,10 +10,8 @@ export interface StreamGateApi {
   readonly serverReady: Promise<void>;
   status(): Promise<ServerStatus>;
   statusBarText(): string;
-  /** What the status webview last reported it rendered, or undefined if it is not open. */
-  statusPanelText(): string | undefined;
   /** The pods the language server last saw. */
-  pods(): FleetPod[];
+  pods(): PodStatus[];
   /** The sandbox fleet this window started, if any. */
   sandbox(): FleetReady | undefined;
 }

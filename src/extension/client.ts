@@ -3,7 +3,7 @@
  * language client itself lives in dist/lspClient.js and is loaded on start (see lsp/languageClient.ts).
  */
 import * as vscode from 'vscode';
-import type { FleetPod } from '../protocol/lsp';
+import type { PodStatus } from '../protocol/nats';
 import type { ServerSettings } from '../protocol/settings';
 import type { ServerStatus } from '../protocol/status';
 import type { LspConnection, startLanguageClient } from './lsp/languageClient';
@@ -14,10 +14,10 @@ export class ServerClient implements vscode.Disposable {
   /** Fires with every status the server pushes, and with undefined when the server stops. */
   readonly onStatus = this.statusEmitter.event;
   private last: ServerStatus | undefined;
-  private readonly podsEmitter = new vscode.EventEmitter<FleetPod[]>();
+  private readonly podsEmitter = new vscode.EventEmitter<PodStatus[]>();
   /** Fires with the whole fleet whenever the server's poll sees a change. */
   readonly onPods = this.podsEmitter.event;
-  private lastPodList: FleetPod[] = [];
+  private lastPodList: PodStatus[] = [];
 
   constructor(private readonly serverModule: string, private readonly lspClientModule: string, private readonly output: vscode.LogOutputChannel) {}
 
@@ -25,7 +25,7 @@ export class ServerClient implements vscode.Disposable {
     return this.last;
   }
 
-  get lastPods(): FleetPod[] {
+  get lastPods(): PodStatus[] {
     return this.lastPodList;
   }
 
@@ -63,7 +63,7 @@ export class ServerClient implements vscode.Disposable {
     return status;
   }
 
-  async pods(): Promise<FleetPod[]> {
+  async pods(): Promise<PodStatus[]> {
     const pods = await this.require().pods();
     this.publishPods(pods);
     return pods;
@@ -80,7 +80,7 @@ export class ServerClient implements vscode.Disposable {
     return this.connection;
   }
 
-  private publishPods(pods: FleetPod[]): void {
+  private publishPods(pods: PodStatus[]): void {
     this.lastPodList = pods;
     this.podsEmitter.fire(pods);
   }

@@ -1,5 +1,6 @@
 /** The command table: one handler per id in COMMAND_IDS; the type makes a missing one a compile error. */
 import * as vscode from 'vscode';
+import { isNatsUrlList } from '../protocol/settings';
 import type { Ctx } from './ctx';
 import type { CommandId } from './commandIds';
 
@@ -12,7 +13,7 @@ export const commandHandlers: Record<CommandId, Handler> = {
       prompt: 'URL of the StreamGate fleet\'s NATS server (comma-separate a cluster)',
       value: ctx.config.natsUrl || 'nats://127.0.0.1:4222',
       ignoreFocusOut: true,
-      validateInput: (value) => (/^\s*((nats|tls|ws|wss):\/\/)?[\w.-]+(:\d+)?(\s*,\s*((nats|tls|ws|wss):\/\/)?[\w.-]+(:\d+)?)*\s*$/.test(value) ? undefined : 'Expected nats://host:port'),
+      validateInput: (value) => (isNatsUrlList(value) ? undefined : 'Expected nats://host:port (or tls://, ws://, wss://), comma-separated for a cluster'),
     });
     if (url === undefined) return;
     await ctx.config.setNatsUrl(url.trim());
@@ -23,7 +24,7 @@ export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.showStatus': (ctx) => ctx.statusPanel.show(),
   'streamgate.showLogs': (ctx) => ctx.output.show(true),
   'streamgate.restartServer': (ctx) => ctx.restartServer(),
-  'streamgate.refreshFleet': (ctx) => ctx.fleetView.refresh(),
+  'streamgate.refreshFleet': (ctx) => ctx.client.pods(),
   'streamgate.startSandboxFleet': (ctx) => ctx.sandbox.start(),
   'streamgate.stopSandboxFleet': (ctx) => ctx.sandbox.stop(),
 };

@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import type { ServerStatus } from '../protocol/status';
 import type { StreamGateApi } from './api';
 import { ServerClient } from './client';
-import { registerCommands } from './commands';
 import { CONTEXT_KEYS } from './commandIds';
 import { Config } from './config';
 import { registerDebugType } from './debug';
@@ -33,8 +32,11 @@ export class Ctx implements vscode.Disposable {
     this.sandbox = new SandboxFleet(context, this.config, this.output);
   }
 
-  /** `elapsed` says how long activation has taken so far (bundle evaluation plus activate). */
-  start(elapsed: () => number): StreamGateApi {
+  /**
+   * `commands` is the command table (handed in by main.ts, so this module does not depend on the commands
+   * that depend on it); `elapsed` says how long activation has taken so far.
+   */
+  start(commands: (ctx: Ctx) => vscode.Disposable[], elapsed: () => number): StreamGateApi {
     this.disposables.push(
       this.output,
       this.statusBar,
@@ -50,7 +52,7 @@ export class Ctx implements vscode.Disposable {
           this.client.configure(this.config.serverSettings()).catch((error) => this.output.error(`reconfiguring the server: ${error}`));
         }
       }),
-      ...registerCommands(this),
+      ...commands(this),
       ...registerDebugType(this.context, this.config),
     );
     this.context.subscriptions.push(this);
@@ -64,7 +66,6 @@ export class Ctx implements vscode.Disposable {
       serverReady: this.serverReady,
       status: () => this.client.status(),
       statusBarText: () => this.statusBar.text,
-      statusPanelText: () => this.statusPanel.lastRenderedText,
       pods: () => this.client.lastPods,
       sandbox: () => this.sandbox.info,
     };

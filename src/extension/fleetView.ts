@@ -3,7 +3,8 @@
  * then the connection, the store, and the live pods grouped by service with their health.
  */
 import * as vscode from 'vscode';
-import type { FleetPod } from '../protocol/lsp';
+import { formatBytes, formatDuration } from '../common/format';
+import type { PodStatus } from '../protocol/nats';
 import type { ServerStatus } from '../protocol/status';
 
 /** Telemetry older than this marks a Node pod as stale. */
@@ -11,12 +12,12 @@ const STALE_MS = 10_000;
 
 type FleetNode =
   | { kind: 'nats' | 'store'; label: string; description: string; tooltip: string; icon: string; color?: string }
-  | { kind: 'service'; service: string; pods: FleetPod[] }
-  | { kind: 'pod'; pod: FleetPod };
+  | { kind: 'service'; service: string; pods: PodStatus[] }
+  | { kind: 'pod'; pod: PodStatus };
 
 export type PodHealthState = 'healthy' | 'stale' | 'unreachable';
 
-export function podHealthState(pod: FleetPod, now = Date.now()): PodHealthState {
+export function podHealthState(pod: PodStatus, now = Date.now()): PodHealthState {
   if (!pod.health) return 'unreachable';
   if (pod.info.runtime === 'node' && (!pod.health.lastPublishAt || now - pod.health.lastPublishAt > STALE_MS)) return 'stale';
   return 'healthy';
@@ -26,19 +27,15 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
   private readonly changed = new vscode.EventEmitter<FleetNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private status: ServerStatus | undefined;
-  private pods: FleetPod[] = [];
+  private pods: PodStatus[] = [];
 
   update(status: ServerStatus | undefined): void {
     this.status = status;
     this.changed.fire(undefined);
   }
 
-  updatePods(pods: FleetPod[]): void {
+  updatePods(pods: PodStatus[]): void {
     this.pods = pods;
-    this.changed.fire(undefined);
-  }
-
-  refresh(): void {
     this.changed.fire(undefined);
   }
 
@@ -73,7 +70,7 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
     const status = this.status;
     if (!status || status.nats.state !== 'connected') return [];
     const { nats, store } = status;
-    const services = new Map<string, FleetPod[]>();
+    const services = new Map<string, PodStatus[]>();
     for (const pod of this.pods) {
       const list = services.get(pod.info.service) ?? [];
       list.push(pod);
@@ -104,7 +101,7 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
   }
 }
 
-function podItem(pod: FleetPod): vscode.TreeItem {
+function podItem(pod: PodStatus): vscode.TreeItem {
   const { info, health } = pod;
   const state = podHealthState(pod);
   const item = new vscode.TreeItem(info.pod, vscode.TreeItemCollapsibleState.None);
@@ -115,7 +112,7 @@ function podItem(pod: FleetPod): vscode.TreeItem {
   const parts: (string | undefined)[] = [];
   if (health) {
     parts.push(`CPU ${health.cpuPercent.toFixed(0)}%`, formatBytes(health.rssBytes));
-    if (info.runtime === 'node') parts.push(health.lastPublishAt ? `telemetry ${formatAge(now - health.lastPublishAt)} ago` : 'no telemetry yet');
+    if (info.runtime === 'node') parts.push(health.lastPublishAt ? `telemetry ${formatDuration(now - health.lastPublishAt)} ago` : 'no telemetry yet');
   } else {
     parts.push('unreachable');
   }
@@ -135,9 +132,10 @@ function podItem(pod: FleetPod): vscode.TreeItem {
     rows.push(
       ['CPU', `${health.cpuPercent.toFixed(1)} %`],
       ['Memory', `${formatBytes(health.rssBytes)} RSS, ${formatBytes(health.heapUsedBytes)} heap`],
-      ['Event loop p99', `${health.eventLoopDelayP99Ms.toFixed(1)} ms`],
-      ['Telemetry', health.lastPublishAt ? `${formatAge(now - health.lastPublishAt)} ago; ${health.buffered} buffered; ${Object.values(health.dropped).reduce((a, b) => a + b, 0)} dropped` : 'none yet'],
+      ['Event loop p99', health.eventLoopDelayP99Ms === undefined ? 'not measured' : `${health.eventLoopDelayP99Ms.toFixed(1)} ms`],
+      ['Telemetry', health.lastPublishAt ? `${formatDuration(now - health.lastPublishAt)} ago; ${health.buffered} buffered; ${Object.values(health.dropped).reduce((a, b) => a + b, 0)} dropped` : 'none yet'],
     );
+    if (health.lastPublishError) rows.push(['Telemetry dropped', health.lastPublishError]);
   } else if (pod.healthError) {
     rows.push(['Health', pod.healthError]);
   }
@@ -148,14 +146,4 @@ function podItem(pod: FleetPod): vscode.TreeItem {
 
 function escapeMarkdown(text: string): string {
   return text.replace(/[|\\`*_{}[\]<>$]/g, (c) => `\\${c}`);
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-  return `${Math.round(bytes / 1024 ** 2)} MiB`;
-}
-
-function formatAge(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
 }

@@ -1,6 +1,7 @@
 /** Extension entry point: build the context, report a failure clearly, and nothing else. */
 import * as vscode from 'vscode';
 import type { StreamGateApi } from './api';
+import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 
 /**
@@ -15,7 +16,7 @@ let loadMs = 0;
 export function activate(context: vscode.ExtensionContext): StreamGateApi {
   const activateStart = performance.now();
   try {
-    return new Ctx(context).start(() => loadMs + (performance.now() - activateStart));
+    return new Ctx(context).start(registerCommands, () => loadMs + (performance.now() - activateStart));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     void vscode.window.showErrorMessage(`StreamGate DevTools failed to activate: ${message}`);

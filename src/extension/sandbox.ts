@@ -64,13 +64,13 @@ export class SandboxFleet implements vscode.Disposable {
     this.child = child;
     return new Promise<FleetReady>((resolve, reject) => {
       const stderr: string[] = [];
-      readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+      readline.createInterface({ input: child.stderr }).on('line', (line) => {
         stderr.push(line);
         if (stderr.length > 30) stderr.shift();
         this.output.info(`[fleet] ${line}`);
         progress.report({ message: line.replace(/^\S+\s+\S+\s+/, '').slice(0, 80) });
       });
-      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      readline.createInterface({ input: child.stdout }).on('line', (line) => {
         if (!line.startsWith(FLEET_READY_PREFIX)) {
           this.output.info(`[fleet] ${line}`);
           return;

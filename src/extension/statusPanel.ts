@@ -7,8 +7,6 @@ import { WebviewPanelHost } from './webviewPanel';
 export class StatusPanel implements vscode.Disposable {
   private host: WebviewPanelHost<StatusToWebview, StatusFromWebview> | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
-  /** What the webview last reported it rendered (tests and logs read it). */
-  lastRenderedText: string | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly client: ServerClient, private readonly log: vscode.LogOutputChannel) {
     this.subscriptions.push(client.onStatus(() => this.push()));
@@ -32,9 +30,6 @@ export class StatusPanel implements vscode.Disposable {
         case 'ready':
         case 'refresh':
           void this.refresh();
-          break;
-        case 'rendered':
-          this.lastRenderedText = message.text;
           break;
       }
     });

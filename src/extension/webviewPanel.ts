@@ -51,10 +51,6 @@ export class WebviewPanelHost<TTo, TFrom> implements vscode.Disposable {
     this.panel.reveal();
   }
 
-  get visible(): boolean {
-    return this.panel.visible;
-  }
-
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
     this.messageEmitter.dispose();

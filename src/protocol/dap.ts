@@ -4,26 +4,15 @@
  */
 import * as z from 'zod/mini';
 import './schema';
-import { NatsSettingsSchema } from './settings';
+import { isNatsUrlList, NatsSettingsSchema } from './settings';
 
 export const DEBUG_TYPE = 'streamgate';
-
-export function isNatsUrl(value: string): boolean {
-  const trimmed = value.trim();
-  if (/^[\w.-]+:\d+$/.test(trimmed)) return true;
-  try {
-    const url = new URL(trimmed);
-    return ['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname.length > 0;
-  } catch {
-    return false;
-  }
-}
 
 export const AttachArgumentsSchema = z.object({
   /** NATS URL of the fleet; the extension fills it from `streamgate.nats.url` when absent. */
   nats: z.string({ error: 'the "nats" attribute is required: the URL of the fleet\'s NATS server, e.g. nats://127.0.0.1:4222' }).check(
     z.minLength(1, 'the "nats" attribute is empty: set streamgate.nats.url or put the fleet\'s NATS URL in the configuration'),
-    z.refine((value) => value.split(',').every(isNatsUrl), {
+    z.refine(isNatsUrlList, {
       message: 'the "nats" attribute must be nats://host:port (or tls://, ws://, wss://), comma-separated for a cluster',
     }),
   ),

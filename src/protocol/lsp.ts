@@ -4,6 +4,7 @@
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type { ServerStatus } from './status';
+import type { PodStatus } from './nats';
 import type { ServerSettings } from './settings';
 
 /** What the client sends as `initializationOptions`. */
@@ -28,23 +29,14 @@ export namespace ConfigureRequest {
   export const type = new RequestType<ServerSettings, ServerStatus, void>(method);
 }
 
-/** A pod as the Fleet view shows it: discovery plus the last health answer (or why there is none). */
-export interface FleetPod {
-  info: import('./nats').PodInfo;
-  health?: import('./nats').HealthReply;
-  healthError?: string;
-  /** Epoch ms when the server last heard from the pod (discovery or health). */
-  seenAt: number;
-}
-
-/** The live pods, as last polled by the server. */
+/** The live pods, asked of the fleet now (Refresh). */
 export namespace PodsRequest {
   export const method = 'streamgate/pods';
-  export const type = new RequestType0<FleetPod[], void>(method);
+  export const type = new RequestType0<PodStatus[], void>(method);
 }
 
 /** Pushed when the set of pods or their health changes. */
 export namespace PodsChangedNotification {
   export const method = 'streamgate/podsChanged';
-  export const type = new NotificationType<FleetPod[]>(method);
+  export const type = new NotificationType<PodStatus[]>(method);
 }

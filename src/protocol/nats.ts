@@ -274,8 +274,10 @@ export const HealthReplySchema = z.object({
   cpuPercent: z.number(),
   rssBytes: z.number(),
   heapUsedBytes: z.number(),
-  eventLoopDelayP99Ms: z.number(),
-  activeHandles: z.number(),
+  /** Node pods; absent where it cannot be measured (a Go pod). */
+  eventLoopDelayP99Ms: z.optional(z.number()),
+  /** Node pods' active handles; absent where it cannot be measured. */
+  activeHandles: z.optional(z.number()),
   /** Epoch ms of the last telemetry flush that reached NATS (0: none yet). */
   lastPublishAt: z.number(),
   published: z.record(z.string(), z.number()),
@@ -283,8 +285,22 @@ export const HealthReplySchema = z.object({
   buffered: z.number(),
   /** The longest the agent held the event loop in one go since the pod started, ms. */
   agentLongestTaskMs: z.optional(z.number()),
+  /** Why telemetry was last dropped for good (a message larger than the server accepts), if it ever was. */
+  lastPublishError: z.optional(z.string()),
 });
 export type HealthReply = z.infer<typeof HealthReplySchema>;
+
+/**
+ * A pod and how it is: discovery plus its last health answer, or why there is none. One shape for the
+ * server's fleet poll, the Fleet view and `sg pods --json` (an array of these; see docs/cli.md).
+ */
+export interface PodStatus {
+  info: PodInfo;
+  health?: HealthReply;
+  healthError?: string;
+  /** Epoch ms when this was observed. */
+  seenAt: number;
+}
 
 export const MAX_PROFILE_SECONDS = 300;
 export const ProfileRequestSchema = z.object({

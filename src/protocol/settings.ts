@@ -5,6 +5,24 @@
 import * as z from 'zod/mini';
 import { check } from './schema';
 
+/** `nats://host:port` (or tls://, ws://, wss://) or a bare `host:port`. */
+export function isNatsUrl(value: string): boolean {
+  const trimmed = value.trim();
+  if (/^[\w.-]+:\d+$/.test(trimmed)) return true;
+  try {
+    const url = new URL(trimmed);
+    return ['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** One NATS URL or a comma-separated cluster of them: what every place that takes a NATS URL accepts. */
+export function isNatsUrlList(value: string): boolean {
+  const urls = value.split(',');
+  return urls.length > 0 && urls.every(isNatsUrl);
+}
+
 export const NatsSettingsSchema = z.object({
   /** One URL or a comma-separated list, e.g. `nats://127.0.0.1:4222`. */
   url: z.string().check(z.minLength(1, 'NATS URL is empty')),

@@ -14,7 +14,5 @@ export type StatusToWebview =
 export const StatusFromWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('refresh') }),
-  /** The text the webview rendered, so tests and logs can see what the user sees. */
-  z.object({ type: z.literal('rendered'), text: z.string().check(z.maxLength(100_000)) }),
 ]);
 export type StatusFromWebview = z.infer<typeof StatusFromWebviewSchema>;

@@ -13,7 +13,7 @@ export interface HeadlessServer {
   close(): Promise<void>;
 }
 
-export async function startHeadless(settings: ServerSettings, { port = 0, logLevel = 'info' as LogLevel } = {}): Promise<HeadlessServer> {
+export async function startHeadless(settings: ServerSettings, { port = 0, logLevel = 'info' }: { port?: number; logLevel?: LogLevel } = {}): Promise<HeadlessServer> {
   const log = createLogger(stderrSink, logLevel, 'server');
   const backend = new Backend(log, `streamgate-headless-${process.pid}`);
   await backend.configure(settings);

@@ -29,7 +29,7 @@ connection.onInitialize((params) => {
 });
 
 connection.onRequest(StatusRequest.type, () => backend.status());
-connection.onRequest(PodsRequest.type, () => backend.pods.current);
+connection.onRequest(PodsRequest.type, () => backend.pods.refresh());
 
 connection.onRequest(ConfigureRequest.type, async (settings) => {
   const parsed = check(ServerSettingsSchema, settings);

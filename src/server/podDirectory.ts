@@ -4,22 +4,23 @@
  */
 import { EventEmitter } from 'node:events';
 import type { NatsConnection } from 'nats';
-import { listPods, podHealth } from '../common/fleet';
+import { podStatuses } from '../common/podClient';
 import { errorMessage, type Logger } from '../common/logger';
-import type { FleetPod } from '../protocol/lsp';
+import type { PodStatus } from '../protocol/nats';
 
-export class PodDirectory extends EventEmitter<{ changed: [FleetPod[]] }> {
-  private pods: FleetPod[] = [];
+export class PodDirectory extends EventEmitter<{ changed: [PodStatus[]] }> {
+  private pods: PodStatus[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** The connection being polled; a poll that finishes after it changed is discarded. */
   private nc: NatsConnection | undefined;
-  private polling: NatsConnection | undefined;
+  /** The poll in progress, if any: a refresh joins it rather than asking the fleet twice at once. */
+  private polling: { nc: NatsConnection; done: Promise<void> } | undefined;
 
   constructor(private readonly log: Logger, private readonly intervalMs = 2000) {
     super();
   }
 
-  get current(): FleetPod[] {
+  get current(): PodStatus[] {
     return this.pods;
   }
 
@@ -38,34 +39,38 @@ export class PodDirectory extends EventEmitter<{ changed: [FleetPod[]] }> {
     this.timer.unref();
   }
 
+  /** Asks the fleet now (Refresh in the Fleet view) and resolves with what it answered. */
+  async refresh(): Promise<PodStatus[]> {
+    const nc = this.nc;
+    if (!nc) return this.pods;
+    // A poll already under way may have asked before the user did: wait for it, then ask again.
+    if (this.polling?.nc === nc) await this.polling.done;
+    await this.poll(nc);
+    return this.pods;
+  }
+
   dispose(): void {
     clearInterval(this.timer);
   }
 
-  private async poll(nc: NatsConnection): Promise<void> {
-    if (this.polling === nc || nc.isClosed()) return;
-    this.polling = nc;
-    try {
-      const infos = await listPods(nc, { maxWaitMs: 750 });
-      const now = Date.now();
-      const pods = await Promise.all(
-        infos.map(async (info): Promise<FleetPod> => {
-          try {
-            return { info, health: await podHealth(nc, info.pod, 1000), seenAt: now };
-          } catch (error) {
-            return { info, healthError: errorMessage(error), seenAt: now };
-          }
-        }),
-      );
-      if (nc === this.nc) this.publish(pods);
-    } catch (error) {
-      this.log.debug(`fleet poll failed: ${errorMessage(error)}`);
-    } finally {
-      if (this.polling === nc) this.polling = undefined;
-    }
+  private poll(nc: NatsConnection): Promise<void> {
+    if (this.polling?.nc === nc) return this.polling.done;
+    if (nc.isClosed()) return Promise.resolve();
+    const done = (async () => {
+      try {
+        const pods = await podStatuses(nc, { maxWaitMs: 750, healthTimeoutMs: 1000 });
+        if (nc === this.nc) this.publish(pods);
+      } catch (error) {
+        this.log.debug(`fleet poll failed: ${errorMessage(error)}`);
+      } finally {
+        if (this.polling?.nc === nc) this.polling = undefined;
+      }
+    })();
+    this.polling = { nc, done };
+    return done;
   }
 
-  private publish(pods: FleetPod[]): void {
+  private publish(pods: PodStatus[]): void {
     const before = this.pods;
     this.pods = pods;
     // Health changes every poll; the event carries the whole list and the client re-renders.

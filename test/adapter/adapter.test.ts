@@ -43,7 +43,7 @@ describe('debug adapter process', () => {
 
   it('answers a configuration without nats with an error naming the attribute', async () => {
     await dc.initializeRequest();
-    await assert.rejects(dc.attachRequest({} as never), /Invalid StreamGate attach configuration: .*"nats" attribute is required/);
+    await assert.rejects(dc.attachRequest({}), /Invalid StreamGate attach configuration: .*"nats" attribute is required/);
   });
 
   it('answers a malformed URL and a wrong selector with clear errors, and keeps running', async () => {
@@ -62,7 +62,9 @@ describe('debug adapter process', () => {
   it('reports breakpoints as not installed rather than pretending', async () => {
     await dc.initializeRequest();
     const response = await dc.setBreakpointsRequest({ source: { path: '/x.ts' }, breakpoints: [{ line: 3 }] });
-    assert.equal(response.body.breakpoints[0]?.verified, false);
-    assert.match(response.body.breakpoints[0]?.message ?? '', /not available/);
+    const [breakpoint] = response.body.breakpoints;
+    assert.ok(breakpoint);
+    assert.equal(breakpoint.verified, false);
+    assert.match(String(breakpoint.message), /not available/);
   });
 });

@@ -11,7 +11,7 @@ import { context, trace } from '@opentelemetry/api';
 import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
 import { Profile } from 'pprof-format';
 import { extractTraceContext, injectTraceHeaders, setupTracing, startAgent, type Agent } from '../../src/agent';
-import { fetchProfile, listPods, PodError } from '../../src/common/fleet';
+import { fetchProfile, listPods, PodError } from '../../src/common/podClient';
 import { startNatsServer } from '../../src/launch/nats';
 import { findExecutable } from '../../src/launch/process';
 import { TelemetryMessageSchema, type EventBatch, type SpanBatch } from '../../src/protocol/nats';
@@ -99,7 +99,7 @@ describe('pod agent', () => {
       assert.ok(!messageIds.has(parsed.value.id), `duplicate message id ${parsed.value.id}`);
       messageIds.add(parsed.value.id);
       assert.equal(m.subject, `sg.tel.${parsed.value.kind}.itest.${pod}`);
-      if (parsed.value.kind === 'events') for (const e of (parsed.value as EventBatch).events) eventIds.add(e.id);
+      if (parsed.value.kind === 'events') for (const e of (parsed.value).events) eventIds.add(e.id);
     }
     assert.equal(eventIds.size, 2000);
     for (const id of ids) assert.ok(eventIds.has(id), `event ${id} arrived`);

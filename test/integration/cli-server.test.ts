@@ -28,8 +28,8 @@ describe('sg server', () => {
     const db = join(tempDir(), 'headless.duckdb');
     const run = runCli(['server', '--nats', nats.url, '--store', `duckdb:${db}`]);
     const firstLine = await new Promise<string>((resolve, reject) => {
-      readline.createInterface({ input: run.child.stdout! }).once('line', resolve);
-      run.exited.then(() => reject(new Error(`sg server exited early: ${run.stderr()}`)));
+      readline.createInterface({ input: run.child.stdout }).once('line', resolve);
+      void run.exited.then(() => reject(new Error(`sg server exited early: ${run.stderr()}`)));
     });
     const url = /ready: (http:\/\/127\.0\.0\.1:\d+)\/status/.exec(firstLine)?.[1];
     assert.ok(url, firstLine);
@@ -38,8 +38,9 @@ describe('sg server', () => {
       status = (await (await fetch(`${url}/status`)).json()) as ServerStatus;
       return status.nats.state === 'connected';
     });
-    assert.equal(status?.store.state, 'ready');
-    assert.equal(status?.store.location, db);
+    assert.ok(status);
+    assert.equal(status.store.state, 'ready');
+    assert.equal(status.store.location, db);
     run.child.kill('SIGTERM');
     assert.equal(await run.exited, 0);
   });
@@ -60,7 +61,7 @@ describe('sg server', () => {
   it('lists its commands with --help', async () => {
     const run = runCli(['--help']);
     let out = '';
-    run.child.stdout!.on('data', (d) => (out += d));
+    run.child.stdout.on('data', (d) => (out += d));
     assert.equal(await run.exited, 0);
     assert.match(out, /^sg \d+\.\d+\.\d+/);
     assert.match(out, /server\s+run the language server's backend headless/);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connect } from 'nats';
 import { startAgent } from '../../src/agent';
-import { listPods } from '../../src/common/fleet';
+import { listPods } from '../../src/common/podClient';
 import { natsConnectionOptions } from '../../src/common/natsOptions';
 import { startNatsServer } from '../../src/launch/nats';
 import { findExecutable } from '../../src/launch/process';

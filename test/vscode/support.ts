@@ -18,20 +18,46 @@ export function resultsDir(): string | undefined {
   return process.env.SG_TEST_RESULTS;
 }
 
+/** Tests that read the screen say so in their title; only the code-server harness can run them. */
+export const ON_SCREEN = '(on screen)';
+
 /**
  * Asks the harness (which drives the browser) for a screenshot and waits until it is written. Returns the
- * text the harness read from the target, so a test can assert on what a user actually sees. Under
- * test-electron there is no harness: returns undefined.
+ * text the harness read from the target, so a test can assert on what a user actually sees. Without the
+ * code-server harness there is no screen to read: it throws, so no assertion silently vanishes (test-electron
+ * leaves out tests titled ON_SCREEN instead, and says so).
  */
-export async function screenshot(name: string, target: ScreenshotTarget, timeoutMs = 30_000): Promise<string | undefined> {
+export async function screenshot(name: string, target: ScreenshotTarget, timeoutMs = 30_000): Promise<string> {
   const dir = resultsDir();
-  if (!dir || process.env.SG_TEST_HARNESS !== 'code-server') return undefined;
+  if (!dir || process.env.SG_TEST_HARNESS !== 'code-server') {
+    throw new Error(`screenshot ${name}: reading the screen needs the code-server harness (npm run test:vscode)`);
+  }
   const done = join(dir, `${name}.done`);
   console.log(`${SCREENSHOT_PREFIX}${JSON.stringify({ name, target })}`);
   await waitFor(`screenshot ${name}`, () => existsSync(done), timeoutMs);
   const status = JSON.parse(readFileSync(done, 'utf8')) as ScreenshotDone;
   if (!status.ok) throw new Error(`screenshot ${name} failed: ${status.error}`);
   return status.text ?? '';
+}
+
+/**
+ * Sets streamgate.nats.url for one test and returns what puts it back; every test that needs a connection
+ * (or none) says so itself instead of relying on an earlier test.
+ */
+export async function useNatsUrl(url: string): Promise<() => Promise<void>> {
+  const config = vscode.workspace.getConfiguration('streamgate');
+  const before = config.inspect<string>('nats.url')?.globalValue;
+  await config.update('nats.url', url, vscode.ConfigurationTarget.Global);
+  return async () => {
+    await vscode.workspace.getConfiguration('streamgate').update('nats.url', before, vscode.ConfigurationTarget.Global);
+  };
+}
+
+/** The NATS server the harness started; a missing one fails the test that needs it rather than skipping it. */
+export function harnessNatsUrl(): string {
+  const url = process.env.SG_TEST_NATS_URL;
+  if (!url) throw new Error('SG_TEST_NATS_URL is not set: the harness starts a NATS server for the suite');
+  return url;
 }
 
 export async function waitFor(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {

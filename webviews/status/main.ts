@@ -1,7 +1,9 @@
 /** The status panel: renders what the extension sends; computes nothing but durations. */
 import type { NatsState, ServerStatus, StoreState } from '../../src/protocol/status';
 import type { StatusFromWebview, StatusToWebview } from '../../src/protocol/webview';
-import { createMessenger, formatDuration, h, icon } from '../shared/messenger';
+import { formatDuration } from '../../src/common/format';
+import { h, icon } from '../shared/dom';
+import { createMessenger } from '../shared/messenger';
 
 const messenger = createMessenger<StatusToWebview, StatusFromWebview>();
 const app = document.getElementById('app')!;
@@ -40,7 +42,6 @@ function render(): void {
   app.append(h('h1', {}, icon('radio-tower'), 'StreamGate'));
   if (!current) {
     app.append(h('p', { class: 'subtitle' }, 'Waiting for the language server…'));
-    report();
     return;
   }
   const { status, receivedAt } = current;
@@ -80,11 +81,6 @@ function render(): void {
   const refresh = h('button', { class: 'secondary', title: 'Ask the server again' }, icon('refresh'), 'Refresh');
   refresh.addEventListener('click', () => messenger.post({ type: 'refresh' }));
   app.append(h('div', { class: 'toolbar' }, refresh));
-  report();
-}
-
-function report(): void {
-  messenger.post({ type: 'rendered', text: app.innerText });
 }
 
 messenger.onMessage((message) => {
@@ -96,7 +92,6 @@ messenger.onMessage((message) => {
     case 'unavailable':
       current = undefined;
       app.replaceChildren(h('h1', {}, icon('radio-tower'), 'StreamGate'), h('p', { class: 'error-text' }, `Status unavailable: ${message.reason}`));
-      report();
       break;
   }
 });

@@ -5,7 +5,8 @@
  */
 import type * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { ConfigureRequest, PodsChangedNotification, PodsRequest, StatusChangedNotification, StatusRequest, type FleetPod, type InitializationOptions } from '../../protocol/lsp';
+import { ConfigureRequest, PodsChangedNotification, PodsRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../../protocol/lsp';
+import type { PodStatus } from '../../protocol/nats';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
 
@@ -13,13 +14,13 @@ export interface LspConnection {
   isRunning(): boolean;
   status(): Promise<ServerStatus>;
   configure(settings: ServerSettings): Promise<ServerStatus>;
-  pods(): Promise<FleetPod[]>;
+  pods(): Promise<PodStatus[]>;
   stop(): Promise<void>;
 }
 
 export interface LspEvents {
   onStatus(status: ServerStatus): void;
-  onPods(pods: FleetPod[]): void;
+  onPods(pods: PodStatus[]): void;
 }
 
 export async function startLanguageClient(

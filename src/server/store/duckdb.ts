@@ -39,7 +39,7 @@ export class DuckDbStore implements Store {
   async query(sql: string): Promise<Record<string, unknown>[]> {
     if (!this.connection) throw new Error('the DuckDB store is not open');
     const reader = await this.connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS() as Record<string, unknown>[];
+    return reader.getRowObjectsJS();
   }
 
   async close(): Promise<void> {

@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { listPods, requestPod } from '../common/fleet';
-import { startFleet } from '../launch/fleet';
-import { FLEET_READY_PREFIX } from '../protocol/cli';
-import { INCIDENT_KINDS, IncidentReplySchema, type IncidentKind } from '../protocol/nats';
-import { check } from '../protocol/schema';
-import { UsageError, type CliCommand } from './command';
-import { connectCli, defaultFleetDir, parseDuration, readFleetState, resolveNatsUrl, type FleetState } from './target';
+import { listPods, requestPod } from '../../common/podClient';
+import { startSandbox } from '../../launch/sandbox';
+import { FLEET_READY_PREFIX } from '../../protocol/cli';
+import { INCIDENT_KINDS, IncidentReplySchema, type IncidentKind } from '../../protocol/nats';
+import { check } from '../../protocol/schema';
+import { UsageError, type CliCommand } from '../command';
+import { connectCli, defaultFleetDir, parseDuration, readFleetState, resolveNatsUrl, type FleetState } from '../target';
 
 /** dist/ when running the bundle; the sandbox bundles and the demo source are found from here. */
 const distDir = __dirname;
@@ -79,7 +79,7 @@ async function up(args: string[]): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-  const fleet = await startFleet({
+  const fleet = await startSandbox({
     signal: cancel.signal,
     pods,
     ...(values.nats ? { natsUrl: values.nats } : {}),
@@ -151,7 +151,7 @@ async function incident(args: string[]): Promise<number> {
   if (!kind || !INCIDENT_KINDS.includes(kind)) throw new UsageError(`the incident kind is one of ${INCIDENT_KINDS.join(', ')}${kind ? `, not "${kind}"` : ''}`);
   let durationMs: number;
   try {
-    durationMs = parseDuration(values.for!);
+    durationMs = parseDuration(values.for);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

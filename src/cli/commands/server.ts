@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
-import { startHeadless } from '../server/headless';
-import { parseStoreSpec, type ServerSettings } from '../protocol/settings';
-import { UsageError, type CliCommand } from './command';
+import { startHeadless } from '../../server/headless';
+import { parseStoreSpec, type ServerSettings } from '../../protocol/settings';
+import { UsageError, type CliCommand } from '../command';
 
 export const serverCommand: CliCommand = {
   name: 'server',

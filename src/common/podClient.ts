@@ -15,6 +15,7 @@ import {
   type ControlOp,
   type HealthReply,
   type PodInfo,
+  type PodStatus,
   type ProfileRequest,
 } from '../protocol/nats';
 
@@ -69,6 +70,24 @@ export async function requestPod(nc: NatsConnection, pod: string, op: ControlOp,
   const failure = serviceError(msg);
   if (failure) throw new PodError(pod, failure.code, failure.description);
   return JSON.parse(decoder.decode(msg.data));
+}
+
+/** Every live pod (matching `selector`) with its health, asked of all pods at once. */
+export async function podStatuses(
+  nc: NatsConnection,
+  { selector, maxWaitMs = 1000, healthTimeoutMs = 1500 }: { selector?: Record<string, string>; maxWaitMs?: number; healthTimeoutMs?: number } = {},
+): Promise<PodStatus[]> {
+  const infos = await listPods(nc, { ...(selector ? { selector } : {}), maxWaitMs });
+  return Promise.all(
+    infos.map(async (info): Promise<PodStatus> => {
+      try {
+        const health = await podHealth(nc, info.pod, healthTimeoutMs);
+        return { info, health, seenAt: Date.now() };
+      } catch (error) {
+        return { info, healthError: error instanceof Error ? error.message : String(error), seenAt: Date.now() };
+      }
+    }),
+  );
 }
 
 export async function podHealth(nc: NatsConnection, pod: string, timeoutMs = 2000): Promise<HealthReply> {

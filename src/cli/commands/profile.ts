@@ -2,11 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
-import { fetchProfile } from '../common/fleet';
-import { MAX_PROFILE_SECONDS } from '../protocol/nats';
-import { UsageError, type CliCommand } from './command';
-import { ProgressBar } from './progress';
-import { connectCli, resolveNatsUrl } from './target';
+import { fetchProfile } from '../../common/podClient';
+import { MAX_PROFILE_SECONDS } from '../../protocol/nats';
+import { UsageError, type CliCommand } from '../command';
+import { ProgressBar } from '../progress';
+import { connectCli, resolveNatsUrl } from '../target';
 
 export const profileCommand: CliCommand = {
   name: 'profile',

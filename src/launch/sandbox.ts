@@ -8,15 +8,15 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type NatsConnection, type Service } from 'nats';
-import { parseProfileRequest, respondInChunks, safeRespond } from '../agent/control';
+import { ControlRequestError, registerControl } from '../agent/control';
 import { VERSION } from '../common/version';
 import { POD_READY_PREFIX, PodReadySchema, type FleetReady, type PodReady } from '../protocol/cli';
-import { controlSubject, DISCOVERY_SERVICE, type HealthReply, type PodMetadata } from '../protocol/nats';
+import type { HealthReply, PodMetadata } from '../protocol/nats';
 import { check } from '../protocol/schema';
 import { startNatsServer, type NatsServer } from './nats';
 import { findExecutable, httpOk, spawnService, waitUntil, type ServiceProcess } from './process';
 
-export interface FleetOptions {
+export interface SandboxOptions {
   /** Gateway pods (default 3). */
   pods?: number;
   /** An existing NATS; without it the fleet starts its own with JetStream. */
@@ -35,7 +35,7 @@ export interface FleetOptions {
   signal?: AbortSignal;
 }
 
-export interface FleetPod {
+export interface SandboxPod {
   pod: string;
   service: string;
   runtime: 'node' | 'go';
@@ -44,10 +44,10 @@ export interface FleetPod {
   restarts: number;
 }
 
-export interface Fleet {
+export interface Sandbox {
   readonly natsUrl: string;
   readonly nats: NatsServer | undefined;
-  readonly pods: FleetPod[];
+  readonly pods: SandboxPod[];
   readonly loadgen: ServiceProcess | undefined;
   ready(): FleetReady;
   stop(): Promise<void>;
@@ -60,7 +60,7 @@ const REGIONS = [
   { region: 'us-east', zone: 'us-east-1b', node: 'node-d' },
 ];
 
-export async function startFleet(options: FleetOptions): Promise<Fleet> {
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const log = options.log ?? (() => {});
   const { stateDir, distDir } = options;
   for (const dir of ['logs', 'data', 'incidents']) mkdirSync(join(stateDir, dir), { recursive: true });
@@ -75,7 +75,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     void service.exited.then(() => spawned.delete(service));
     return service;
   };
-  const pods: FleetPod[] = [];
+  const pods: SandboxPod[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
   let nats: NatsServer | undefined;
@@ -92,7 +92,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     if (options.signal?.aborted) throw new Error('the sandbox fleet was cancelled while starting');
   };
 
-  const launchGateway = async (index: number, restarts: number, port = 0): Promise<FleetPod> => {
+  const launchGateway = async (index: number, restarts: number, port = 0): Promise<SandboxPod> => {
     const pod = `gw-${index + 1}`;
     const place = REGIONS[index % REGIONS.length]!;
     const logFile = join(stateDir, 'logs', `${pod}.log`);
@@ -123,7 +123,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       await service.stop();
       throw error;
     }
-    const entry: FleetPod = { pod, service: 'gateway', runtime: 'node', port: ready.port, process: service, restarts };
+    const entry: SandboxPod = { pod, service: 'gateway', runtime: 'node', port: ready.port, process: service, restarts };
     void service.exited.then((code) => {
       if (stopping) return;
       const delay = Math.min(10_000, 1000 * 2 ** Math.min(entry.restarts, 4));
@@ -158,7 +158,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => launchGateway(i, 0)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    pods.push(...started.map((r) => (r as PromiseFulfilledResult<FleetPod>).value));
+    pods.push(...started.map((r) => (r as PromiseFulfilledResult<SandboxPod>).value));
     log(`${count} gateway pod(s) up: ${pods.map((p) => `${p.pod} :${p.port}`).join(', ')}`);
     checkAborted();
 
@@ -168,7 +168,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         try {
           const goPod = await launchGoPod(options.goSourceDir, stateDir, track);
           pods.push(goPod);
-          relay = await GoRelay.start(natsUrl, goPod);
+          relay = await GoRelay.start(natsUrl, goPod, { ...REGIONS[count % REGIONS.length]! });
           log(`Go pod ${goPod.pod} up on :${goPod.port} (pprof relayed over NATS by the fleet)`);
         } catch (error) {
           log(`the Go pod did not start: ${(error as Error).message}`);
@@ -233,7 +233,7 @@ async function readyLine(service: ServiceProcess, logFile: string, offset: numbe
   return ready!;
 }
 
-async function launchGoPod(sourceDir: string, stateDir: string, track: (s: ServiceProcess) => ServiceProcess): Promise<FleetPod> {
+async function launchGoPod(sourceDir: string, stateDir: string, track: (s: ServiceProcess) => ServiceProcess): Promise<SandboxPod> {
   const binary = join(stateDir, 'bin', 'gopod');
   mkdirSync(join(stateDir, 'bin'), { recursive: true });
   // Asynchronously, so a signal that cancels the fleet is handled while Go compiles.
@@ -255,15 +255,18 @@ async function launchGoPod(sourceDir: string, stateDir: string, track: (s: Servi
 }
 
 /**
- * Discovery and profiles for the Go pod, which has no NATS client: the fleet registers it as an sg-pod and
- * relays its /debug/pprof endpoints over NATS, so `sg pods` and `sg profile` treat it like any other pod.
+ * Discovery, health and profiles for the Go pod, which has no NATS client: the fleet registers it as an
+ * sg-pod with the agent's own control plane and answers from the pod's HTTP endpoints and /proc, so `sg pods`
+ * and `sg profile` treat it like any other pod. What cannot be measured from outside (event-loop delay,
+ * handles) is left out of its health rather than reported as zero.
  */
 class GoRelay {
   private constructor(private readonly nc: NatsConnection, private readonly service: Service) {}
 
-  static async start(natsUrl: string, pod: FleetPod): Promise<GoRelay> {
+  static async start(natsUrl: string, pod: SandboxPod, labels: Record<string, string>): Promise<GoRelay> {
     const nc = await connect({ servers: natsUrl, name: `sg-fleet relay for ${pod.pod}`, maxReconnectAttempts: -1 });
-    const base = `http://127.0.0.1:${pod.port}/debug/pprof`;
+    const httpBase = `http://127.0.0.1:${pod.port}`;
+    const base = `${httpBase}/debug/pprof`;
     const startedAt = Date.now();
     const metadata: PodMetadata = {
       service: pod.service,
@@ -272,35 +275,37 @@ class GoRelay {
       startedAt: new Date(startedAt).toISOString(),
       agentVersion: `${VERSION} (relay)`,
       pprof: base,
-      'label.region': 'eu-west',
-      'label.zone': 'eu-west-1a',
-      'label.node': 'node-a',
     };
-    const service = await nc.services.add({ name: DISCOVERY_SERVICE, version: '1.0.0', description: `Go pod ${pod.pod} (relayed)`, metadata: metadata as unknown as Record<string, string> });
-    service.addEndpoint('health', {
-      subject: controlSubject(pod.pod, 'health'),
-      handler: (error, msg) => {
-        if (error) return;
-        const reply: HealthReply = { ...procStats(pod.process.pid), pod: pod.pod, service: pod.service, ts: Date.now(), uptimeS: (Date.now() - startedAt) / 1000, eventLoopDelayP99Ms: 0, activeHandles: 0, lastPublishAt: 0, published: {}, dropped: {}, buffered: 0 };
-        safeRespond(() => msg.respond(new TextEncoder().encode(JSON.stringify(reply))));
-      },
-    });
-    service.addEndpoint('profile', {
-      subject: controlSubject(pod.pod, 'profile'),
-      handler: (error, msg) => {
-        if (error) return;
-        const request = parseProfileRequest(msg);
-        if (!request) return;
-        const url = request.type === 'cpu' ? `${base}/profile?seconds=${request.seconds ?? 10}` : `${base}/heap`;
-        fetch(url)
-          .then(async (response) => {
-            if (!response.ok) throw new Error(`the Go pod answered ${response.status}: ${(await response.text()).trim()}`);
-            respondInChunks(nc, msg, Buffer.from(await response.arrayBuffer()), request.type);
-          })
-          .catch((e: Error) => safeRespond(() => msg.respondError(502, e.message)));
-      },
-    });
-    return new GoRelay(nc, service);
+    for (const [key, value] of Object.entries(labels)) metadata[`label.${key}`] = value;
+    const cpu = new ProcCpu(pod.process.pid);
+    try {
+      const control = await registerControl(nc, pod.pod, GO_POD_VERSION, metadata, {
+        health: async (): Promise<HealthReply> => ({
+          pod: pod.pod,
+          service: pod.service,
+          ts: Date.now(),
+          uptimeS: (Date.now() - startedAt) / 1000,
+          cpuPercent: cpu.percent(),
+          rssBytes: procRssBytes(pod.process.pid),
+          heapUsedBytes: await goHeapAlloc(httpBase),
+          lastPublishAt: 0,
+          published: {},
+          dropped: {},
+          buffered: 0,
+        }),
+        profile: async (request) => {
+          const url = request.type === 'cpu' ? `${base}/profile?seconds=${request.seconds ?? 10}` : `${base}/heap`;
+          const response = await fetch(url);
+          if (!response.ok) throw new ControlRequestError(`the Go pod answered ${response.status}: ${(await response.text()).trim()}`, 502);
+          return Buffer.from(await response.arrayBuffer());
+        },
+      });
+      await nc.flush();
+      return new GoRelay(nc, control.service);
+    } catch (error) {
+      await nc.close().catch(() => {});
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
@@ -309,13 +314,46 @@ class GoRelay {
   }
 }
 
-/** CPU and RSS of a process from /proc (Linux), for pods that cannot report their own. */
-function procStats(pid: number): { cpuPercent: number; rssBytes: number; heapUsedBytes: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuPercent: 0, rssBytes: rssKb * 1024, heapUsedBytes: 0 };
-  } catch {
-    return { cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0 };
+/** The Go pod's own version (demo/gopod), as it registers in discovery. */
+const GO_POD_VERSION = '1.0.0';
+
+/**
+ * CPU use of a process from /proc/<pid>/stat: since the previous reading, or on the first one the average
+ * since the process started — a measured figure from the first answer, never a placeholder.
+ */
+class ProcCpu {
+  private last: { ticks: number; at: number } | undefined;
+  private static readonly HZ = 100; // USER_HZ on Linux
+
+  constructor(private readonly pid: number) {}
+
+  percent(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at ") ".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+    const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const now = uptimeS * ProcCpu.HZ;
+    const previous = this.last ?? { ticks: 0, at: Number(fields[19]) }; // starttime
+    this.last = { ticks, at: now };
+    const elapsed = now - previous.at;
+    return elapsed > 0 ? ((ticks - previous.ticks) / elapsed) * 100 : 0;
   }
+}
+
+function procRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(kb) * 1024;
+}
+
+/** HeapAlloc from the Go runtime's memstats, served by expvar at /debug/vars. */
+async function goHeapAlloc(httpBase: string): Promise<number> {
+  const response = await fetch(`${httpBase}/debug/vars`);
+  if (!response.ok) throw new Error(`the Go pod's /debug/vars answered ${response.status}`);
+  const vars = (await response.json()) as { memstats?: { HeapAlloc?: number } };
+  const heap = vars.memstats?.HeapAlloc;
+  if (typeof heap !== 'number') throw new Error('the Go pod\'s /debug/vars has no memstats.HeapAlloc');
+  return heap;
 }

@@ -1,0 +1,7 @@
+/** The benchmarks `sg eval` knows; each module exports one `Evaluation`. */
+import type { CliCommand } from '../command';
+
+/** A benchmark of `sg eval`: same shape as a command (its name is the benchmark's). */
+export type Evaluation = CliCommand;
+
+export const EVALUATIONS: Evaluation[] = [];
