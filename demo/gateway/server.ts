@@ -44,6 +44,14 @@ interface Session {
   id: string;
   tenant: string;
   startedAt: number;
+  /** Whether the session has published a message yet (the last step of the connect → subscribe → publish funnel). */
+  published: boolean;
+}
+
+/** The client's session on a request (`x-sg-session`), when it sends one that looks like ours. */
+function sessionHeader(req: IncomingMessage): string | undefined {
+  const value = req.headers['x-sg-session'];
+  return typeof value === 'string' && /^[0-9a-f-]{36}$/.test(value) ? value : undefined;
 }
 
 export interface GatewayDeps {
@@ -165,11 +173,12 @@ export class Gateway {
     }
   }
 
-  private startSession(req: IncomingMessage, res: ServerResponse, scope: RequestScope): number {
+  private async startSession(req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<number> {
     const tenant = this.authenticate(req, scope);
-    const session: Session = { id: randomUUID(), tenant: tenant.id, startedAt: Date.now() };
+    const client = await sessionClient(req);
+    const session: Session = { id: randomUUID(), tenant: tenant.id, startedAt: Date.now(), published: false };
     this.sessions.set(session.id, session);
-    this.deps.telemetry.event('session.started', { traceId: scope.traceId, tenant: tenant.id, session: session.id, attrs: { plan: tenant.plan.name } });
+    this.deps.telemetry.event('session.started', { traceId: scope.traceId, tenant: tenant.id, session: session.id, attrs: { plan: tenant.plan.name, ...(client ? { client } : {}) } });
     this.deps.telemetry.gauge('gw_active_sessions').set(this.sessions.size);
     return json(res, 201, { session: session.id, tenant: tenant.id });
   }
@@ -225,6 +234,11 @@ export class Gateway {
     await this.deps.store.append(tenant.id, stream, { id: frame.id, ts: frame.ts, contentType: frame.contentType, bytes: frame.bytes, body });
     this.historyCache.invalidate(`${tenant.id}/${stream}`);
     this.deps.fanout.publish(frame, scope.ctx);
+    const session = this.sessions.get(sessionHeader(req) ?? '');
+    if (session && session.tenant === tenant.id && !session.published) {
+      session.published = true;
+      telemetry.event('session.published', { traceId: scope.traceId, tenant: tenant.id, session: session.id, stream });
+    }
     const perTenant = this.metrics.tenant(tenant.id);
     perTenant[frame.contentType].inc();
     perTenant.bytes.inc(raw.length);
@@ -240,16 +254,20 @@ export class Gateway {
     let delivered = 0;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(`event: ready\ndata: ${JSON.stringify({ pod: this.deps.pod, stream })}\n\n`);
-    telemetry.event('stream.opened', { traceId: scope.traceId, tenant: tenant.id, stream });
+    const session = sessionHeader(req);
+    telemetry.event('stream.opened', { traceId: scope.traceId, tenant: tenant.id, stream, ...(session ? { session } : {}) });
     const unsubscribe = this.deps.fanout.subscribe(tenant.id, stream, (frame) => {
       delivered++;
       res.write(`id: ${frame.id}\ndata: ${JSON.stringify(frame)}\n\n`);
     });
+    const activeStreams = telemetry.gauge('gw_active_streams');
+    activeStreams.set(this.deps.fanout.subscriberCount);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     return new Promise((resolve) => {
       res.once('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
+        activeStreams.set(this.deps.fanout.subscriberCount);
         telemetry.event('stream.closed', { traceId: scope.traceId, tenant: tenant.id, stream, attrs: { durationMs: Date.now() - openedAt, delivered } });
         telemetry.counter('gw_delivered_messages_total', { tenant: tenant.id }).inc(delivered);
         resolve(200);
@@ -292,6 +310,21 @@ function json(res: ServerResponse, status: number, body: unknown): number {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
   return status;
+}
+
+/** The optional `{ "client": "…" }` body of a session start: who is connecting, for retention per tenant. */
+async function sessionClient(req: IncomingMessage): Promise<string | undefined> {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    req.resume();
+    return undefined;
+  }
+  const raw = await readBody(req, 4096);
+  try {
+    const client = (JSON.parse(raw.toString('utf8')) as { client?: unknown }).client;
+    return typeof client === 'string' && /^[\w.-]{1,64}$/.test(client) ? client : undefined;
+  } catch {
+    throw new HttpError(400, 'the session body must be JSON like {"client": "id"}');
+  }
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

@@ -139,7 +139,11 @@ export const SpanBatchSchema = z.object({
 });
 export type SpanBatch = z.infer<typeof SpanBatchSchema>;
 
-export const BUSINESS_EVENT_TYPES = ['session.started', 'session.ended', 'stream.opened', 'stream.closed', 'auth.failed', 'rate.limited'] as const;
+/**
+ * The business events of a StreamGate pod. The funnel of a session is session.started (connect) →
+ * stream.opened with its session (subscribe) → session.published (its first message).
+ */
+export const BUSINESS_EVENT_TYPES = ['session.started', 'session.ended', 'stream.opened', 'stream.closed', 'session.published', 'auth.failed', 'rate.limited'] as const;
 export type BusinessEventType = (typeof BUSINESS_EVENT_TYPES)[number];
 
 export const BusinessEventSchema = z.object({
