@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { connect } from 'nats';
 import { LOADTEST_TENANT } from '../demo/gateway/tenants';
 import { fetchProfile } from '../src/common/podClient';
+import { ensureStreamsAt } from '../src/common/streams';
 import { startNatsServer } from '../src/launch/nats';
 import { findExecutable, freePort, httpOk, spawnService, waitUntil } from '../src/launch/process';
 import { tempDirectory } from './support';
@@ -147,6 +148,7 @@ async function main(): Promise<void> {
     return;
   }
   const nats = await startNatsServer();
+  await ensureStreamsAt(nats.url);
   const taskset = findExecutable('taskset');
   if (taskset) execFileSync(taskset, ['-cp', '1', String(nats.process.pid)], { stdio: 'ignore' });
   try {

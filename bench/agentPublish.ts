@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startAgent, type Agent } from '../src/agent';
+import { ensureStreamsAt } from '../src/common/streams';
 import { startNatsServer } from '../src/launch/nats';
 
 const RATE = 50_000;
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const nats = await startNatsServer();
+  await ensureStreamsAt(nats.url);
   try {
     const results: ArmResult[] = [];
     for (const a of ['baseline', 'agent', 'baseline', 'agent'] as const) {

@@ -44,7 +44,8 @@ interface Session {
   id: string;
   tenant: string;
   startedAt: number;
-  /** Whether the session has published a message yet (the last step of the connect → subscribe → publish funnel). */
+  /** Whether the session has subscribed and published yet (the connect → subscribe → publish funnel). */
+  subscribed: boolean;
   published: boolean;
 }
 
@@ -138,7 +139,8 @@ export class Gateway {
     span.setAttribute('http.status_code', status);
     span.end();
     this.metrics.request(route, status).inc();
-    if (route !== '/v1/streams/:stream/subscribe') this.metrics.duration(route).record(performance.now() - started);
+    // A subscription lasts as long as the client listens: its duration is not a latency.
+    if (route !== 'GET /v1/streams/:stream/subscribe') this.metrics.duration(route).record(performance.now() - started);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL, route: string, scope: RequestScope): Promise<number> {
@@ -176,7 +178,7 @@ export class Gateway {
   private async startSession(req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<number> {
     const tenant = this.authenticate(req, scope);
     const client = await sessionClient(req);
-    const session: Session = { id: randomUUID(), tenant: tenant.id, startedAt: Date.now(), published: false };
+    const session: Session = { id: randomUUID(), tenant: tenant.id, startedAt: Date.now(), subscribed: false, published: false };
     this.sessions.set(session.id, session);
     this.deps.telemetry.event('session.started', { traceId: scope.traceId, tenant: tenant.id, session: session.id, attrs: { plan: tenant.plan.name, ...(client ? { client } : {}) } });
     this.deps.telemetry.gauge('gw_active_sessions').set(this.sessions.size);
@@ -239,7 +241,7 @@ export class Gateway {
       session.published = true;
       telemetry.event('session.published', { traceId: scope.traceId, tenant: tenant.id, session: session.id, stream });
     }
-    const perTenant = this.metrics.tenant(tenant.id);
+    const perTenant = this.metrics.tenant(tenant.id, tenant.plan.name);
     perTenant[frame.contentType].inc();
     perTenant.bytes.inc(raw.length);
     if (duplicate) telemetry.counter('gw_duplicate_messages_total', { tenant: tenant.id }).inc();
@@ -254,8 +256,13 @@ export class Gateway {
     let delivered = 0;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(`event: ready\ndata: ${JSON.stringify({ pod: this.deps.pod, stream })}\n\n`);
-    const session = sessionHeader(req);
-    telemetry.event('stream.opened', { traceId: scope.traceId, tenant: tenant.id, stream, ...(session ? { session } : {}) });
+    const sessionId = sessionHeader(req);
+    telemetry.event('stream.opened', { traceId: scope.traceId, tenant: tenant.id, stream, ...(sessionId ? { session: sessionId } : {}) });
+    const session = this.sessions.get(sessionId ?? '');
+    if (session && session.tenant === tenant.id && !session.subscribed) {
+      session.subscribed = true;
+      telemetry.event('session.subscribed', { traceId: scope.traceId, tenant: tenant.id, session: session.id, stream });
+    }
     const unsubscribe = this.deps.fanout.subscribe(tenant.id, stream, (frame) => {
       delivered++;
       res.write(`id: ${frame.id}\ndata: ${JSON.stringify(frame)}\n\n`);

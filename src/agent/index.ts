@@ -5,13 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect, RetentionPolicy, StorageType, DiscardPolicy, type NatsConnection, type Service } from 'nats';
+import { connect, type NatsConnection, type Service } from 'nats';
 import type { Attributes } from '@opentelemetry/api';
 import { explainNatsError, natsConnectionOptions } from '../common/natsOptions';
 import { VERSION } from '../common/version';
 import {
-  TELEMETRY_STREAM,
-  TELEMETRY_SUBJECTS,
   type BusinessEvent,
   type BusinessEventType,
   type ControlOp,
@@ -62,8 +60,6 @@ export interface AgentOptions {
   sourceMaps?: boolean;
   /** How long to wait for NATS at start (default 10 s). */
   connectTimeoutMs?: number;
-  /** Telemetry stream retention when the agent creates it (default 24 h). */
-  streamMaxAgeMs?: number;
 }
 
 export interface TraceIds {
@@ -139,8 +135,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 }
 
 async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: number, bootId: string, undo: (() => void)[]): Promise<Agent> {
-  await ensureTelemetryStream(nc, options.streamMaxAgeMs ?? 24 * 3600_000);
-
   const publisher = new TelemetryPublisher({
     service: options.service,
     pod: options.pod,
@@ -278,36 +272,6 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
 
 async function stopService(service: Service): Promise<void> {
   await service.stop().catch(() => {});
-}
-
-/** Creates the telemetry stream if it is missing; several pods may race to do so. */
-async function ensureTelemetryStream(nc: NatsConnection, maxAgeMs: number): Promise<void> {
-  let jsm;
-  try {
-    jsm = await nc.jetstreamManager({ timeout: 10_000 });
-  } catch (error) {
-    throw new Error(`StreamGate agent: the NATS server has no JetStream (start nats-server with -js): ${(error as Error).message}`);
-  }
-  try {
-    await jsm.streams.info(TELEMETRY_STREAM);
-    return;
-  } catch {
-    /* not there yet */
-  }
-  try {
-    await jsm.streams.add({
-      name: TELEMETRY_STREAM,
-      subjects: [TELEMETRY_SUBJECTS],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      max_age: maxAgeMs * 1_000_000,
-      max_bytes: 4 * 1024 ** 3,
-      duplicate_window: 120 * 1_000_000_000,
-    });
-  } catch (error) {
-    if (!/already in use|exists/i.test((error as Error).message)) throw error;
-  }
 }
 
 function plainAttrs(attrs: Attributes): Record<string, string | number | boolean> {

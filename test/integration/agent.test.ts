@@ -12,6 +12,7 @@ import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
 import { Profile } from 'pprof-format';
 import { extractTraceContext, injectTraceHeaders, setupTracing, startAgent, type Agent } from '../../src/agent';
 import { fetchProfile, listPods, PodError } from '../../src/common/podClient';
+import { ensureStreamsAt } from '../../src/common/streams';
 import { startNatsServer } from '../../src/launch/nats';
 import { findExecutable } from '../../src/launch/process';
 import { TelemetryMessageSchema, type EventBatch, type SpanBatch } from '../../src/protocol/nats';
@@ -50,6 +51,7 @@ describe('pod agent', () => {
 
   before(async () => {
     nats = await sharedNats();
+    await ensureStreamsAt(nats.url);
     nc = await connect({ servers: nats.url });
     agent = await startAgent({ nats: nats.url, service: 'itest', pod, version: '2.3.4', labels: { region: 'eu-west', zone: 'eu-west-1b', node: 'n7' } });
   });
@@ -219,6 +221,7 @@ describe('pod agent faults', () => {
     const config = join(dir, 'small.conf');
     writeFileSync(config, 'max_payload: 1024\n');
     const server = await startNatsServer({ extraArgs: ['-c', config] });
+    await ensureStreamsAt(server.url);
     const agent = await startAgent({ nats: server.url, service: 'itest', pod: 'chunky', version: '1.0.0', cpuIntervalMicros: 100 });
     const nc = await connect({ servers: server.url });
     // Varied work (JSON, regular expressions, sorting, hashing) makes a profile with many functions.
@@ -251,6 +254,7 @@ describe('pod agent faults', () => {
 
   it('loses nothing across a NATS kill and restart under 10 s', async () => {
     const server = await ownNats();
+    await ensureStreamsAt(server.url);
     const agent = await startAgent({ nats: server.url, service: 'itest', pod: 'survivor', version: '1.0.0' });
     const nc0 = await connect({ servers: server.url, maxReconnectAttempts: -1 });
     const sent: string[] = [];
