@@ -11,6 +11,7 @@ export const COMMAND_IDS = [
   'streamgate.refreshFleet',
   'streamgate.startSandboxFleet',
   'streamgate.stopSandboxFleet',
+  'streamgate.openDashboard',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -11,6 +11,7 @@ import { Config } from './config';
 import { registerDebugType } from './debug';
 import { FleetViewProvider } from './fleetView';
 import { SandboxFleet } from './sandbox';
+import { DashboardPanel } from './dashboardPanel';
 import { ConnectionStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
 
@@ -21,6 +22,7 @@ export class Ctx implements vscode.Disposable {
   readonly statusBar = new ConnectionStatusBar();
   readonly fleetView = new FleetViewProvider();
   readonly statusPanel: StatusPanel;
+  readonly dashboard: DashboardPanel;
   readonly sandbox: SandboxFleet;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
@@ -29,6 +31,7 @@ export class Ctx implements vscode.Disposable {
     this.config = new Config(context.globalStorageUri.fsPath);
     this.client = new ServerClient(context.asAbsolutePath('dist/server.js'), context.asAbsolutePath('dist/lspClient.js'), this.output);
     this.statusPanel = new StatusPanel(context.extensionUri, this.client, this.output);
+    this.dashboard = new DashboardPanel(context.extensionUri, this.client, this.output);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
   }
 
@@ -42,6 +45,7 @@ export class Ctx implements vscode.Disposable {
       this.statusBar,
       this.fleetView,
       this.statusPanel,
+      this.dashboard,
       this.sandbox,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
@@ -67,6 +71,10 @@ export class Ctx implements vscode.Disposable {
       status: () => this.client.status(),
       statusBarText: () => this.statusBar.text,
       pods: () => this.client.lastPods,
+      analytics: {
+        summary: (request) => this.client.summary(request),
+        dashboard: (query) => this.client.dashboard(query),
+      },
       sandbox: () => this.sandbox.info,
     };
   }

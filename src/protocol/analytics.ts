@@ -110,10 +110,10 @@ export const DASHBOARD_TABS = ['overview', 'performance', 'users', 'business'] a
 export type DashboardTab = (typeof DASHBOARD_TABS)[number];
 
 export const DashboardQuerySchema = z.object({
-  /** Live: the last `rangeMs`, ending now and following time. Otherwise [from, to). */
+  /** Live: the last `rangeMs`, ending now and following time, headline figures over its last minute. Otherwise [to − rangeMs, to). */
   live: z.boolean(),
   rangeMs: z.number().check(z.int(), z.minimum(60_000), z.maximum(MAX_QUERY_RANGE_MS)),
-  /** Epoch ms; used when not live. */
+  /** Epoch ms the range ends at (default: the last whole second); a live view with `to` is that view as of then. */
   to: z.optional(z.number().check(z.int())),
   filters: z.object({
     service: z.optional(z.string()),
@@ -121,6 +121,8 @@ export const DashboardQuerySchema = z.object({
     route: z.optional(z.string()),
     tenant: z.optional(z.string()),
   }),
+  /** A metric to chart on its own, by pod (from "Open in dashboard" on a hover). */
+  metric: z.optional(z.string().check(z.regex(/^[A-Za-z_:][A-Za-z0-9_:.]*$/, 'a metric name is letters, digits, _, : and .'))),
 });
 export type DashboardQuery = z.infer<typeof DashboardQuerySchema>;
 
@@ -172,6 +174,8 @@ export interface DashboardData {
   step: number;
   source: DataSource;
   query: DashboardQuery;
+  /** The headline figures cover the last this-many ms: the last minute of a live view, a fixed range whole. */
+  totalsWindow: number;
   totals: AnalyticsSummary['totals'];
   overview: {
     traffic: ChartSeries[];
@@ -200,6 +204,8 @@ export interface DashboardData {
     tenants: TenantRow[];
     plans: { plan: string; messages: number; bytes: number; tenants: number }[];
   };
+  /** The metric the query asked for, by pod, with its default statistic. */
+  metric?: { name: string; kind: MetricKind; stat: SeriesStat; series: ChartSeries[] };
   /** What the filters can be set to, from what the range holds. */
   options: { services: string[]; pods: string[]; routes: string[]; tenants: string[] };
   /** How many distinct metric series the server tracks live. */

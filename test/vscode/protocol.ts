@@ -5,8 +5,10 @@
 export const EXTENSION_ID = 'streamgate.streamgate-devtools';
 export const RESULT_PREFIX = 'SG_SUITE_RESULT ';
 export const SCREENSHOT_PREFIX = 'SG_SCREENSHOT ';
+/** Asks the harness to run a command the way a person does: F1, type its title, Enter. */
+export const PALETTE_PREFIX = 'SG_PALETTE ';
 
-export type ScreenshotTarget = { kind: 'webview'; title: string } | { kind: 'sidebar' } | { kind: 'workbench' };
+export type ScreenshotTarget = { kind: 'webview'; title: string } | { kind: 'sidebar' } | { kind: 'editor' } | { kind: 'workbench' };
 
 export interface SuiteResult {
   passed: number;
@@ -18,5 +20,17 @@ export interface ScreenshotDone {
   ok: boolean;
   /** The text the harness read from the target: what a user sees. */
   text?: string;
+  /**
+   * Webviews: the exact values behind the numbers and times on screen (<data value>, <time datetime>), each with
+   * the accessible label of the element around it.
+   */
+  values?: { label: string; value: string }[];
   error?: string;
+}
+
+export interface PaletteRequest {
+  /** A name for the done file. */
+  name: string;
+  /** What to type into the command palette (the command's "Category: Title"). */
+  title: string;
 }

@@ -4,9 +4,9 @@
  * store does the heavy part in SQL (sums, last values, histogram bins merged by key), so a one-hour range at
  * one-second resolution never moves raw rows into the server.
  */
-import { DEFAULT_STAT, LIVE_WINDOW_MS, type DataSource, type MetricKind, type SeriesQuery, type SeriesResult, type SeriesStat } from '../../protocol/analytics';
+import { DEFAULT_STAT, type DataSource, type MetricKind, type SeriesQuery, type SeriesResult, type SeriesStat } from '../../protocol/analytics';
 import { emptyDistribution, mergeAll, quantile, type Distribution } from '../telemetry/histogram';
-import type { LiveWindows } from '../live/windows';
+import { LIVE_RETENTION_MS, RESOLUTION_MS, type LiveWindows } from '../live/windows';
 import type { Store } from '../store';
 import { join, raw, type Sql } from '../store/sql';
 
@@ -241,7 +241,7 @@ export function toResult(q: SeriesQuery, bucketed: Bucketed | undefined, source:
   return { metric: q.metric, kind, stat, from: q.from, to: q.to, step: q.stepMs, source, series };
 }
 
-/** Live windows when the range lies within them (with a second of slack), the store otherwise. */
+/** Live windows when the range lies within what they keep, the store otherwise. */
 export function sourceFor(q: { from: number }, now = Date.now()): DataSource {
-  return q.from >= now - LIVE_WINDOW_MS - 1000 ? 'live' : 'store';
+  return q.from >= now - LIVE_RETENTION_MS + RESOLUTION_MS ? 'live' : 'store';
 }

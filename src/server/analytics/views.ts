@@ -4,6 +4,7 @@
  * streams, messages, bytes) is configurable (AnalyticsMetrics); the defaults are the gateway's.
  */
 import {
+  DEFAULT_STAT,
   SESSION_LENGTH_BOUNDS,
   type AnalyticsSummary,
   type ChartSeries,
@@ -139,7 +140,7 @@ export class Analytics {
   }
 
   async dashboard(query: DashboardQuery, now = Date.now()): Promise<DashboardData> {
-    const to = query.live ? Analytics.settled(now) : (query.to ?? Analytics.settled(now));
+    const to = query.to ?? Analytics.settled(now);
     const from = to - query.rangeMs;
     const step = chartStep(query.rangeMs);
     const source = sourceFor({ from }, now);
@@ -150,6 +151,9 @@ export class Analytics {
     const tenantWhere = { ...podWhere, ...pick(f, ['tenant']) };
     const q = (metric: string, by: string[], where: Record<string, string>, stepMs = step): SeriesQuery => ({ metric, from, to, stepMs, by, where });
     const whole = (metric: string, by: string[], where: Record<string, string>) => q(metric, by, where, query.rangeMs);
+    // The headline figures: now (the last minute) for a live view, over the whole range for a fixed one.
+    const totalsWindow = query.live ? Math.min(60_000, query.rangeMs) : query.rangeMs;
+    const totals = (metric: string, by: string[], where: Record<string, string>): SeriesQuery => ({ metric, from: to - totalsWindow, to, stepMs: totalsWindow, by, where });
     const b = (sq: SeriesQuery) => this.bucket(sq, source);
 
     const [
@@ -178,6 +182,7 @@ export class Analytics {
       tenantSessions,
       optionPods,
       optionTenants,
+      metricB,
       totalsRequests,
       totalsLatency,
       totalsSessions,
@@ -208,10 +213,11 @@ export class Analytics {
       b(whole(DERIVED.events, ['tenant'], { ...tenantWhere, type: 'session.started' })),
       b(whole(m.requests, ['service', 'pod', 'route'], {})),
       b(whole(m.messages, ['tenant'], {})),
-      b(whole(m.requests, ['code'], routeWhere)),
-      b(whole(m.latency, [], routeWhere)),
-      b(whole(m.activeSessions, [], podWhere)),
-      b(whole(m.activeStreams, [], podWhere)),
+      query.metric ? b(q(query.metric, ['pod'], podWhere)) : Promise.resolve(undefined),
+      b(totals(m.requests, ['code'], routeWhere)),
+      b(totals(m.latency, [], routeWhere)),
+      b(totals(m.activeSessions, [], podWhere)),
+      b(totals(m.activeStreams, [], podWhere)),
     ]);
 
     const rangeSeconds = query.rangeMs / 1000;
@@ -283,8 +289,9 @@ export class Analytics {
       step,
       source,
       query,
+      totalsWindow,
       totals: {
-        rps: totalCount / rangeSeconds,
+        rps: totalCount / (totalsWindow / 1000),
         errorRate: totalCount ? totalErrors / totalCount : 0,
         p50: quantileOrNull(totalDist, 0.5),
         p95: quantileOrNull(totalDist, 0.95),
@@ -322,6 +329,16 @@ export class Analytics {
         tenants,
         plans: [...plans.values()].sort((a, b2) => b2.messages - a.messages),
       },
+      ...(query.metric
+        ? {
+            metric: {
+              name: query.metric,
+              kind: metricB?.kind ?? 'gauge',
+              stat: DEFAULT_STAT[metricB?.kind ?? 'gauge'],
+              series: chart(metricB, DEFAULT_STAT[metricB?.kind ?? 'gauge'], (l) => l.pod || 'all'),
+            },
+          }
+        : {}),
       options: {
         services: unique(optionPods, 'service'),
         pods: unique(optionPods, 'pod'),

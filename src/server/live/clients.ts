@@ -2,7 +2,7 @@
  * Which clients of which tenants started sessions, second by second, for the last 15 minutes: what retention
  * per tenant needs and a metric cannot hold (a set, not a count). Bounded by the sessions started in the window.
  */
-import { LIVE_WINDOW_MS } from '../../protocol/analytics';
+import { LIVE_RETENTION_MS } from './windows';
 import type { EventBatch } from '../../protocol/nats';
 
 export interface ClientSighting {
@@ -20,7 +20,7 @@ export class LiveClients {
   add(batch: EventBatch, now = Date.now()): void {
     for (const e of batch.events) {
       const client = e.attrs?.client;
-      if (e.type !== 'session.started' || !e.tenant || typeof client !== 'string' || e.ts < now - LIVE_WINDOW_MS) continue;
+      if (e.type !== 'session.started' || !e.tenant || typeof client !== 'string' || e.ts < now - LIVE_RETENTION_MS) continue;
       const last = this.sightings[this.sightings.length - 1];
       if (last && e.ts < last.ts) this.sorted = false;
       this.sightings.push({ ts: e.ts, tenant: e.tenant, client });
@@ -39,7 +39,7 @@ export class LiveClients {
       this.sightings.sort((a, b) => a.ts - b.ts);
       this.sorted = true;
     }
-    const cutoff = now - LIVE_WINDOW_MS;
+    const cutoff = now - LIVE_RETENTION_MS;
     let drop = 0;
     while (drop < this.sightings.length && this.sightings[drop]!.ts < cutoff) drop++;
     if (drop) this.sightings.splice(0, drop);

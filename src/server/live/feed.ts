@@ -6,13 +6,12 @@
 import { EventEmitter } from 'node:events';
 import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
 import { errorMessage, type Logger } from '../../common/logger';
-import { LIVE_WINDOW_MS } from '../../protocol/analytics';
 import { TELEMETRY_STREAM } from '../../protocol/nats';
 import type { LiveStatus } from '../../protocol/status';
 import { decodeTelemetry } from '../telemetry/decode';
 import { metricPoints } from '../telemetry/points';
 import type { LiveClients } from './clients';
-import type { LiveWindows } from './windows';
+import { LIVE_RETENTION_MS, type LiveWindows } from './windows';
 
 const FEEDS = ['sg.tel.metrics.>', 'sg.tel.events.>', 'sg.tel.logs.>'];
 
@@ -36,7 +35,7 @@ export class LiveFeed extends EventEmitter<{ status: [LiveStatus] }> {
     this.running = true;
     this.set({ state: 'warming' });
     const js = this.nc.jetstream();
-    const since = new Date(Date.now() - LIVE_WINDOW_MS).toISOString();
+    const since = new Date(Date.now() - LIVE_RETENTION_MS).toISOString();
     for (const filter of FEEDS) {
       const consumer = await js.consumers.get(TELEMETRY_STREAM, { filterSubjects: filter, deliver_policy: DeliverPolicy.StartTime, opt_start_time: since });
       const messages = await consumer.consume({ max_messages: 2000 });

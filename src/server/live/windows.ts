@@ -9,7 +9,12 @@ import { merge, type Distribution } from '../telemetry/histogram';
 import { seriesKey, type MetricPoint } from '../telemetry/points';
 
 export const RESOLUTION_MS = 1000;
-const SLOTS = LIVE_WINDOW_MS / RESOLUTION_MS;
+/**
+ * What the windows keep: the promised 15 minutes plus a minute, so a query for "the 15 minutes up to the
+ * second the dashboard showed" can still be answered exactly a few seconds later.
+ */
+export const LIVE_RETENTION_MS = LIVE_WINDOW_MS + 60_000;
+const SLOTS = LIVE_RETENTION_MS / RESOLUTION_MS;
 
 export class LiveSeries {
   /** The second (epoch ms / 1000) each slot currently holds; -1 for empty. */
@@ -87,7 +92,7 @@ export class LiveWindows {
   constructor(private readonly maxSeries = 50_000) {}
 
   add(point: MetricPoint, now = Date.now()): void {
-    if (point.ts < now - LIVE_WINDOW_MS) {
+    if (point.ts < now - LIVE_RETENTION_MS) {
       this.stats.late++;
       return;
     }
@@ -132,7 +137,7 @@ export class LiveWindows {
   /** Forgets series that have had no data for the whole window. */
   prune(now = Date.now()): void {
     for (const [key, series] of this.byKey) {
-      if (series.lastAt < now - LIVE_WINDOW_MS) {
+      if (series.lastAt < now - LIVE_RETENTION_MS) {
         this.byKey.delete(key);
         const named = this.byName.get(series.name);
         named?.delete(series);
