@@ -73,7 +73,7 @@ export function readCsvColumns(path: string, columns: string[]): { timestamps: F
     timestamps[r] = t;
     indices.forEach((ci, k) => {
       const v = Number(cells[ci]);
-      if (cells[ci] === undefined || cells[ci]!.trim() === '' || !Number.isFinite(v)) throw new DataError(`${path}:${r + 2}: "${columns[k]}" is not a number ("${cells[ci] ?? ''}")`);
+      if (cells[ci] === undefined || cells[ci].trim() === '' || !Number.isFinite(v)) throw new DataError(`${path}:${r + 2}: "${columns[k]}" is not a number ("${cells[ci] ?? ''}")`);
       out[k]![r] = v;
     });
   }

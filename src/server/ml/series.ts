@@ -42,9 +42,9 @@ export function cleanSeries(input: SeriesInput): CleanSeries {
     min = Math.min(min, v);
     max = Math.max(max, v);
   }
-  const constant = values.length > 0 && min === max;
+  const constant = values.length > 1 && min === max;
   if (values.length === 0) warnings.push('no usable values');
-  else if (constant && values.length > 1) warnings.push(`constant series (every value is ${min})`);
+  else if (constant) warnings.push(`constant series (every value is ${min})`);
   const nonNegative = values.length > 0 && min >= 0;
   if (min < 0) warnings.push('negative values: multiplicative seasonality and log models are off for this series');
   return { values, ...(start !== undefined ? { start, stepMs } : {}), warnings, constant, nonNegative };

@@ -91,7 +91,7 @@ function etsRun(x: Float64Array, p: EtsParams): EtsState {
 function etsInput(y: ArrayLike<number>): { x: Float64Array; log: boolean } {
   let positive = true;
   for (let i = 0; i < y.length; i++) if (!(y[i]! > 0)) positive = false;
-  return { x: Float64Array.from(y as ArrayLike<number>, (v) => (positive ? Math.log(v) : v)), log: positive };
+  return { x: Float64Array.from(y, (v) => (positive ? Math.log(v) : v)), log: positive };
 }
 
 /** Fits α, β, γ, φ by least squares (Nelder–Mead). */
@@ -110,9 +110,10 @@ export function fitEts(y: ArrayLike<number>, m: number): EtsParams {
 }
 
 export function etsForecast(y: ArrayLike<number>, h: number, params: EtsParams): Float64Array {
-  const { x } = etsInput(y);
-  const log = params.log && x.length === y.length && Array.prototype.every.call(y, (v: number) => v > 0);
-  const run = etsRun(log ? x : Float64Array.from(y as ArrayLike<number>), { ...params, log });
+  // Logs only while the series stays positive (a later zero would make them meaningless).
+  const input = etsInput(y);
+  const log = params.log && input.log;
+  const run = etsRun(log ? input.x : Float64Array.from(y), { ...params, log });
   const m = run.season.length;
   const out = new Float64Array(h);
   let damp = 0;
