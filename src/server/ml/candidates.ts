@@ -2,7 +2,7 @@
  * The candidate models a series is forecast with, behind one interface: fit parameters once (cacheable),
  * predict from any history with them. `GlobalModels` are the pooled fits shared by every series.
  */
-import { etsForecast, fitEts, naiveForecast, seasonalNaiveForecast, thetaForecast, type EtsParams } from './models/classical';
+import { etsForecast, fitEts, fitTheta, naiveForecast, seasonalNaiveForecast, thetaForecast, type EtsParams } from './models/classical';
 import { pooledForecast, type PooledModel } from './models/pooled';
 
 export type ModelName = 'naive' | 'seasonal-naive' | 'seasonal-naive-weekly' | 'ets-damped' | 'theta' | 'pooled-linear' | 'mean';
@@ -68,8 +68,8 @@ const etsDamped: Candidate = {
 const theta: Candidate = {
   name: 'theta',
   minLength: (ctx) => Math.max(8, 3 * ctx.season),
-  fit: () => undefined,
-  predict: (y, h, _p, ctx) => thetaForecast(y, ctx.season, h),
+  fit: (y, ctx) => fitTheta(y, ctx.season),
+  predict: (y, h, alpha, ctx) => thetaForecast(y, ctx.season, h, alpha as number),
 };
 
 const pooled: Candidate = {

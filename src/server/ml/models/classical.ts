@@ -127,7 +127,16 @@ export function etsForecast(y: ArrayLike<number>, h: number, params: EtsParams):
 }
 
 /** The Theta method (Assimakopoulos & Nikolopoulos) as M4 ran it: on seasonally adjusted data, θ=0 and θ=2 lines. */
-export function thetaForecast(y: ArrayLike<number>, m: number, h: number): Float64Array {
+export function thetaForecast(y: ArrayLike<number>, m: number, h: number, alpha?: number): Float64Array {
+  return thetaModel(y, m, alpha).forecast(h);
+}
+
+/** The SES smoothing parameter Theta fits on this history, to cache and pass back to thetaForecast. */
+export function fitTheta(y: ArrayLike<number>, m: number): number {
+  return thetaModel(y, m).alpha;
+}
+
+function thetaModel(y: ArrayLike<number>, m: number, fixedAlpha?: number): { alpha: number; forecast(h: number): Float64Array } {
   const n = y.length;
   const { adjusted, reseason } = deseasonalise(y, m);
   // θ=0: the least-squares line.
@@ -155,9 +164,14 @@ export function thetaForecast(y: ArrayLike<number>, m: number, h: number): Float
     }
     return { sse, level };
   };
-  const { x } = nelderMead((v) => sesSse(v[0]!).sse, [0.5], [0.01], [0.99], 60);
-  const level = sesSse(x[0]!).level;
-  const out = new Float64Array(h);
-  for (let i = 0; i < h; i++) out[i] = 0.5 * (intercept + slope * (n + i)) + 0.5 * level;
-  return reseason(out, n);
+  const alpha = fixedAlpha ?? nelderMead((v) => sesSse(v[0]!).sse, [0.5], [0.01], [0.99], 60).x[0]!;
+  const level = sesSse(alpha).level;
+  return {
+    alpha,
+    forecast(h) {
+      const out = new Float64Array(h);
+      for (let i = 0; i < h; i++) out[i] = 0.5 * (intercept + slope * (n + i)) + 0.5 * level;
+      return reseason(out, n);
+    },
+  };
 }
