@@ -2,6 +2,7 @@
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SummaryRequest } from '../protocol/analytics';
 import type { FleetReady } from '../protocol/cli';
 import type { PodStatus } from '../protocol/nats';
+import type { AlertEvent, ForecastAnswer, ForecastRequest, PredictionsData, PredictionsQuery } from '../protocol/predict';
 import type { ServerStatus } from '../protocol/status';
 
 export interface StreamGateApi {
@@ -17,6 +18,12 @@ export interface StreamGateApi {
   analytics: {
     summary(request: SummaryRequest): Promise<AnalyticsSummary>;
     dashboard(query: DashboardQuery): Promise<DashboardData>;
+  };
+  /** Forecasts as the language server computes them, and the alerts the Alerts view shows. */
+  predict: {
+    forecast(request: ForecastRequest): Promise<ForecastAnswer>;
+    predictions(query: PredictionsQuery): Promise<PredictionsData>;
+    alerts(): AlertEvent[];
   };
   /** The sandbox fleet this window started, if any. */
   sandbox(): FleetReady | undefined;

@@ -12,6 +12,9 @@ export const COMMAND_IDS = [
   'streamgate.startSandboxFleet',
   'streamgate.stopSandboxFleet',
   'streamgate.openDashboard',
+  'streamgate.openPredictions',
+  'streamgate.openRunbook',
+  'streamgate.refreshAlerts',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -1,11 +1,14 @@
 /** The command table: one handler per id in COMMAND_IDS; the type makes a missing one a compile error. */
 import * as vscode from 'vscode';
 import type { OpenDashboardArgs } from '../protocol/lsp';
+import { DEFAULT_ALERT_RULES } from '../protocol/predict';
 import { isNatsUrlList } from '../protocol/settings';
 import type { Ctx } from './ctx';
 import type { CommandId } from './commandIds';
 
 type Handler = (ctx: Ctx, ...args: unknown[]) => unknown;
+
+const RUNBOOK_RULES = DEFAULT_ALERT_RULES.map((r) => r.id);
 
 export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.connect': async (ctx) => {
@@ -29,7 +32,24 @@ export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.startSandboxFleet': (ctx) => ctx.sandbox.start(),
   'streamgate.stopSandboxFleet': (ctx) => ctx.sandbox.stop(),
   'streamgate.openDashboard': (ctx, args) => ctx.dashboard.show(isOpenDashboardArgs(args) ? args : {}),
+  'streamgate.openPredictions': (ctx, args) => ctx.predictions.show(isPredictionsArgs(args) ? args : undefined),
+  'streamgate.openRunbook': (ctx, rule) => openRunbook(ctx, rule),
+  'streamgate.refreshAlerts': (ctx) => ctx.alerts.reload(),
 };
+
+function isPredictionsArgs(value: unknown): value is { service?: string; horizonMs?: number } {
+  if (typeof value !== 'object' || value === null) return false;
+  const { service, horizonMs } = value as Record<string, unknown>;
+  return (service === undefined || typeof service === 'string') && (horizonMs === undefined || typeof horizonMs === 'number');
+}
+
+/** A rule's runbook ships in the VSIX (docs/runbooks/<id>.md); it opens as a Markdown preview. */
+async function openRunbook(ctx: Ctx, rule: unknown): Promise<void> {
+  const id = typeof rule === 'string' && /^[a-z0-9-]+$/.test(rule) ? rule : await vscode.window.showQuickPick(RUNBOOK_RULES, { title: 'Open the runbook of an alert rule' });
+  if (!id) return;
+  const uri = vscode.Uri.joinPath(ctx.context.extensionUri, 'docs', 'runbooks', `${id}.md`);
+  await vscode.commands.executeCommand('markdown.showPreview', uri);
+}
 
 /** Arguments come from hovers and code lenses (the server) or from the palette (none): accept only the known shape. */
 function isOpenDashboardArgs(value: unknown): value is OpenDashboardArgs {

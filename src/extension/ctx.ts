@@ -12,6 +12,8 @@ import { registerDebugType } from './debug';
 import { FleetViewProvider } from './fleetView';
 import { SandboxFleet } from './sandbox';
 import { DashboardPanel } from './dashboardPanel';
+import { AlertsViewProvider } from './alertsView';
+import { PredictionsPanel } from './predictionsPanel';
 import { ConnectionStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
 
@@ -23,6 +25,8 @@ export class Ctx implements vscode.Disposable {
   readonly fleetView = new FleetViewProvider();
   readonly statusPanel: StatusPanel;
   readonly dashboard: DashboardPanel;
+  readonly predictions: PredictionsPanel;
+  readonly alerts: AlertsViewProvider;
   readonly sandbox: SandboxFleet;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
@@ -32,6 +36,8 @@ export class Ctx implements vscode.Disposable {
     this.client = new ServerClient(context.asAbsolutePath('dist/server.js'), context.asAbsolutePath('dist/lspClient.js'), this.output);
     this.statusPanel = new StatusPanel(context.extensionUri, this.client, this.output);
     this.dashboard = new DashboardPanel(context.extensionUri, this.client, this.output);
+    this.predictions = new PredictionsPanel(context.extensionUri, this.client, this.output);
+    this.alerts = new AlertsViewProvider(this.client, this.output, () => this.config.alertNotifications);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
   }
 
@@ -46,6 +52,9 @@ export class Ctx implements vscode.Disposable {
       this.fleetView,
       this.statusPanel,
       this.dashboard,
+      this.predictions,
+      this.alerts,
+      vscode.window.registerTreeDataProvider('streamgate.alerts', this.alerts),
       this.sandbox,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
@@ -76,6 +85,11 @@ export class Ctx implements vscode.Disposable {
         dashboard: (query) => this.client.dashboard(query),
       },
       sandbox: () => this.sandbox.info,
+      predict: {
+        forecast: (request) => this.client.forecast(request),
+        predictions: (query) => this.client.predictions(query),
+        alerts: () => this.alerts.current,
+      },
     };
   }
 

@@ -83,3 +83,27 @@ export interface OpenDashboardArgs {
   metric?: string;
   tab?: import('./analytics').DashboardTab;
 }
+
+// --- Predictions and alerts (src/protocol/predict.ts has the shapes) ---------------------------------------------
+
+export namespace ForecastRequestType {
+  export const method = 'streamgate/predict/forecast';
+  export const type = new RequestType<import('./predict').ForecastRequest, import('./predict').ForecastAnswer, void>(method);
+}
+
+/** Everything the predictions panel shows for one service and horizon. */
+export namespace PredictionsRequest {
+  export const method = 'streamgate/predict/view';
+  export const type = new RequestType<import('./predict').PredictionsQuery, import('./predict').PredictionsData, void>(method);
+}
+
+export namespace AlertsRequest {
+  export const method = 'streamgate/alerts/list';
+  export const type = new RequestType<import('./predict').AlertsQuery, import('./predict').AlertsAnswer, void>(method);
+}
+
+/** Pushed when an alert fires or resolves (the Alerts view and notifications). */
+export namespace AlertNotification {
+  export const method = 'streamgate/alerts/changed';
+  export const type = new NotificationType<import('./predict').AlertEvent>(method);
+}

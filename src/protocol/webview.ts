@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import './schema';
 import { DASHBOARD_TABS, DashboardQuerySchema, type DashboardData, type DashboardQuery, type DashboardTab } from './analytics';
+import { MAX_HORIZON_MS, MIN_HORIZON_MS, type PredictionsData, type PredictionsQuery } from './predict';
 import type { ServerStatus } from './status';
 
 // --- Status panel -----------------------------------------------------------------------------------------
@@ -35,3 +36,26 @@ export const DashboardFromWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('query'), query: DashboardQuerySchema, tab: z.enum(DASHBOARD_TABS) }),
 ]);
 export type DashboardFromWebview = z.infer<typeof DashboardFromWebviewSchema>;
+
+// --- Predictions --------------------------------------------------------------------------------------------------
+
+export type PredictionsToWebview =
+  /** The service and horizon to show. */
+  | { type: 'query'; query: PredictionsQuery }
+  /** Forecasts for the current query; `receivedAt` is when the extension got them. */
+  | { type: 'data'; data: PredictionsData; receivedAt: number }
+  | { type: 'error'; message: string };
+
+export const PredictionsFromWebviewSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  /** The user picked another service or horizon. */
+  z.object({
+    type: z.literal('query'),
+    query: z.object({
+      service: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+      horizonMs: z.optional(z.number().check(z.int(), z.minimum(MIN_HORIZON_MS), z.maximum(MAX_HORIZON_MS))),
+    }),
+  }),
+  z.object({ type: z.literal('refresh') }),
+]);
+export type PredictionsFromWebview = z.infer<typeof PredictionsFromWebviewSchema>;

@@ -20,6 +20,7 @@ import { LiveFeed } from './live/feed';
 import { LiveWindows } from './live/windows';
 import { NatsLink } from './natsLink';
 import { PodDirectory } from './podDirectory';
+import { PredictService } from './predict/service';
 import { ServerService } from './serverService';
 import { findServers, RemoteAnalytics } from './sharedClient';
 import { createStore, type Store } from './store';
@@ -34,6 +35,8 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   readonly windows = new LiveWindows();
   readonly clients = new LiveClients();
   private readonly analytics: Analytics;
+  /** Forecasts, anomaly scores and alerts (src/server/predict). */
+  readonly predict: PredictService;
   private readonly local: LocalAnalytics;
   private remote: RemoteAnalytics | undefined;
   private store: Store | undefined;
@@ -59,6 +62,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.pods = new PodDirectory(log);
     this.analytics = new Analytics(this.windows, this.clients, () => this.readyStore(), () => this.analyticsMetrics());
     this.local = new LocalAnalytics(this.analytics, this.windows);
+    this.predict = new PredictService({ log, windows: this.windows, nats: this.nats, pods: this.pods, api: () => this.api, settings: () => this.settings, mode: () => this.mode });
     this.nats.on('status', (status) => {
       this.emitStatus();
       if (status.state !== 'connected' && status.state !== 'reconnecting') {
@@ -150,6 +154,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   async dispose(): Promise<void> {
     clearInterval(this.retentionTimer);
     clearInterval(this.pruneTimer);
+    this.predict.dispose();
     this.pods.dispose();
     await this.attaching;
     await this.detach();
@@ -199,6 +204,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
         this.local,
         { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.ingest !== undefined), startedAt: new Date(this.startedAt).toISOString() },
         this.log,
+        this.predict,
       );
     } catch (error) {
       this.log.error(`registering the sg-server service: ${errorMessage(error)}`);

@@ -27,7 +27,7 @@ export async function startHeadless(settings: ServerSettings, { port = 0, logLev
     }
     if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(exposition(backend.windows));
+      res.end(exposition(backend.windows) + backend.predict.exposition());
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

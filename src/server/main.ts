@@ -38,6 +38,7 @@ import { DEFAULT_ANALYTICS_METRICS } from './analytics/views';
 import { Backend } from './backend';
 import { compilePatterns, DEFAULT_METRIC_CALL_PATTERNS, findMetricSites, findRouteSites } from './lsp/codeSites';
 import { metricHover, routeLens } from './lsp/insights';
+import { registerPredictHandlers } from './predict/lsp';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -182,6 +183,7 @@ const lensTimer = setInterval(() => {
 }, 5000);
 lensTimer.unref();
 
+registerPredictHandlers(connection, backend.predict);
 backend.on('status', (status) => void connection.sendNotification(StatusChangedNotification.type, status));
 backend.on('pods', (pods) => void connection.sendNotification(PodsChangedNotification.type, pods));
 connection.onShutdown(async () => {

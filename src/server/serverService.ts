@@ -8,10 +8,12 @@ import { safeRespond } from '../agent/control';
 import { errorMessage, type Logger } from '../common/logger';
 import { VERSION } from '../common/version';
 import { SeriesQuerySchema, SummaryRequestSchema, DashboardQuerySchema } from '../protocol/analytics';
+import { AlertsQuerySchema, ForecastRequestSchema, PredictionsQuerySchema } from '../protocol/predict';
 import { SERVER_SERVICE, serverSubject, SubscribeRequestSchema, UnsubscribeRequestSchema, type ServerMetadata, type ServerOp } from '../protocol/nats';
 import { check } from '../protocol/schema';
 import type * as z from 'zod/mini';
 import type { AnalyticsApi } from './analytics/api';
+import type { PredictService } from './predict/service';
 
 interface Lease {
   stop: () => void;
@@ -27,7 +29,7 @@ export class ServerService {
     this.sweeper.unref();
   }
 
-  static async start(nc: NatsConnection, api: AnalyticsApi, metadata: ServerMetadata, log: Logger): Promise<ServerService> {
+  static async start(nc: NatsConnection, api: AnalyticsApi, metadata: ServerMetadata, log: Logger, predict?: PredictService): Promise<ServerService> {
     const service = await nc.services.add({
       name: SERVER_SERVICE,
       version: VERSION,
@@ -57,6 +59,11 @@ export class ServerService {
       self.leases.get(request.inbox)?.stop();
       return { ok: self.leases.delete(request.inbox) };
     });
+    if (predict) {
+      self.endpoint('forecast', ForecastRequestSchema, (request) => predict.forecast(request));
+      self.endpoint('predictions', PredictionsQuerySchema, (query) => predict.predictions(query));
+      self.endpoint('alerts', AlertsQuerySchema, async (query) => predict.alerts(query));
+    }
     return self;
   }
 

@@ -5,6 +5,7 @@
 import { createInbox, RequestStrategy, type Msg, type NatsConnection } from 'nats';
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../protocol/analytics';
 import { SERVER_SERVICE, serverSubject, type ServerMetadata, type ServerOp, type SubscribeRequest } from '../protocol/nats';
+import type { AlertsAnswer, AlertsQuery, ForecastAnswer, ForecastRequest, PredictionsData, PredictionsQuery } from '../protocol/predict';
 import type { AnalyticsApi } from './analytics/api';
 
 export interface SharedServerInfo {
@@ -37,7 +38,8 @@ const LEASE_MS = 30_000;
 export class RemoteAnalytics implements AnalyticsApi {
   constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 15_000) {}
 
-  private async request<T>(op: ServerOp, body: unknown): Promise<T> {
+  /** One request to whichever sg-server of the group answers; its error (or why none answered) as a ServerRequestError. */
+  async request<T>(op: ServerOp, body: unknown): Promise<T> {
     let msg: Msg;
     try {
       msg = await this.nc.request(serverSubject(op), new TextEncoder().encode(JSON.stringify(body)), { timeout: this.timeoutMs });
@@ -89,5 +91,25 @@ export class RemoteAnalytics implements AnalyticsApi {
       sub.unsubscribe();
       void this.request('unsubscribe', { inbox }).catch(() => {});
     };
+  }
+}
+
+/** Forecasts and alerts of a StreamGate server over NATS: what `sg predict` and `sg alerts` ask. */
+export class RemotePredict {
+  private readonly remote: RemoteAnalytics;
+  constructor(nc: NatsConnection, timeoutMs = 60_000) {
+    this.remote = new RemoteAnalytics(nc, timeoutMs);
+  }
+
+  forecast(request: ForecastRequest): Promise<ForecastAnswer> {
+    return this.remote.request('forecast', request);
+  }
+
+  predictions(query: PredictionsQuery): Promise<PredictionsData> {
+    return this.remote.request('predictions', query);
+  }
+
+  alerts(query: AlertsQuery): Promise<AlertsAnswer> {
+    return this.remote.request('alerts', query);
   }
 }

@@ -6,7 +6,10 @@
 import type * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../../protocol/analytics';
+import type { AlertEvent, AlertsAnswer, AlertsQuery, ForecastAnswer, ForecastRequest, PredictionsData, PredictionsQuery } from '../../protocol/predict';
 import {
+  AlertNotification,
+  AlertsRequest,
   AnalyticsSeriesRequest,
   AnalyticsSummaryRequest,
   ConfigureRequest,
@@ -14,9 +17,11 @@ import {
   DashboardRequest,
   DashboardSubscribeRequest,
   DashboardUnsubscribeNotification,
+  ForecastRequestType,
   OPEN_DASHBOARD_COMMAND,
   PodsChangedNotification,
   PodsRequest,
+  PredictionsRequest,
   StatusChangedNotification,
   StatusRequest,
   type InitializationOptions,
@@ -35,6 +40,9 @@ export interface LspConnection {
   dashboard(query: DashboardQuery): Promise<DashboardData>;
   subscribe(id: string, query: DashboardQuery): Promise<void>;
   unsubscribe(id: string): Promise<void>;
+  forecast(request: ForecastRequest): Promise<ForecastAnswer>;
+  predictions(query: PredictionsQuery): Promise<PredictionsData>;
+  alerts(query: AlertsQuery): Promise<AlertsAnswer>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +50,7 @@ export interface LspEvents {
   onStatus(status: ServerStatus): void;
   onPods(pods: PodStatus[]): void;
   onLive(id: string, update: { data?: DashboardData; error?: string }): void;
+  onAlert(event: AlertEvent): void;
 }
 
 /** Files whose code the server reads for live values on hover and route code lenses. */
@@ -69,6 +78,7 @@ export async function startLanguageClient(
   client.onNotification(StatusChangedNotification.type, (status) => events.onStatus(status));
   client.onNotification(PodsChangedNotification.type, (pods) => events.onPods(pods));
   client.onNotification(DashboardLiveNotification.type, ({ id, ...update }) => events.onLive(id, update));
+  client.onNotification(AlertNotification.type, (event) => events.onAlert(event));
   await client.start();
   return {
     isRunning: () => client.isRunning(),
@@ -80,6 +90,9 @@ export async function startLanguageClient(
     dashboard: (query) => client.sendRequest(DashboardRequest.type, query),
     subscribe: (id, query) => client.sendRequest(DashboardSubscribeRequest.type, { id, query }),
     unsubscribe: (id) => client.sendNotification(DashboardUnsubscribeNotification.type, { id }),
+    forecast: (request) => client.sendRequest(ForecastRequestType.type, request),
+    predictions: (query) => client.sendRequest(PredictionsRequest.type, query),
+    alerts: (query) => client.sendRequest(AlertsRequest.type, query),
     stop: () => client.stop(),
   };
 }
