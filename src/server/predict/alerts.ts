@@ -6,9 +6,11 @@
  * - Hysteresis: an alert resolves after its condition has been false for two steps in a row.
  * - Cool-down: after it resolves, the same rule and subject stay quiet for the rule's cool-down.
  * - Severity: the rule's (info, warning, critical).
- * Anomaly rules have their own detectors on the signals (rest of one step after an alarm, so a sustained anomaly
- * keeps alarming every other step) and fire on two alarms within `forMs` plus a step while the signal is on the bad
- * side of its slow baseline (higher for latency, errors, CPU, memory; either side for load).
+ * Anomaly rules have their own OnlineDetector per signal and subject (src/server/ml/anomaly.ts), and a robust band
+ * around the signal's slow baseline (mean ± 4 mean absolute deviations, at least ±5 % of the mean; the baseline
+ * does not learn while the signal is outside it). A rule fires when the signal has been outside its band on the bad
+ * side (above it for errors, latency, CPU and memory; either side for load) for `forMs`, and the detector scored at
+ * least the rule's threshold at some step in that time: the detector says "rare", the band says "still off".
  */
 import { EventEmitter } from 'node:events';
 import { runbookPath, type AlertEvent, type AlertRule, type AlertRuleOverride, type AlertSignal } from '../../protocol/predict';
@@ -19,7 +21,11 @@ export const ALERT_STEP_MS = 10_000;
 /** Steps of warm-up for the alert detectors (about 17 minutes at 10 s). */
 export const ALERT_WARMUP = 100;
 const RESOLVE_AFTER_STEPS = 2;
+/** The baseline's learning rate per step (a time constant of about 8 minutes at 10 s). */
 const BASELINE_RATE = 0.02;
+/** The band: this many mean absolute deviations, and at least this share of the baseline. */
+const BAND_DEVIATIONS = 4;
+const BAND_FLOOR = 0.05;
 const KEEP_EVENTS = 500;
 
 export function applyOverrides(rules: AlertRule[], overrides: AlertRuleOverride[] | undefined): AlertRule[] {
@@ -37,13 +43,17 @@ interface RuleState {
   falseSteps: number;
   active?: AlertEvent;
   quietUntil: number;
-  alarms: number[];
 }
 
 interface DetectorState {
   detector: OnlineDetector;
-  baseline: number | undefined;
+  /** Slow mean and mean absolute deviation of the signal while inside its band. */
+  mean: number | undefined;
+  deviation: number;
+  steps: number;
   score: number;
+  /** Scores of the last steps, newest last, with their times. */
+  recent: { at: number; score: number }[];
 }
 
 /** A forecast crossing, found by the forecast evaluation for one rule and service. */
@@ -83,9 +93,9 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
           const d = scores.get(`${rule.signal}|${key}`);
           if (!d) continue;
           const state = this.state(rule, s);
-          if (d.alarm) state.alarms.push(now);
-          state.alarms = state.alarms.filter((t) => t > now - rule.forMs - ALERT_STEP_MS);
-          this.step(rule, s, state.alarms.length >= 2, now, s.value, d.score);
+          const since = (state.pendingSince ?? now) - ALERT_STEP_MS;
+          const peak = Math.max(0, ...d.recent.filter((r) => r.at + ALERT_STEP_MS >= since).map((r) => r.score));
+          this.step(rule, s, d.outside, now, s.value, peak, undefined, () => peak >= rule.threshold);
         }
       }
       // A subject that stopped reporting (a pod gone) resolves its alerts.
@@ -105,22 +115,29 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
     }
   }
 
-  private scoreAnomalies(at: number, signals: SignalValue[]): Map<string, { score: number; alarm: boolean }> {
+  private scoreAnomalies(at: number, signals: SignalValue[]): Map<string, DetectorState & { outside: boolean }> {
     const wanted = new Set(this.rules.filter((r) => r.enabled && r.type === 'anomaly').map((r) => `${r.signal}|${r.scope}`));
-    const thresholds = new Map(this.rules.filter((r) => r.type === 'anomaly').map((r) => [r.signal, r.threshold] as const));
-    const out = new Map<string, { score: number; alarm: boolean }>();
+    const out = new Map<string, DetectorState & { outside: boolean }>();
     for (const s of signals) {
       if (!wanted.has(`${s.signal}|${s.pod ? 'pod' : 'service'}`)) continue;
       const key = `${s.signal}|${subjectKey(s)}`;
       let d = this.detectors.get(key);
-      if (!d) this.detectors.set(key, (d = { detector: new OnlineDetector({ warmup: ALERT_WARMUP, rest: 1 }), baseline: undefined, score: 0 }));
-      const score = d.detector.update(at, s.value);
-      const baseline = d.baseline ?? s.value;
-      const worse = s.signal === 'rps' ? s.value !== baseline : s.value > baseline;
-      d.score = score;
-      out.set(key, { score, alarm: score >= (thresholds.get(s.signal) ?? 0.99) && worse });
-      // The baseline follows slowly, and not at all while alarming, so an incident does not become the norm.
-      if (score < 0.9) d.baseline = baseline + BASELINE_RATE * (s.value - baseline);
+      if (!d) this.detectors.set(key, (d = { detector: new OnlineDetector({ warmup: ALERT_WARMUP }), mean: undefined, deviation: 0, steps: 0, score: 0, recent: [] }));
+      d.score = d.detector.update(at, s.value);
+      d.recent.push({ at: at + ALERT_STEP_MS, score: d.score });
+      if (d.recent.length > 12) d.recent.shift();
+      const mean = d.mean ?? s.value;
+      const width = Math.max(BAND_DEVIATIONS * d.deviation, BAND_FLOOR * Math.abs(mean));
+      const above = s.value > mean + width;
+      const below = s.value < mean - width;
+      const outside = d.steps >= ALERT_WARMUP && (above || (s.signal === 'rps' && below));
+      // The baseline learns only inside the band (or while warming up), so an incident does not become the norm.
+      if (!(above || below) || d.steps < ALERT_WARMUP) {
+        d.mean = mean + BASELINE_RATE * (s.value - mean);
+        d.deviation += BASELINE_RATE * (Math.abs(s.value - mean) - d.deviation);
+      }
+      d.steps++;
+      out.set(key, Object.assign(d, { outside }));
     }
     return out;
   }
@@ -136,11 +153,12 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
   private state(rule: AlertRule, subject: Subject): RuleState {
     const key = `${rule.id}|${subjectKey(subject)}`;
     let state = this.states.get(key);
-    if (!state) this.states.set(key, (state = { falseSteps: 0, quietUntil: 0, alarms: [] }));
+    if (!state) this.states.set(key, (state = { falseSteps: 0, quietUntil: 0 }));
     return state;
   }
 
-  private step(rule: AlertRule, subject: Subject, holds: boolean, now: number, value: number, score?: number, breach?: ForecastBreach): void {
+  /** One evaluation of a rule for a subject; `ready` is a further condition for firing (anomaly rules: the detector agreed). */
+  private step(rule: AlertRule, subject: Subject, holds: boolean, now: number, value: number, score?: number, breach?: ForecastBreach, ready: () => boolean = () => true): void {
     const state = this.state(rule, subject);
     if (state.active) {
       if (holds) {
@@ -164,7 +182,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
       return;
     }
     state.pendingSince ??= now;
-    if (now - state.pendingSince < rule.forMs || now < state.quietUntil) return;
+    if (now - state.pendingSince < rule.forMs || now < state.quietUntil || !ready()) return;
     const event: AlertEvent = {
       id: `${rule.id}:${subjectKey(subject)}:${now}`,
       rule: rule.id,

@@ -4,6 +4,7 @@
  * its honest backtest accuracy, a stated fallback on short history, and drift tracking. Fitted parameters are
  * cached per series and refitted once a season, or at once when the live error degrades.
  */
+import { LIVE_WINDOW_MS } from '../../protocol/analytics';
 import { FORECAST_UNITS, type ForecastAnswer, type ForecastKind, type ForecastPoint, type ForecastRequest } from '../../protocol/predict';
 import type { AnalyticsMetrics, PredictSettings } from '../../protocol/settings';
 import type { AnalyticsApi } from '../analytics/api';
@@ -69,7 +70,13 @@ export class Forecaster {
     if (configured) return { seasonMs: configured, source: 'setting', at: now };
     const cached = this.seasons.get(service);
     if (cached && now - cached.at < SEASON_TTL_MS) return cached;
-    const found = await this.detect(service, now);
+    let found: Season;
+    try {
+      found = await this.detect(service, now);
+    } catch {
+      // No store to look back in (it is opening or down): no season for now, looked for again soon.
+      return { seasonMs: undefined, source: 'none', at: now };
+    }
     this.seasons.set(service, found);
     return found;
   }
@@ -97,7 +104,7 @@ export class Forecaster {
     const from = to - Math.floor(grid.historyMs / grid.stepMs) * grid.stepMs;
     const historyKind: HistoryKind = request.kind === 'cost' ? 'load' : request.kind;
     const target = { service: request.service, ...(request.route && request.kind !== 'sessions' ? { route: request.route } : {}) };
-    const history = await readHistory(this.deps.api(), this.deps.metrics(), historyKind, target, { from, to, stepMs: grid.stepMs });
+    const { history, liveOnly } = await this.readWithFallback(historyKind, target, { from, to, stepMs: grid.stepMs });
     const capacity = this.capacity(request);
     const transform = request.kind === 'cost' ? (v: number) => costOf(v, capacity) : (v: number) => v;
 
@@ -119,6 +126,7 @@ export class Forecaster {
 
     const result = this.run(history, grid, state.fits);
     state.fits = result.fits;
+    if (liveOnly) result.warnings.unshift('the store is not ready: the history is the live windows\' last 15 minutes only');
     const capped = request.kind === 'errors' ? result.points.map((p) => ({ ...p, mean: Math.min(1, p.mean), hi80: Math.min(1, p.hi80), hi95: Math.min(1, p.hi95) })) : result.points;
     const points = request.kind === 'cost' ? costPoints(capped, capacity) : capped;
     const backtest = request.kind === 'cost' ? this.costBacktest(history, grid, result, capacity) : result.backtest;
@@ -148,6 +156,18 @@ export class Forecaster {
       ...(request.kind === 'cost' ? { cost: costSummary(points, grid.stepMs, capacity) } : {}),
       candidates: result.candidates,
     };
+  }
+
+  /** The history from the store; when the store is not ready, what the live windows hold (the last 15 minutes). */
+  private async readWithFallback(kind: HistoryKind, target: { service: string; route?: string }, range: { from: number; to: number; stepMs: number }): Promise<{ history: History; liveOnly: boolean }> {
+    try {
+      return { history: await readHistory(this.deps.api(), this.deps.metrics(), kind, target, range), liveOnly: false };
+    } catch (error) {
+      if (!/store is not ready/.test(String((error as Error).message))) throw error;
+      const liveFrom = range.to - Math.floor((LIVE_WINDOW_MS - 2 * range.stepMs) / range.stepMs) * range.stepMs;
+      if (liveFrom <= range.from) throw error;
+      return { history: await readHistory(this.deps.api(), this.deps.metrics(), kind, target, { ...range, from: liveFrom }), liveOnly: true };
+    }
   }
 
   private run(history: History, grid: ForecastGrid, fits: SeriesFits | undefined): ForecastResult {
