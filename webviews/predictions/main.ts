@@ -18,6 +18,8 @@ const app = document.getElementById('app')!;
 
 const TITLES: Record<ForecastKind, string> = { load: 'Load (requests/s)', errors: 'Error rate (5xx share)', sessions: 'Active sessions', cost: 'Cost per hour' };
 const HORIZONS: { label: string; ms: number }[] = [
+  { label: '1 minute', ms: 60_000 },
+  { label: '5 minutes', ms: 5 * 60_000 },
   { label: '15 minutes', ms: 15 * 60_000 },
   { label: '1 hour', ms: 3600_000 },
   { label: '6 hours', ms: 6 * 3600_000 },

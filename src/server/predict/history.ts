@@ -6,7 +6,7 @@
  *   sessions  the active-sessions gauge summed over its pods.
  * Cost is computed from load.
  */
-import type { SeriesQuery } from '../../protocol/analytics';
+import { LIVE_WINDOW_MS, type SeriesQuery } from '../../protocol/analytics';
 import type { ForecastKind } from '../../protocol/predict';
 import type { AnalyticsMetrics } from '../../protocol/settings';
 import type { AnalyticsApi } from '../analytics/api';
@@ -21,6 +21,18 @@ export interface History {
 
 export type HistoryKind = Exclude<ForecastKind, 'cost'>;
 
+/**
+ * The store may trail the stream by a few seconds (or minutes, on a busy machine), the live windows never do: a
+ * range longer than the live windows is read in two parts, the store up to the last 15 minutes and the live
+ * windows for those.
+ */
+function splitRange(range: { from: number; to: number; stepMs: number }): { from: number; to: number; stepMs: number }[] {
+  const liveSteps = Math.floor((LIVE_WINDOW_MS - 2 * range.stepMs) / range.stepMs);
+  const liveFrom = range.to - liveSteps * range.stepMs;
+  if (liveSteps < 1 || liveFrom <= range.from) return [range];
+  return [{ ...range, to: liveFrom }, { ...range, from: liveFrom }];
+}
+
 export async function readHistory(
   api: AnalyticsApi,
   metrics: AnalyticsMetrics,
@@ -28,6 +40,25 @@ export async function readHistory(
   target: { service: string; route?: string },
   range: { from: number; to: number; stepMs: number },
 ): Promise<History> {
+  const parts = await Promise.all(splitRange(range).map((part) => readPart(api, metrics, kind, target, part)));
+  const steps = parts.flat();
+  const timestamps: number[] = [];
+  const values: number[] = [];
+  for (const [t, v] of steps) {
+    if (v === null) continue;
+    timestamps.push(t);
+    values.push(v);
+  }
+  return { timestamps, values, steps };
+}
+
+async function readPart(
+  api: AnalyticsApi,
+  metrics: AnalyticsMetrics,
+  kind: HistoryKind,
+  target: { service: string; route?: string },
+  range: { from: number; to: number; stepMs: number },
+): Promise<[number, number | null][]> {
   const where: Record<string, string> = { service: target.service, ...(target.route && kind !== 'sessions' ? { route: target.route } : {}) };
   const base = { from: range.from, to: range.to, stepMs: range.stepMs, where };
   let steps: [number, number | null][];
@@ -55,14 +86,14 @@ export async function readHistory(
       steps.push([t, n ? (failed.get(t) ?? 0) / n : null]);
     }
   }
-  const timestamps: number[] = [];
-  const values: number[] = [];
-  for (const [t, v] of steps) {
-    if (v === null) continue;
-    timestamps.push(t);
-    values.push(v);
-  }
-  return { timestamps, values, steps };
+  // A step with no point yet (the series had not started, or nothing arrived) is missing, not zero.
+  return steps.length ? steps : stepsOf(range).map((t): [number, number | null] => [t, null]);
+}
+
+function stepsOf(range: { from: number; to: number; stepMs: number }): number[] {
+  const out: number[] = [];
+  for (let t = range.from; t < range.to; t += range.stepMs) out.push(t);
+  return out;
 }
 
 /** Services that served requests in the last `rangeMs`, busiest first. */
