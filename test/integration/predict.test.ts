@@ -33,8 +33,8 @@ async function sg(args: string[]): Promise<{ code: number; stdout: string; stder
 describe('predictions and alerts on the sandbox fleet', () => {
   let nats: Shared;
   let nc: NatsConnection;
-  let fleet: Sandbox;
-  let server: ChildProcess;
+  let fleet: Sandbox | undefined;
+  let server: ChildProcess | undefined;
   let serverUrl = '';
   const published: AlertEvent[] = [];
 
@@ -49,10 +49,11 @@ describe('predictions and alerts on the sandbox fleet', () => {
       distDir: join(repoRoot, 'dist'),
       loadgenArgs: ['--day-minutes', '4', '--peak-sessions-per-second', '6', '--start-hour', '10'],
     });
-    server = spawn(process.execPath, [cli, 'server', '--nats', nats.url, '--store', `duckdb:${join(tempDir(), 'predict.duckdb')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'server', '--nats', nats.url, '--store', `duckdb:${join(tempDir(), 'predict.duckdb')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server = child;
     const line = await new Promise<string>((resolve, reject) => {
-      readline.createInterface({ input: server.stdout! }).once('line', resolve);
-      server.once('exit', (code) => reject(new Error(`sg server exited with ${code}`)));
+      readline.createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`sg server exited with ${code}`)));
     });
     serverUrl = /ready: (http:\/\/127\.0\.0\.1:\d+)\/status/.exec(line)![1]!;
     // Two minutes of the fleet's history: enough to backtest a two-minute horizon at its 2-second steps.
@@ -67,8 +68,8 @@ describe('predictions and alerts on the sandbox fleet', () => {
   after(async () => {
     server?.kill('SIGTERM');
     await fleet?.stop();
-    await nc?.close();
-    await nats?.stop();
+    await nc.close();
+    await nats.stop();
   });
 
   it('prints exactly the --json contract of sg predict load, with ordered bands', async () => {

@@ -63,7 +63,7 @@ describe('pods, cost and scaling advice', () => {
     const cost = costPoints([point(0, 250, 50)], { capacityPerPod: 100, pricePerPodHour: 0.5, currency: 'EUR' });
     assert.deepEqual(cost[0], { t: 0, mean: 1.5, lo80: 1.0, hi80: 1.5, lo95: 1.0, hi95: 2.0 });
     // Two 30-minute steps at 1.5 per hour: 1.5 over the hour.
-    const summary = costSummary([cost[0]!, { ...cost[0]!, t: 1800_000 }], 1800_000, { capacityPerPod: 100, pricePerPodHour: 0.5, currency: 'EUR' });
+    const summary = costSummary([cost[0], { ...cost[0], t: 1800_000 }], 1800_000, { capacityPerPod: 100, pricePerPodHour: 0.5, currency: 'EUR' });
     assert.equal(summary.total, 1.5);
     assert.deepEqual(summary.total95, [1.0, 2.0]);
     assert.equal(summary.currency, 'EUR');
@@ -233,8 +233,9 @@ describe('Forecaster over the live windows', () => {
       assert.ok(Math.abs(p.mean - truth) <= 1.5, `at ${p.t}: ${p.mean} vs ${truth}`);
       assert.ok(p.lo95 <= p.lo80 && p.lo80 <= p.mean + 1e-9 && p.mean <= p.hi80 + 1e-9 && p.hi80 <= p.hi95);
     }
-    assert.equal(load.scaling?.action, 'scale-up', 'peaks of 80 req/s need 2 pods of 40');
-    assert.equal(load.scaling?.neededPods, 2);
+    assert.ok(load.scaling);
+    assert.equal(load.scaling.action, 'scale-up', 'peaks of 80 req/s need 2 pods of 40');
+    assert.equal(load.scaling.neededPods, 2);
 
     const cost = await forecaster.forecast({ kind: 'cost', service: 'gateway', horizonMs: 60_000 }, now);
     assert.ok(cost.points.every((p) => p.mean === 1 || p.mean === 2), JSON.stringify(cost.points.map((p) => p.mean)));

@@ -34,7 +34,7 @@ export function applyOverrides(rules: AlertRule[], overrides: AlertRuleOverride[
     const o = overrides.find((x) => x.id === rule.id);
     if (!o) return rule;
     const { id: _id, ...changes } = o;
-    return { ...rule, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
+    return { ...rule, ...Object.fromEntries((Object.entries(changes) as [string, unknown][]).filter(([, v]) => v !== undefined)) };
   });
 }
 

@@ -2,7 +2,7 @@
 import { ErrorCodes, ResponseError, type Connection } from 'vscode-languageserver/node';
 import { errorMessage } from '../../common/logger';
 import { AlertNotification, AlertsRequest, ForecastRequestType, PredictionsRequest } from '../../protocol/lsp';
-import { AlertsQuerySchema, ForecastRequestSchema, PredictionsQuerySchema } from '../../protocol/predict';
+import { AlertsQuerySchema, ForecastRequestSchema, PredictionsQuerySchema, type AlertsQuery } from '../../protocol/predict';
 import { check } from '../../protocol/schema';
 import type { PredictService } from './service';
 
@@ -20,7 +20,7 @@ export function registerPredictHandlers(connection: Connection, predict: Predict
     return predict.predictions(parsed.value).catch((error: unknown) => failed('the predictions', error));
   });
   connection.onRequest(AlertsRequest.type, (query) => {
-    const parsed = check(AlertsQuerySchema, query ?? {});
+    const parsed = check(AlertsQuerySchema, (query as AlertsQuery | null) ?? {});
     if (!parsed.ok) return invalid('alerts query', parsed.error);
     return predict.alerts(parsed.value);
   });
