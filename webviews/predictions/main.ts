@@ -34,10 +34,15 @@ let current: PredictionsData | undefined;
 function fmt(kind: ForecastKind, v: number | null | undefined, currency = ''): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
   if (kind === 'errors') return `${(v * 100).toFixed(2)} %`;
-  if (kind === 'cost') return `${v.toFixed(2)}${currency ? ` ${currency}` : ''}`;
+  if (kind === 'cost') return `${money(v)}${currency ? ` ${currency}` : ''}`;
   const abs = Math.abs(v);
   if (abs >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
   return v.toFixed(abs >= 100 ? 0 : abs >= 10 ? 1 : 2);
+}
+
+/** Money with two decimals, or three significant digits below one cent (a one-minute horizon costs fractions of it). */
+function money(v: number): string {
+  return Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toPrecision(3);
 }
 
 function value(raw: number | null | undefined, text: string): HTMLElement {
@@ -53,9 +58,10 @@ function labelled(label: string, ...children: (Node | string)[]): HTMLElement {
   return span;
 }
 
-function clock(t: number): string {
+function clock(t: number, seconds = false): string {
   const d = new Date(t);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return seconds ? `${hm}:${String(d.getSeconds()).padStart(2, '0')}` : hm;
 }
 
 function timeEl(t: number, text = clock(t)): HTMLTimeElement {
@@ -129,11 +135,19 @@ function chartCard(kind: ForecastKind): HTMLElement {
         maintainAspectRatio: false,
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         plugins: { legend: { position: 'bottom', labels: { boxWidth: 10, filter: (item) => !/^(lo|hi)/.test(item.text) } } },
-        scales: { x: { type: 'linear', ticks: { maxTicksLimit: 7, callback: (v) => clock(Number(v)) } }, y: { beginAtZero: true } },
+        // Axis labels with seconds when the chart spans less than a quarter of an hour (short horizons, the sandbox).
+        scales: { x: { type: 'linear', ticks: { maxTicksLimit: 7, callback: (v) => clock(Number(v), chartSpan(kind) < 15 * 60_000) } }, y: { beginAtZero: true } },
       },
     }),
   );
   return card;
+}
+
+function chartSpan(kind: ForecastKind): number {
+  const f = current?.forecasts[kind];
+  const first = f?.history[0]?.[0];
+  const last = f?.points[f.points.length - 1]?.t;
+  return first !== undefined && last !== undefined ? last - first : Infinity;
 }
 
 function build(): void {
@@ -245,8 +259,8 @@ function renderCost(data: PredictionsData): void {
   const c = f.cost;
   costCard.replaceChildren(
     h('h2', {}, icon('credit-card'), `Cost over the next ${span(data.horizonMs)}`),
-    h('p', { class: 'big' }, labelled('cost over the horizon', value(c.total, `${c.total.toFixed(2)} ${c.currency}`))),
-    h('p', { class: 'muted' }, `80 %: ${c.total80[0].toFixed(2)}–${c.total80[1].toFixed(2)}, 95 %: ${c.total95[0].toFixed(2)}–${c.total95[1].toFixed(2)} ${c.currency}, at ${c.pricePerPodHour} ${c.currency} per pod-hour and ${fmt('load', c.capacityPerPod)} req/s per pod.`),
+    h('p', { class: 'big' }, labelled('cost over the horizon', value(c.total, `${money(c.total)} ${c.currency}`))),
+    h('p', { class: 'muted' }, `80 %: ${money(c.total80[0])}–${money(c.total80[1])}, 95 %: ${money(c.total95[0])}–${money(c.total95[1])} ${c.currency}, at ${c.pricePerPodHour} ${c.currency} per pod-hour and ${fmt('load', c.capacityPerPod)} req/s per pod.`),
   );
 }
 

@@ -19,8 +19,9 @@ import { detectSeason, forecastGrid, niceStep, type ForecastGrid } from './timin
 export const DEFAULT_HORIZON_MS = 3600_000;
 /** The newest steps may still be arriving: history ends this long before now. */
 const SETTLE_MS = 3000;
-/** How long a detected season is trusted before it is looked for again. */
+/** How long a detected season is trusted before it is looked for again; none found is looked for again sooner (the history grows). */
 const SEASON_TTL_MS = 10 * 60_000;
+const NO_SEASON_TTL_MS = 2 * 60_000;
 /** How far back a season (and the start of the history) is looked for. */
 const SEASON_LOOKBACK_MS = 21 * 86_400_000;
 /** History shorter than this holds no season worth looking for. */
@@ -69,7 +70,7 @@ export class Forecaster {
     const configured = this.deps.settings()?.seasonMs;
     if (configured) return { seasonMs: configured, source: 'setting', at: now };
     const cached = this.seasons.get(service);
-    if (cached && now - cached.at < SEASON_TTL_MS) return cached;
+    if (cached && now - cached.at < (cached.seasonMs ? SEASON_TTL_MS : NO_SEASON_TTL_MS)) return cached;
     let found: Season;
     try {
       found = await this.detect(service, now);
