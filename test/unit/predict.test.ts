@@ -163,6 +163,21 @@ describe('alert rules', () => {
     assert.match(firing[0]!.summary, /p99 latency \d+ ms on gw-1 \(gateway\) is unusual \(anomaly score 0\.9[5-9]\d\)/);
   });
 
+  it('does not call a pod unusual when every pod of its service moved with it', () => {
+    const engine = new AlertEngine([rule('latency-anomaly')]);
+    const events: AlertEvent[] = [];
+    engine.on('alert', (e) => events.push(e));
+    const random = rng(5);
+    for (let i = 0; i < ALERT_WARMUP + 260; i++) {
+      const shift = i >= ALERT_WARMUP + 200 && i < ALERT_WARMUP + 215 ? 400 : 0;
+      engine.evaluate(
+        i * ALERT_STEP_MS,
+        ['gw-1', 'gw-2', 'gw-3'].map((pod): SignalValue => ({ service: 'gateway', pod, signal: 'p99', value: 20 + 4 * random() + shift })),
+      );
+    }
+    assert.deepEqual(events, []);
+  });
+
   it('fires a forecast rule with the expected crossing time, and resolves when the forecast no longer crosses', () => {
     const forecastRule = rule('error-rate-forecast');
     const engine = new AlertEngine([forecastRule]);

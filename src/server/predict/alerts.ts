@@ -26,6 +26,12 @@ const BASELINE_RATE = 0.02;
 /** The band: this many mean absolute deviations, and at least this share of the baseline. */
 const BAND_DEVIATIONS = 4;
 const BAND_FLOOR = 0.05;
+/**
+ * A pod is unusual only if it also stands out from its service's other pods (above this many times their median,
+ * with at least 2 pods reporting): on shared machines one pod's incident slows its neighbours a little, and the
+ * fleet-wide case is the service-level rules' to catch. Chosen on a validation run of the sandbox (docs/predictions.md).
+ */
+const PEER_FACTOR = 1.25;
 const KEEP_EVENTS = 500;
 
 export function applyOverrides(rules: AlertRule[], overrides: AlertRuleOverride[] | undefined): AlertRule[] {
@@ -118,6 +124,21 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
   private scoreAnomalies(at: number, signals: SignalValue[]): Map<string, DetectorState & { outside: boolean }> {
     const wanted = new Set(this.rules.filter((r) => r.enabled && r.type === 'anomaly').map((r) => `${r.signal}|${r.scope}`));
     const out = new Map<string, DetectorState & { outside: boolean }>();
+    const peers = new Map<string, number[]>();
+    for (const s of signals) {
+      if (!s.pod) continue;
+      const list = peers.get(`${s.signal}|${s.service}`) ?? [];
+      list.push(s.value);
+      peers.set(`${s.signal}|${s.service}`, list);
+    }
+    const standsOut = (s: SignalValue) => {
+      const values = peers.get(`${s.signal}|${s.service}`) ?? [];
+      if (!s.pod || values.length < 2) return true;
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = sorted.length / 2;
+      const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      return s.value > PEER_FACTOR * median;
+    };
     for (const s of signals) {
       if (!wanted.has(`${s.signal}|${s.pod ? 'pod' : 'service'}`)) continue;
       const key = `${s.signal}|${subjectKey(s)}`;
@@ -130,7 +151,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
       const width = Math.max(BAND_DEVIATIONS * d.deviation, BAND_FLOOR * Math.abs(mean));
       const above = s.value > mean + width;
       const below = s.value < mean - width;
-      const outside = d.steps >= ALERT_WARMUP && (above || (s.signal === 'rps' && below));
+      const outside = d.steps >= ALERT_WARMUP && (above || (s.signal === 'rps' && below)) && standsOut(s);
       // The baseline learns only inside the band (or while warming up), so an incident does not become the norm.
       if (!(above || below) || d.steps < ALERT_WARMUP) {
         d.mean = mean + BASELINE_RATE * (s.value - mean);
