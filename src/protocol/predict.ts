@@ -163,9 +163,11 @@ export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
 /**
  * The signals rules watch, each per service or per pod, computed the same way from the live windows:
- * errorRate (5xx share), p99 (request latency, ms), rps (requests/s), cpu (percent), rss (bytes), eventLoop (p99 ms).
+ * errorRate (5xx share), p99 (request latency, ms), rps (requests/s), cpu (percent), rss (bytes), eventLoop (p99 ms),
+ * silent (1 when a pod that reported in the last 5 minutes sent no metrics in the step, else 0), restarts (how often
+ * the pod's process started again in the last 2 minutes: its agent's counters fell back).
  */
-export const ALERT_SIGNALS = ['errorRate', 'p99', 'rps', 'cpu', 'rss', 'eventLoop'] as const;
+export const ALERT_SIGNALS = ['errorRate', 'p99', 'rps', 'cpu', 'rss', 'eventLoop', 'silent', 'restarts'] as const;
 export type AlertSignal = (typeof ALERT_SIGNALS)[number];
 
 export interface AlertRule {
@@ -200,6 +202,8 @@ export type AlertRuleOverride = z.infer<typeof AlertRuleOverrideSchema>;
 export const DEFAULT_ALERT_RULES: AlertRule[] = [
   { id: 'error-rate-high', type: 'threshold', signal: 'errorRate', scope: 'service', threshold: 0.02, forMs: 20_000, severity: 'critical', cooldownMs: 120_000, title: 'Error rate above 2 %', enabled: true },
   { id: 'latency-p99-high', type: 'threshold', signal: 'p99', scope: 'service', threshold: 500, forMs: 30_000, severity: 'warning', cooldownMs: 120_000, title: 'p99 latency above 500 ms', enabled: true },
+  { id: 'pod-silent', type: 'threshold', signal: 'silent', scope: 'pod', threshold: 0.5, forMs: 20_000, severity: 'critical', cooldownMs: 120_000, title: 'Pod stopped reporting', enabled: true },
+  { id: 'pod-crash-loop', type: 'threshold', signal: 'restarts', scope: 'pod', threshold: 1, forMs: 0, severity: 'critical', cooldownMs: 300_000, title: 'Pod restarting over and over', enabled: true },
   { id: 'pod-event-loop-high', type: 'threshold', signal: 'eventLoop', scope: 'pod', threshold: 200, forMs: 30_000, severity: 'warning', cooldownMs: 120_000, title: 'Event-loop delay p99 above 200 ms', enabled: true },
   { id: 'error-rate-anomaly', type: 'anomaly', signal: 'errorRate', scope: 'pod', threshold: 0.95, forMs: 20_000, severity: 'warning', cooldownMs: 300_000, title: 'Unusual error rate', enabled: true },
   { id: 'latency-anomaly', type: 'anomaly', signal: 'p99', scope: 'pod', threshold: 0.95, forMs: 20_000, severity: 'warning', cooldownMs: 300_000, title: 'Unusual p99 latency', enabled: true },

@@ -16,7 +16,7 @@ import { clockTime, costPoints, costSummary, podsFor, scalingAdvice } from '../.
 import { DriftTracker, MIN_PAIRS } from '../../src/server/predict/drift';
 import { Forecaster } from '../../src/server/predict/forecaster';
 import { alertName, prometheusRules, ruleExpr } from '../../src/server/predict/prometheusRules';
-import { readSignals, type SignalValue } from '../../src/server/predict/signals';
+import { readSignals, RestartTracker, type SignalValue } from '../../src/server/predict/signals';
 import { detectSeason, forecastGrid } from '../../src/server/predict/timing';
 
 function rng(seed: number): () => number {
@@ -296,5 +296,23 @@ describe('signals and anomaly scores from the live windows', () => {
     assert.equal(summary.tracked, 3, 'one detector per live series');
     assert.equal(summary.warming, 3);
     assert.deepEqual(summary.top, []);
+  });
+});
+
+describe('restarts', () => {
+  it('counts a pod\'s restarts from its agent\'s counter falling back, and not the pod that keeps counting', () => {
+    const windows = new LiveWindows();
+    const tracker = new RestartTracker();
+    const publish = (pod: string, total: number, ts: number) =>
+      windows.add({ ts, name: 'sg_agent_published_total', kind: 'counter', labels: { service: 'gateway', pod, kind: 'metrics' }, value: 1, total }, ts);
+    const start = Date.now();
+    const totals: Record<string, number[]> = { 'gw-1': [50, 51, 2, 3, 1, 2], 'gw-2': [80, 81, 82, 83, 84, 85] };
+    for (let i = 0; i < 6; i++) {
+      for (const [pod, list] of Object.entries(totals)) publish(pod, list[i]!, start + i * 1000);
+      tracker.observe(windows, start + i * 1000);
+    }
+    const restarts = new Map(tracker.signals().map((s) => [s.pod, s.value]));
+    assert.equal(restarts.get('gw-1'), 2);
+    assert.equal(restarts.get('gw-2'), 0);
   });
 });

@@ -245,6 +245,8 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
 function summary(rule: AlertRule, subject: Subject, value: number, score: number | undefined, breach: ForecastBreach | undefined, now: number): string {
   const label = SIGNAL_LABELS[rule.signal];
   const where = subjectText(subject);
+  if (rule.signal === 'restarts') return `${where} restarted ${value} times in 2 minutes`;
+  if (rule.signal === 'silent') return `${where} sent no metrics for ${Math.round(rule.forMs / 1000)} s (it reported in the last 5 minutes)`;
   if (rule.type === 'threshold') return `${label} ${formatSignal(rule.signal, value)} on ${where} is above ${formatSignal(rule.signal, rule.threshold)} for ${Math.round(rule.forMs / 1000)} s`;
   if (rule.type === 'anomaly') return `${label} ${formatSignal(rule.signal, value)} on ${where} is unusual (anomaly score ${(score ?? 0).toFixed(3)})`;
   const minutes = Math.max(1, Math.round(((breach?.expectedAt ?? now) - now) / 60_000));

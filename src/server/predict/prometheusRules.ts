@@ -10,6 +10,7 @@ import { metricName } from '../prometheus';
 
 export const ANOMALY_SCORE_METRIC = 'streamgate_anomaly_score';
 export const FORECAST_BREACH_METRIC = 'streamgate_forecast_breach_seconds';
+export const POD_SILENT_METRIC = 'streamgate_pod_silent';
 
 function signalExpr(signal: AlertSignal, by: string, m: AnalyticsMetrics): string {
   const requests = metricName(m.requests);
@@ -26,6 +27,10 @@ function signalExpr(signal: AlertSignal, by: string, m: AnalyticsMetrics): strin
       return `max by (${by}) (process_rss_bytes)`;
     case 'eventLoop':
       return `max by (${by}) (nodejs_eventloop_delay_p99_ms)`;
+    case 'silent':
+      return `max by (${by}) (${POD_SILENT_METRIC})`;
+    case 'restarts':
+      return `max by (${by}) (resets(sg_agent_published_total{kind="metrics"}[2m]))`;
   }
 }
 

@@ -37,8 +37,8 @@ import { AnomalyMonitor } from './anomalies';
 import { podsFor } from './capacity';
 import { DEFAULT_HORIZON_MS, Forecaster } from './forecaster';
 import { servicesWithTraffic } from './history';
-import { ANOMALY_SCORE_METRIC, FORECAST_BREACH_METRIC } from './prometheusRules';
-import { readSignals } from './signals';
+import { ANOMALY_SCORE_METRIC, FORECAST_BREACH_METRIC, POD_SILENT_METRIC } from './prometheusRules';
+import { readSignals, RestartTracker, type SignalValue } from './signals';
 
 /** How often forecast rules look ahead. */
 const FORECAST_EVERY_MS = 60_000;
@@ -66,6 +66,8 @@ export class PredictService extends EventEmitter<{ alert: [AlertEvent] }> {
   private readonly timer: NodeJS.Timeout;
   private lastStep = 0;
   private lastForecastAt = 0;
+  private lastSignals: SignalValue[] = [];
+  private readonly restarts = new RestartTracker();
   private forecasting = false;
 
   constructor(private readonly deps: PredictDeps) {
@@ -97,13 +99,15 @@ export class PredictService extends EventEmitter<{ alert: [AlertEvent] }> {
 
   /** Once per second: score and evaluate each 10-s step as soon as it has settled; forecast rules once a minute. */
   private tick(now = Date.now()): void {
+    this.restarts.observe(this.deps.windows, now);
     const step = Math.floor((now - 2000) / ALERT_STEP_MS) * ALERT_STEP_MS - ALERT_STEP_MS;
     if (step <= this.lastStep) return;
     this.lastStep = step;
     try {
       this.engine.rules = this.rules();
       this.anomalies.tick(now);
-      const signals = readSignals(this.deps.windows, this.metrics(), step, ALERT_STEP_MS);
+      const signals = [...readSignals(this.deps.windows, this.metrics(), step, ALERT_STEP_MS), ...this.restarts.signals()];
+      this.lastSignals = signals;
       this.engine.evaluate(step, signals);
       if (now - this.lastForecastAt >= FORECAST_EVERY_MS && !this.forecasting && signals.length) {
         this.lastForecastAt = now;
@@ -252,6 +256,8 @@ export class PredictService extends EventEmitter<{ alert: [AlertEvent] }> {
     for (const [rule, found] of this.breaches) {
       for (const b of found) lines.push(`${FORECAST_BREACH_METRIC}{rule="${label(rule)}",service="${label(b.service)}"} ${Math.max(0, Math.round((b.expectedAt - now) / 1000))}`);
     }
+    lines.push(`# HELP ${POD_SILENT_METRIC} 1 when a pod that reported in the last 5 minutes sent no metrics in the last step.`, `# TYPE ${POD_SILENT_METRIC} gauge`);
+    for (const s of this.lastSignals.filter((x) => x.signal === 'silent')) lines.push(`${POD_SILENT_METRIC}{service="${label(s.service)}",pod="${label(s.pod ?? '')}"} ${s.value}`);
     const firing = this.engine.list(now).filter((e) => e.state === 'firing');
     const name = metricName('streamgate_alerts_firing');
     lines.push(`# HELP ${name} Alerts firing now in the StreamGate server.`, `# TYPE ${name} gauge`);

@@ -79,8 +79,50 @@ export function readSignals(windows: LiveWindows, metrics: AnalyticsMetrics, fro
       if (value !== null && g.labels.pod) out.push({ service: g.labels.service!, pod: g.labels.pod, signal, value });
     }
   }
+  // A pod that reported in the last 5 minutes but sent nothing this step is silent (crashed, hung, cut off).
+  for (const series of windows.named('process_cpu_percent')) {
+    const { service, pod } = series.labels;
+    if (!service || !pod || series.lastAt < from - SILENT_MEMORY_MS) continue;
+    let reported = false;
+    series.each(from, from + stepMs, () => (reported = true));
+    out.push({ service, pod, signal: 'silent', value: reported ? 0 : 1 });
+  }
   return out;
 }
+
+/**
+ * Restarts of each pod's process, seen as its agent's published-messages counter falling back (every agent counts
+ * from 0 when it starts). Sampled every second, so even a pod that lives two seconds is seen to restart.
+ */
+export class RestartTracker {
+  private readonly totals = new Map<string, { service: string; pod: string; total: number; restarts: number[] }>();
+
+  observe(windows: LiveWindows, now: number): void {
+    for (const series of windows.named('sg_agent_published_total')) {
+      const { service, pod, kind } = series.labels;
+      if (!service || !pod || kind !== 'metrics') continue;
+      const key = `${service}/${pod}`;
+      const entry = this.totals.get(key);
+      if (!entry) {
+        this.totals.set(key, { service, pod, total: series.last, restarts: [] });
+        continue;
+      }
+      if (series.last < entry.total) entry.restarts.push(now);
+      entry.total = series.last;
+      entry.restarts = entry.restarts.filter((t) => t > now - RESTART_MEMORY_MS);
+    }
+  }
+
+  /** Restarts per pod within the last 2 minutes. */
+  signals(): SignalValue[] {
+    return [...this.totals.values()].map((e) => ({ service: e.service, pod: e.pod, signal: 'restarts' as const, value: e.restarts.length }));
+  }
+}
+
+const RESTART_MEMORY_MS = 2 * 60_000;
+
+/** How long a pod that went silent is still expected to report. */
+const SILENT_MEMORY_MS = 5 * 60_000;
 
 export const SIGNAL_LABELS: Record<AlertSignal, string> = {
   errorRate: 'error rate',
@@ -89,6 +131,8 @@ export const SIGNAL_LABELS: Record<AlertSignal, string> = {
   cpu: 'CPU',
   rss: 'memory',
   eventLoop: 'event-loop delay p99',
+  silent: 'silence',
+  restarts: 'restarts',
 };
 
 export function formatSignal(signal: AlertSignal, value: number): string {
@@ -104,5 +148,9 @@ export function formatSignal(signal: AlertSignal, value: number): string {
       return `${value.toFixed(1)} %`;
     case 'rss':
       return `${(value / 1024 ** 2).toFixed(0)} MiB`;
+    case 'silent':
+      return value >= 0.5 ? 'no metrics' : 'reporting';
+    case 'restarts':
+      return `${value} restart${value === 1 ? '' : 's'}`;
   }
 }
