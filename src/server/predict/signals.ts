@@ -83,9 +83,9 @@ export function readSignals(windows: LiveWindows, metrics: AnalyticsMetrics, fro
   for (const series of windows.named('process_cpu_percent')) {
     const { service, pod } = series.labels;
     if (!service || !pod || series.lastAt < from - SILENT_MEMORY_MS) continue;
-    let reported = false;
-    series.each(from, from + stepMs, () => (reported = true));
-    out.push({ service, pod, signal: 'silent', value: reported ? 0 : 1 });
+    let points = 0;
+    series.each(from, from + stepMs, () => points++);
+    out.push({ service, pod, signal: 'silent', value: points > 0 ? 0 : 1 });
   }
   return out;
 }
