@@ -57,7 +57,9 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     options: IngestOptions = {},
   ) {
     super();
-    this.options = { batchMessages: 1000, lingerMs: 200, ackWaitMs: 30_000, ...options };
+    // A batch is written and acknowledged within a second or two; a server that died holding messages gives
+    // them back to the others after ackWaitMs.
+    this.options = { batchMessages: 1000, lingerMs: 200, ackWaitMs: 10_000, ...options };
   }
 
   async start(): Promise<void> {
