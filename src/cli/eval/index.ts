@@ -1,7 +1,8 @@
 /** The benchmarks `sg eval` knows; each module exports one `Evaluation`. */
 import type { CliCommand } from '../command';
+import { loghubEvaluation } from './loghub';
 
 /** A benchmark of `sg eval`: same shape as a command (its name is the benchmark's). */
 export type Evaluation = CliCommand;
 
-export const EVALUATIONS: Evaluation[] = [];
+export const EVALUATIONS: Evaluation[] = [loghubEvaluation];
