@@ -125,8 +125,8 @@ interface Family {
 interface Template {
   id: number;
   family: Family;
-  /** This template's words at the family's variant positions (by position). */
-  words: Map<number, string>;
+  /** What all of this template's lines share, token by token (`<*>` where they differ); its text. */
+  tokens: string[];
   key: string;
   text: string;
   count: number;
@@ -249,8 +249,6 @@ export class TemplateMiner {
       isNew = true;
       changed = false;
     } else {
-      const before = new Map<Template, string>();
-      for (const t of family.templates.values()) before.set(t, t.text);
       this.generalise(family, masked, merged);
       const key = keyOf(family, masked);
       const found = family.templates.get(key);
@@ -264,7 +262,9 @@ export class TemplateMiner {
           isNew = !merged.includes(template.id) && template.count === 0;
         }
       }
-      changed = !isNew && before.get(template) !== template.text;
+      const version = template.version;
+      if (generaliseTokens(template.tokens, masked)) this.updateText(template);
+      changed = !isNew && (template.version !== version || merged.length > 0);
       this.touch(template);
     }
     template.count++;
@@ -331,13 +331,11 @@ export class TemplateMiner {
 
   private createTemplate(family: Family, masked: string[], key: string, seq: number): Template {
     if (this.byId.size >= this.options.maxTemplates) this.evictOldest();
-    const words = new Map<number, string>();
-    for (const position of family.variants.keys()) words.set(position, masked[position]!);
-    const text = textOf(family, words);
+    const text = masked.join(' ');
     const template: Template = {
       id: this.nextId++,
       family,
-      words,
+      tokens: [...masked],
       key,
       text,
       count: 0,
@@ -363,7 +361,6 @@ export class TemplateMiner {
   private generalise(family: Family, masked: string[], merged: number[]): void {
     const tokens = family.tokens;
     const limit = this.options.maxWordVariants;
-    let textChanged = false;
     let closing: number[] | undefined;
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
@@ -375,14 +372,18 @@ export class TemplateMiner {
         else (closing ??= []).push(i);
         continue;
       }
-      if (t === m) continue;
-      if (isWord(t)) family.words--;
-      tokens[i] = WILDCARD;
-      if (limit >= 2 && isPlainWord(t) && isPlainWord(m) && !followsValue(masked, i)) this.openVariant(family, i, t, m);
-      else textChanged = true;
+      if (tokenMatches(t, m)) continue;
+      if (limit >= 2 && isPlainWord(t) && isPlainWord(m) && !followsValue(masked, i)) {
+        tokens[i] = WILDCARD;
+        family.words--;
+        this.openVariant(family, i, t, m);
+        continue;
+      }
+      const general = generaliseToken(t, m);
+      if (isWord(t) && !isWord(general)) family.words--;
+      tokens[i] = general;
     }
     if (closing) this.closeVariants(family, closing, merged);
-    else if (textChanged) this.refreshTexts(family);
   }
 
   private openVariant(family: Family, position: number, current: string, next: string): void {
@@ -390,8 +391,7 @@ export class TemplateMiner {
     family.variants = new Map(entries.sort((a, b) => a[0] - b[0]));
     const rekeyed = new Map<string, Template>();
     for (const template of family.templates.values()) {
-      template.words.set(position, current);
-      template.key = keyFromWords(family, template.words);
+      template.key = keyOf(family, template.tokens);
       rekeyed.set(template.key, template);
     }
     family.templates = rekeyed;
@@ -403,8 +403,7 @@ export class TemplateMiner {
     const rekeyed = new Map<string, Template>();
     const ordered = [...family.templates.values()].sort((a, b) => a.id - b.id);
     for (const template of ordered) {
-      for (const position of positions) template.words.delete(position);
-      template.key = keyFromWords(family, template.words);
+      template.key = keyOf(family, template.tokens);
       const survivor = rekeyed.get(template.key);
       if (!survivor) {
         rekeyed.set(template.key, template);
@@ -414,13 +413,13 @@ export class TemplateMiner {
       survivor.firstSeq = Math.min(survivor.firstSeq, template.firstSeq);
       survivor.lastSeq = Math.max(survivor.lastSeq, template.lastSeq);
       survivor.absorbed.push(template.id, ...template.absorbed);
+      if (generaliseTokens(survivor.tokens, template.tokens)) this.updateText(survivor);
       this.forget(template);
       this.remember(template.id, survivor.id);
       merged.push(template.id);
       this.counters.merged++;
     }
     family.templates = rekeyed;
-    this.refreshTexts(family);
   }
 
   private closeBusiestVariant(family: Family, merged: number[]): void {
@@ -435,15 +434,13 @@ export class TemplateMiner {
     if (busiest !== undefined) this.closeVariants(family, [busiest], merged);
   }
 
-  private refreshTexts(family: Family): void {
-    for (const template of family.templates.values()) {
-      const text = textOf(family, template.words);
-      if (text === template.text) continue;
-      template.text = text;
-      template.version++;
-      template.versions.push({ version: template.version, template: text, sinceCount: template.count });
-      if (template.versions.length > this.options.maxVersions) template.versions.splice(1, 1);
-    }
+  private updateText(template: Template): void {
+    const text = template.tokens.join(' ');
+    if (text === template.text) return;
+    template.text = text;
+    template.version++;
+    template.versions.push({ version: template.version, template: text, sinceCount: template.count });
+    if (template.versions.length > this.options.maxVersions) template.versions.splice(1, 1);
   }
 
   private remember(from: number, to: number): void {
@@ -544,36 +541,78 @@ function similarityOf(family: Family, masked: string[]): number {
   let same = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t === masked[i] && t !== WILDCARD && isWord(t)) same++;
+    if (t !== WILDCARD && tokenMatches(t, masked[i]!) && isWord(t)) same++;
   }
   return same / family.words;
 }
 
-function keyOf(family: Family, masked: string[]): string {
-  let key = '';
-  for (const position of family.variants.keys()) key += masked[position]! + KEY_SEPARATOR;
-  return key;
+/**
+ * `key=<*>` or `key:<*>`: a token generalised to its key. Such a template token matches any line token with
+ * the same key; masked tokens like `uid=<*>` read the same way.
+ */
+function keyLength(token: string): number {
+  const n = token.length - WILDCARD.length;
+  if (n < 2 || !token.endsWith(WILDCARD)) return -1;
+  const c = token.charCodeAt(n - 1);
+  return c === 61 || c === 58 ? n : -1;
 }
 
-function keyFromWords(family: Family, words: Map<number, string>): string {
-  let key = '';
-  for (const position of family.variants.keys()) key += words.get(position)! + KEY_SEPARATOR;
-  return key;
+function tokenMatches(templateToken: string, token: string): boolean {
+  if (templateToken === token) return true;
+  const n = keyLength(templateToken);
+  if (n < 0 || token.length < n) return false;
+  for (let i = 0; i < n; i++) if (templateToken.charCodeAt(i) !== token.charCodeAt(i)) return false;
+  return true;
 }
 
-function textOf(family: Family, words: Map<number, string>): string {
-  if (words.size === 0) return family.tokens.join(' ');
-  return family.tokens.map((t, i) => words.get(i) ?? t).join(' ');
+/** The most specific token covering both: the same token, their shared `key=<*>`, or `<*>`. */
+function generaliseToken(a: string, b: string): string {
+  if (tokenMatches(a, b)) return a;
+  const n = Math.min(a.length, b.length);
+  let common = 0;
+  while (common < n && a.charCodeAt(common) === b.charCodeAt(common)) common++;
+  for (let cut = common; cut > 0; cut--) {
+    const c = a.charCodeAt(cut - 1);
+    if (c !== 61 && c !== 58) continue;
+    const key = a.slice(0, cut);
+    return isWord(key) && !key.includes(WILDCARD) ? key + WILDCARD : WILDCARD;
+  }
+  return WILDCARD;
+}
+
+/** Generalises `tokens` in place to cover `other`; true if any token changed. */
+function generaliseTokens(tokens: string[], other: readonly string[]): boolean {
+  let changed = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === WILDCARD) continue;
+    const general = generaliseToken(t, other[i]!);
+    if (general !== t) {
+      tokens[i] = general;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** The words of `tokens` at the family's variant positions. */
+function keyOf(family: Family, tokens: readonly string[]): string {
+  let key = '';
+  for (const position of family.variants.keys()) key += tokens[position]! + KEY_SEPARATOR;
+  return key;
 }
 
 function paramsOf(template: Template, tokens: TokenizedLine): string[] {
   const params: string[] = [];
-  const familyTokens = template.family.tokens;
-  for (let i = 0; i < familyTokens.length; i++) {
-    const t = familyTokens[i]!;
-    if (t === WILDCARD) {
-      if (!template.words.has(i)) params.push(tokens.raw[i]!);
-    } else if (tokens.values[i]) params.push(...tokens.values[i]!);
+  const own = template.tokens;
+  for (let i = 0; i < own.length; i++) {
+    const t = own[i]!;
+    const m = tokens.masked[i]!;
+    if (t === WILDCARD) params.push(tokens.raw[i]!);
+    else if (t === m) {
+      const values = tokens.values[i];
+      if (values) params.push(...values);
+    } else params.push(tokens.raw[i]!.slice(keyLength(t)));
   }
   return params;
 }

@@ -45,6 +45,9 @@ function isDigit(code: number): boolean {
 function isHexLetter(code: number): boolean {
   return (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
 }
+function isLetter(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+}
 function isAlnum(code: number): boolean {
   return isDigit(code) || (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
 }
@@ -122,29 +125,96 @@ function countJunk(text: string): number {
   return n;
 }
 
-/** Spans of a token, each either literal text or a masked value. */
-interface Span {
-  start: number;
-  end: number;
-  value: boolean;
+/**
+ * The spans of one token being masked, literal text or a value, folded as they are pushed: values next to each
+ * other join, as do literals, and value, `.` `:` or `-`, value becomes one value (dotted numbers, times,
+ * host:port, dates). Typed arrays reused across tokens keep masking free of per-span objects.
+ */
+class SpanList {
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+  isValue = new Uint8Array(64);
+  count = 0;
+  values = 0;
+
+  reset(): void {
+    this.count = 0;
+    this.values = 0;
+  }
+
+  push(token: string, start: number, end: number, value: boolean): void {
+    const last = this.count - 1;
+    if (last >= 0) {
+      const lastIsValue = this.isValue[last] === 1;
+      if (value && lastIsValue) {
+        this.ends[last] = end;
+        return;
+      }
+      if (!value && !lastIsValue) {
+        this.ends[last] = end;
+        return;
+      }
+      if (value && last >= 1 && this.ends[last]! - this.starts[last]! === 1 && this.isValue[last - 1] === 1) {
+        const sep = token.charCodeAt(this.starts[last]!);
+        if (sep === 46 || sep === 58 || sep === 45) {
+          this.count--;
+          this.ends[last - 1] = end;
+          return;
+        }
+      }
+    }
+    if (this.count === this.starts.length) this.grow();
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.isValue[this.count] = value ? 1 : 0;
+    this.count++;
+    if (value) this.values++;
+  }
+
+  render(token: string): { text: string; values: string[] } {
+    let text = '';
+    const values: string[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const slice = token.slice(this.starts[i], this.ends[i]);
+      if (this.isValue[i] === 1) {
+        text += WILDCARD;
+        values.push(slice);
+      } else {
+        text += slice;
+      }
+    }
+    return { text, values };
+  }
+
+  private grow(): void {
+    const size = this.starts.length * 2;
+    const starts = new Int32Array(size);
+    const ends = new Int32Array(size);
+    const isValue = new Uint8Array(size);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    isValue.set(this.isValue);
+    this.starts = starts;
+    this.ends = ends;
+    this.isValue = isValue;
+  }
 }
+
+const spans = new SpanList();
 
 /** The token with its values replaced by wildcards, or undefined when it holds none. */
 export function maskToken(token: string): { text: string; values: string[] } | undefined {
-  const spans: Span[] = [];
-  let any = false;
+  spans.reset();
   let from = 0;
-  for (let at = token.indexOf(':', 1); at > 0 && at < token.length - 2; at = token.indexOf(':', at + 1)) {
-    const whole = urlAt(token, at) ?? windowsPathAt(token, at);
+  for (let at = token.indexOf(':', 1); at > 0 && at < token.length - 1; at = token.indexOf(':', at + 1)) {
+    const whole = urlAt(token, at) ?? windowsPathAt(token, at) ?? hostPortAt(token, at);
     if (!whole || whole.start < from) continue;
-    any = maskPieces(token, from, whole.start, spans) || any;
-    spans.push(whole);
-    any = true;
+    maskPieces(token, from, whole.start);
+    spans.push(token, whole.start, whole.end, true);
     from = at = whole.end;
   }
-  any = maskPieces(token, from, token.length, spans) || any;
-  if (!any) return undefined;
-  return render(token, foldValues(token, spans));
+  maskPieces(token, from, token.length);
+  return spans.values === 0 ? undefined : spans.render(token);
 }
 
 /** Ends a URL or a Windows path inside a token. */
@@ -162,8 +232,13 @@ function spanEnd(token: string, from: number): number {
   return end;
 }
 
-/** `scheme://…` holding a digit is one value (`hdfs://host-4:9000/tmp`); without digits it is text. */
-function urlAt(token: string, colon: number): Span | undefined {
+interface Range {
+  start: number;
+  end: number;
+}
+
+/** `scheme://…` holding a digit is one value (`hdfs://host-4:9000/tmp`); a URL without digits is text. */
+function urlAt(token: string, colon: number): Range | undefined {
   if (token.charCodeAt(colon + 1) !== 47 || token.charCodeAt(colon + 2) !== 47) return undefined;
   let start = colon;
   while (start > 0) {
@@ -171,84 +246,98 @@ function urlAt(token: string, colon: number): Span | undefined {
     if (!(isAlnum(code) || code === 43 || code === 45 || code === 46)) break;
     start--;
   }
-  if (start === colon || isDigit(token.charCodeAt(start))) return undefined;
+  if (start === colon || !isLetter(token.charCodeAt(start))) return undefined;
   const end = spanEnd(token, colon + 3);
-  for (let i = colon + 3; i < end; i++) if (isDigit(token.charCodeAt(i))) return { start, end, value: true };
+  for (let i = colon + 3; i < end; i++) if (isDigit(token.charCodeAt(i))) return { start, end };
   return undefined;
 }
 
-/** `C:\dir\file` is one value. */
-function windowsPathAt(token: string, colon: number): Span | undefined {
-  if (token.charCodeAt(colon + 1) !== 92) return undefined;
-  const drive = token.charCodeAt(colon - 1);
-  if (!((drive >= 65 && drive <= 90) || (drive >= 97 && drive <= 122))) return undefined;
+/** `C:\\dir\\file` is one value. */
+function windowsPathAt(token: string, colon: number): Range | undefined {
+  if (token.charCodeAt(colon + 1) !== 92 || !isLetter(token.charCodeAt(colon - 1))) return undefined;
   if (colon >= 2 && isAlnum(token.charCodeAt(colon - 2))) return undefined;
-  return { start: colon - 1, end: spanEnd(token, colon + 2), value: true };
+  return { start: colon - 1, end: spanEnd(token, colon + 2) };
+}
+
+/**
+ * `host:port` where the host has a letter and a digit (`msra-sa-41:9000`, `node7.corp/10.0.0.7:8030`, as Java
+ * prints socket addresses) is one value. `Calories:12` is a key and its value, not a host.
+ */
+function hostPortAt(token: string, colon: number): Range | undefined {
+  let end = colon + 1;
+  while (end < token.length && isDigit(token.charCodeAt(end))) end++;
+  const digits = end - colon - 1;
+  if (digits < 1 || digits > 5) return undefined;
+  if (end < token.length) {
+    const next = token.charCodeAt(end);
+    if (!(next < 128 && PIECE[next]) || next === 58) return undefined;
+  }
+  let start = colon;
+  let letter = false;
+  let digit = false;
+  while (start > 0) {
+    const code = token.charCodeAt(start - 1);
+    if (isLetter(code)) letter = true;
+    else if (isDigit(code)) digit = true;
+    else if (code !== 45 && code !== 46 && code !== 47 && code !== 95) break;
+    start--;
+  }
+  if (start > 0 && !(token.charCodeAt(start - 1) < 128 && PIECE[token.charCodeAt(start - 1)])) return undefined;
+  return letter && digit ? { start, end } : undefined;
 }
 
 /** Masks token[from, to): pieces between piece delimiters, each a path or a run of fields. */
-function maskPieces(token: string, from: number, to: number, spans: Span[]): boolean {
-  let any = false;
+function maskPieces(token: string, from: number, to: number): void {
   let i = from;
   while (i < to) {
     const code = token.charCodeAt(i);
     if (code < 128 && PIECE[code]) {
-      spans.push({ start: i, end: i + 1, value: false });
+      spans.push(token, i, i + 1, false);
       i++;
       continue;
     }
-    let end = i;
+    let end = i + 1;
     while (end < to) {
       const c = token.charCodeAt(end);
       if (c < 128 && PIECE[c]) break;
       end++;
     }
-    if (code === 47 && isPath(token, i, end)) {
-      spans.push({ start: i, end, value: true });
-      any = true;
-    } else {
-      any = maskFields(token, i, end, spans) || any;
-    }
+    if ((code === 47 || code === 46) && isPath(token, i, end)) spans.push(token, i, end, true);
+    else maskFields(token, i, end);
     i = end;
   }
-  return any;
 }
 
-/** `/a/b.c`: a slash, then one or more non-empty segments each after a slash, not ending in a slash. */
+/** `/a/b.c`, `/var/www/`, `./run`, `../lib/x.so`: an absolute or dot-relative path (not `//host`, not `/`). */
 function isPath(token: string, start: number, end: number): boolean {
-  if (end - start < 2) return false;
-  let previousSlash = false;
-  for (let i = start; i < end; i++) {
-    const slash = token.charCodeAt(i) === 47;
-    if (slash && previousSlash) return false;
-    previousSlash = slash;
+  let at = start;
+  if (token.charCodeAt(at) === 46) {
+    at++;
+    if (token.charCodeAt(at) === 46) at++;
   }
-  return !previousSlash;
+  if (token.charCodeAt(at) !== 47 || end - at < 2) return false;
+  const next = token.charCodeAt(at + 1);
+  return next !== 47 && !(next < 128 && PIECE[next]);
 }
 
-/** Splits token[start, end) at field delimiters, pushing literal and value spans; true if any value. */
-function maskFields(token: string, start: number, end: number, spans: Span[]): boolean {
-  if (isUuid(token, start, end)) {
-    spans.push({ start, end, value: true });
-    return true;
+/** Splits token[start, end) at field delimiters, pushing each field as a literal or a value. */
+function maskFields(token: string, start: number, end: number): void {
+  if (isUuid(token, start, end) || isHostWithDigit(token, start, end)) {
+    spans.push(token, start, end, true);
+    return;
   }
-  let any = false;
   let fieldStart = start;
   for (let i = start; i <= end; i++) {
     const code = i < end ? token.charCodeAt(i) : -1;
-    if (i < end && !(code < 128 && code >= 0 && FIELD[code])) continue;
+    if (i < end && !(code < 128 && FIELD[code])) continue;
     if (code === 45 && isSign(token, i, start, end)) continue;
-    if (i > fieldStart) {
-      const value = isValueField(token, fieldStart, i);
-      spans.push({ start: fieldStart, end: i, value });
-      any = any || value;
-    }
-    if (i < end) spans.push({ start: i, end: i + 1, value: false });
+    if (i > fieldStart) spans.push(token, fieldStart, i, isValueField(token, fieldStart, i));
+    if (i < end) spans.push(token, i, i + 1, false);
     fieldStart = i + 1;
   }
-  return any;
 }
 
+/** A field is a value if one of its alphanumeric runs is, or if it is `true`, `false` or `null`. */
 function isValueField(token: string, start: number, end: number): boolean {
   let runStart = -1;
   for (let i = start; i <= end; i++) {
@@ -264,12 +353,45 @@ function isValueField(token: string, start: number, end: number): boolean {
   return length >= 4 && length <= 5 && BOOLEAN_OR_NULL.test(token.slice(start, end));
 }
 
+/** Digits with a unit of 1–3 letters: `64172MB`, `23ms`, `5s`. */
+function isQuantity(token: string, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && isDigit(token.charCodeAt(i))) i++;
+  if (i === start || end - i > 3) return false;
+  for (; i < end; i++) if (!isLetter(token.charCodeAt(i))) return false;
+  return true;
+}
+
 /** A minus before a digit at the start of a field or after `_` is a sign (`-1`, `blk_-4412`), not a delimiter. */
 function isSign(token: string, at: number, start: number, end: number): boolean {
   if (at + 1 >= end || !isDigit(token.charCodeAt(at + 1))) return false;
   if (at === start) return true;
   const before = token.charCodeAt(at - 1);
   return before === 95 || (before < 128 && (FIELD[before] === 1 || PIECE[before] === 1));
+}
+
+/**
+ * A host name with a digit in it: three or more dot-separated labels of letters, digits and `-`, the last of
+ * 2–6 letters (`cp-1.slowvm1.utah.cloudlab.us`, `5.36.59.76.dsl.omantel.net.om`). Names without digits
+ * (`java.net.Socket`, `mapred.job.id`) stay text.
+ */
+function isHostWithDigit(token: string, start: number, end: number): boolean {
+  let dots = 0;
+  let digit = false;
+  let labelStart = start;
+  for (let i = start; i < end; i++) {
+    const code = token.charCodeAt(i);
+    if (code === 46) {
+      if (i === labelStart) return false;
+      dots++;
+      labelStart = i + 1;
+    } else if (isDigit(code)) digit = true;
+    else if (!isLetter(code) && code !== 45) return false;
+  }
+  const last = end - labelStart;
+  if (dots < 2 || !digit || last < 2 || last > 6) return false;
+  for (let i = labelStart; i < end; i++) if (!isLetter(token.charCodeAt(i))) return false;
+  return true;
 }
 
 /** 8-4-4-4-12 hex digits. */
@@ -295,49 +417,9 @@ function isValueRun(token: string, start: number, end: number): boolean {
   }
   const length = end - start;
   if (digits === length) return true;
+  if (isQuantity(token, start, end)) return true;
   if (length > 2 && token.charCodeAt(start) === 48 && (token.charCodeAt(start + 1) | 32) === 120) {
     return digits + hexLetters === length - 1;
   }
   return digits > 0 && digits + hexLetters === length && length >= 4;
-}
-
-/** Folds value, `.` `:` or `-`, value into one value span (dotted numbers, times, host:port, dates). */
-function foldValues(token: string, spans: Span[]): Span[] {
-  const out: Span[] = [];
-  for (const span of spans) {
-    const last = out[out.length - 1];
-    const beforeLast = out[out.length - 2];
-    if (span.value && last && beforeLast?.value && !last.value && last.end - last.start === 1) {
-      const sep = token.charCodeAt(last.start);
-      if (sep === 46 || sep === 58 || sep === 45) {
-        out.pop();
-        beforeLast.end = span.end;
-        continue;
-      }
-    }
-    if (span.value && last?.value) {
-      last.end = span.end;
-      continue;
-    }
-    if (!span.value && last && !last.value) {
-      last.end = span.end;
-      continue;
-    }
-    out.push({ ...span });
-  }
-  return out;
-}
-
-function render(token: string, spans: Span[]): { text: string; values: string[] } {
-  let text = '';
-  const values: string[] = [];
-  for (const span of spans) {
-    if (span.value) {
-      text += WILDCARD;
-      values.push(token.slice(span.start, span.end));
-    } else {
-      text += token.slice(span.start, span.end);
-    }
-  }
-  return { text, values };
 }
