@@ -119,7 +119,8 @@ interface Family {
   variants: Map<number, Set<string>>;
   /** Templates by the words of a line at the variant positions. */
   templates: Map<string, Template>;
-  leaf: Family[];
+  /** Tree leaves that list it: where it was created, and where lines found it through the length index. */
+  leaves: Family[][];
 }
 
 interface Template {
@@ -155,6 +156,8 @@ export class TemplateMiner {
   private readonly root = new Map<number, TreeNode>();
   private readonly byId = new Map<number, Template>();
   private readonly aliases = new Map<number, number>();
+  /** Every family by token count, for the search a line makes before it starts a new family. */
+  private readonly byLength = new Map<number, Family[]>();
   private nextId = 1;
   private newest: Template | undefined;
   private oldest: Template | undefined;
@@ -239,7 +242,7 @@ export class TemplateMiner {
   private addTokens(tokens: TokenizedLine, seq: number, damage: LineDamage[]): MinedLine {
     const masked = tokens.masked;
     const leaf = this.leafFor(masked);
-    const family = this.bestFamily(leaf, masked);
+    const family = this.bestFamily(leaf, masked) ?? this.adoptFromSameLength(leaf, masked);
     const merged: number[] = [];
     let template: Template;
     let isNew = false;
@@ -249,7 +252,7 @@ export class TemplateMiner {
       isNew = true;
       changed = false;
     } else {
-      this.generalise(family, masked, merged);
+      this.generalise(family, tokens, merged);
       const key = keyOf(family, masked);
       const found = family.templates.get(key);
       if (found) template = found;
@@ -321,10 +324,30 @@ export class TemplateMiner {
     return best && bestSimilarity >= this.options.similarityThreshold ? best : undefined;
   }
 
+  /**
+   * Before a new family is made: a family of the same length under another prefix that the line is similar
+   * to (`User alice …` then `User bob …`: the name routes them apart, similarity brings them together). The
+   * family is listed in this leaf too, so the next such line finds it directly. Only runs when a line would
+   * otherwise start a family, so it costs nothing on the common path.
+   */
+  private adoptFromSameLength(leaf: Family[], masked: string[]): Family | undefined {
+    const sameLength = this.byLength.get(masked.length);
+    if (!sameLength || sameLength.length === leaf.length) return undefined;
+    const family = this.bestFamily(sameLength, masked);
+    if (family) {
+      leaf.push(family);
+      family.leaves.push(leaf);
+    }
+    return family;
+  }
+
   private createFamily(masked: string[], leaf: Family[], seq: number): Template {
-    const family: Family = { tokens: [...masked], words: 0, variants: new Map(), templates: new Map(), leaf };
+    const family: Family = { tokens: [...masked], words: 0, variants: new Map(), templates: new Map(), leaves: [leaf] };
     for (const token of masked) if (isWord(token)) family.words++;
     leaf.push(family);
+    let sameLength = this.byLength.get(masked.length);
+    if (!sameLength) this.byLength.set(masked.length, (sameLength = []));
+    sameLength.push(family);
     this.families++;
     return this.createTemplate(family, masked, '', seq);
   }
@@ -358,8 +381,9 @@ export class TemplateMiner {
    * Drain's update, with variants: a word that differs from the family's word opens a variant position; a
    * variant position that sees a non-word or one distinct word too many closes (becomes a parameter).
    */
-  private generalise(family: Family, masked: string[], merged: number[]): void {
+  private generalise(family: Family, line: TokenizedLine, merged: number[]): void {
     const tokens = family.tokens;
+    const masked = line.masked;
     const limit = this.options.maxWordVariants;
     let closing: number[] | undefined;
     for (let i = 0; i < tokens.length; i++) {
@@ -368,12 +392,12 @@ export class TemplateMiner {
       if (t === WILDCARD) {
         const seen = family.variants.get(i);
         if (!seen || seen.has(m)) continue;
-        if (isPlainWord(m) && seen.size < limit && !followsValue(masked, i)) seen.add(m);
+        if (isPlainWord(m) && seen.size < limit && !followsNumber(line.raw, i)) seen.add(m);
         else (closing ??= []).push(i);
         continue;
       }
       if (tokenMatches(t, m)) continue;
-      if (limit >= 2 && isPlainWord(t) && isPlainWord(m) && !followsValue(masked, i)) {
+      if (limit >= 2 && isPlainWord(t) && isPlainWord(m) && !followsNumber(line.raw, i)) {
         tokens[i] = WILDCARD;
         family.words--;
         this.openVariant(family, i, t, m);
@@ -465,8 +489,10 @@ export class TemplateMiner {
     const family = template.family;
     if (family.templates.get(template.key) === template) family.templates.delete(template.key);
     if (family.templates.size === 0) {
-      const at = family.leaf.indexOf(family);
-      if (at >= 0) family.leaf.splice(at, 1);
+      for (const list of [...family.leaves, this.byLength.get(family.tokens.length) ?? []]) {
+        const at = list.indexOf(family);
+        if (at >= 0) list.splice(at, 1);
+      }
       this.families--;
     }
   }
@@ -524,10 +550,12 @@ function isWord(token: string): boolean {
   return letters;
 }
 
-/** A word right after a bare number is its unit (`16.0 KB`, `3 seconds`): a differing unit is part of the value. */
-function followsValue(masked: string[], position: number): boolean {
-  return position > 0 && masked[position - 1] === WILDCARD;
+/** A word right after a number is its unit (`16.0 KB`, `3 seconds`): a differing unit is part of the value. */
+function followsNumber(raw: readonly string[], position: number): boolean {
+  return position > 0 && NUMBER.test(raw[position - 1]!);
 }
+
+const NUMBER = /^[-+]?\d+(?:[.,]\d+)?$/;
 
 /** A word with no masked value in it: only these open variant positions. */
 function isPlainWord(token: string): boolean {

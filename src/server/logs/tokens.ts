@@ -60,6 +60,20 @@ function isJunk(code: number): boolean {
   return (code < 32 && code !== 9 && code !== 10 && code !== 13) || (code >= 127 && code < 160) || code === 0xfffd;
 }
 
+/** ASCII character classes for the tokenizer's inner loop. */
+const SEPARATOR = 1;
+const NEEDS_MASK = 2;
+const JUNK = 4;
+const ASCII_CLASS = new Uint8Array(128);
+for (let code = 0; code < 128; code++) {
+  ASCII_CLASS[code] = (isSeparator(code) ? SEPARATOR : 0) | (isJunk(code) ? JUNK : 0) | (isDigit(code) || code === 47 || code === 92 ? NEEDS_MASK : 0);
+}
+
+function classOf(code: number): number {
+  if (code < 128) return ASCII_CLASS[code]!;
+  return (isSeparator(code) ? SEPARATOR : 0) | (isJunk(code) ? JUNK : 0);
+}
+
 /**
  * Tokens of `text`, split at whitespace and control characters. At most `maxTokens`: the last one then holds
  * the rest of the line and is masked whole.
@@ -73,41 +87,36 @@ export function tokenize(text: string, maxTokens: number): TokenizedLine {
   const length = text.length;
   let i = 0;
   while (i < length) {
-    let code = text.charCodeAt(i);
-    if (isSeparator(code)) {
-      if (isJunk(code)) junkChars++;
+    let kind = classOf(text.charCodeAt(i));
+    if (kind & SEPARATOR) {
+      if (kind & JUNK) junkChars++;
       i++;
       continue;
     }
-    if (raw.length === maxTokens - 1) {
+    if (raw.length === maxTokens - 1 && hasSeparatorAfter(text, i)) {
       const rest = text.slice(i).trimEnd();
-      const nextSeparator = rest.search(/\s/);
-      if (nextSeparator >= 0) {
-        tokensCapped = true;
-        junkChars += countJunk(rest);
-        raw.push(rest);
-        masked.push(WILDCARD);
-        values.push([rest]);
-        break;
-      }
+      tokensCapped = true;
+      junkChars += countJunk(rest);
+      raw.push(rest);
+      masked.push(WILDCARD);
+      values.push([rest]);
+      break;
     }
     const start = i;
-    let digitOrSlash = false;
-    let junk = 0;
+    let seen = 0;
     while (i < length) {
-      code = text.charCodeAt(i);
-      if (isSeparator(code)) break;
-      if (isDigit(code) || code === 47 || code === 92) digitOrSlash = true;
-      else if (isJunk(code)) junk++;
+      kind = classOf(text.charCodeAt(i));
+      if (kind & SEPARATOR) break;
+      if (kind & JUNK) junkChars++;
+      seen |= kind;
       i++;
     }
     const token = text.slice(start, i);
     raw.push(token);
-    junkChars += junk;
-    if (junk > 0) {
+    if (seen & JUNK) {
       masked.push(WILDCARD);
       values.push([token]);
-    } else if (digitOrSlash || MAY_HOLD_BOOLEAN.test(token)) {
+    } else if (seen & NEEDS_MASK || MAY_HOLD_BOOLEAN.test(token)) {
       const mask = maskToken(token);
       masked.push(mask ? mask.text : token);
       values.push(mask?.values);
@@ -117,6 +126,14 @@ export function tokenize(text: string, maxTokens: number): TokenizedLine {
     }
   }
   return { raw, masked, values, junkChars, tokensCapped };
+}
+
+/** Whether another token follows the one starting at `from`. */
+function hasSeparatorAfter(text: string, from: number): boolean {
+  let i = from;
+  while (i < text.length && !(classOf(text.charCodeAt(i)) & SEPARATOR)) i++;
+  while (i < text.length && classOf(text.charCodeAt(i)) & SEPARATOR) i++;
+  return i < text.length;
 }
 
 function countJunk(text: string): number {

@@ -1,0 +1,122 @@
+/**
+ * Log template mining throughput on one core, against two baselines timed in the same run, round by round:
+ * - split: `line.split(/\s+/)` and nothing else (the floor: what reading tokens costs);
+ * - plain Drain: the published algorithm with no masks (bench/fixtures/plainDrain.ts);
+ * - miner: the product's TemplateMiner with default options, through `add()` as ingest calls it.
+ * Input: every Content line of Loghub-2k (8 systems × 2,000), each system streamed `PASSES` times through its
+ * own miner (the first pass learns, later passes are the steady state). Also printed: grouping and parsing
+ * accuracy of plain Drain and of the miner on the same data, and a memory check (distinct random lines
+ * through a miner capped at 1,000 templates).
+ *
+ *   npm run bench -- logMiner         (SG_LOGHUB_DIR=… if the data is not in ../shared/data/loghub-2k; SG_BENCH_ROUNDS=5)
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluateLoghub, loghubSystems, readStructured, structuredFile } from '../src/cli/eval/loghub';
+import { scoreTemplates } from '../src/server/logs/templateAccuracy';
+import { TemplateMiner } from '../src/server/logs/templateMiner';
+import { PlainDrain } from './fixtures/plainDrain';
+
+const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 5);
+const PASSES = 5;
+
+function dataDir(): string {
+  const root = join(__dirname, '..', '..');
+  const candidates = [process.env.SG_LOGHUB_DIR, join(root, '..', 'shared', 'data', 'loghub-2k'), join(root, '..', '..', 'shared', 'data', 'loghub-2k')];
+  const found = candidates.find((c): c is string => !!c && existsSync(c));
+  if (!found) throw new Error(`Loghub-2k not found (tried ${candidates.filter(Boolean).join(', ')}); set SG_LOGHUB_DIR`);
+  return found;
+}
+
+type Arm = 'split' | 'plain Drain' | 'miner';
+
+function runArm(arm: Arm, systems: string[][]): { seconds: number; lines: number; sink: number } {
+  let sink = 0;
+  let lines = 0;
+  const started = process.hrtime.bigint();
+  for (const contents of systems) {
+    const drain = arm === 'plain Drain' ? new PlainDrain() : undefined;
+    const miner = arm === 'miner' ? new TemplateMiner() : undefined;
+    for (let pass = 0; pass < PASSES; pass++) {
+      for (const line of contents) {
+        if (miner) sink += miner.add(line).templateId;
+        else if (drain) sink += drain.add(line).id;
+        else sink += line.split(/\s+/).length;
+      }
+      lines += contents.length;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, lines, sink };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function plainDrainAccuracy(dir: string): { ga: number; pa: number } {
+  let ga = 0;
+  let pa = 0;
+  const systems = loghubSystems(dir);
+  for (const system of systems) {
+    const { contents, truth } = readStructured(structuredFile(dir, system));
+    const drain = new PlainDrain();
+    const clusters = contents.map((line) => drain.add(line));
+    const score = scoreTemplates(truth, clusters.map((c) => c.id), clusters.map((c) => c.tokens.join(' ')));
+    ga += score.groupingAccuracy;
+    pa += score.parsingAccuracy;
+  }
+  return { ga: ga / systems.length, pa: pa / systems.length };
+}
+
+function memoryCheck(): { lines: number; templates: number; evicted: number; heapMiB: number } {
+  const miner = new TemplateMiner({ maxTemplates: 1_000 });
+  const words = (i: number) => `w${(i * 2654435761) % 1_000_003}`.replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!);
+  const lines = 200_000;
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < lines; i++) miner.add(`${words(i)} ${words(i + 1)} ${words(i + 2)} happened ${i}`);
+  globalThis.gc?.();
+  const heapMiB = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+  const stats = miner.stats();
+  return { lines, templates: stats.templates, evicted: stats.evicted, heapMiB };
+}
+
+function main(): void {
+  const dir = dataDir();
+  const systems = loghubSystems(dir).map((s) => readStructured(structuredFile(dir, s)).contents);
+  const arms: Arm[] = ['split', 'plain Drain', 'miner'];
+  runArm('miner', systems); // warm up the JIT on every arm before timing
+  runArm('plain Drain', systems);
+  runArm('split', systems);
+  const rates = new Map<Arm, number[]>(arms.map((a) => [a, []]));
+  const ratios = { split: [] as number[], drain: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const perRound = new Map<Arm, number>();
+    for (const arm of round % 2 ? [...arms].reverse() : arms) {
+      const { seconds, lines } = runArm(arm, systems);
+      perRound.set(arm, lines / seconds);
+      rates.get(arm)!.push(lines / seconds);
+    }
+    ratios.split.push(perRound.get('miner')! / perRound.get('split')!);
+    ratios.drain.push(perRound.get('miner')! / perRound.get('plain Drain')!);
+    console.log(`round ${round + 1}: ${arms.map((a) => `${a} ${Math.round(perRound.get(a)! / 1000)}k lines/s`).join(', ')}`);
+  }
+  const lines = systems.reduce((n, s) => n + s.length, 0) * PASSES;
+  console.log(`\n${lines} lines per arm per round, ${ROUNDS} rounds, median lines/s on one core:`);
+  for (const arm of arms) console.log(`  ${arm.padEnd(12)} ${Math.round(median(rates.get(arm)!)).toLocaleString('en')}`);
+  console.log(`  miner / split        ${median(ratios.split).toFixed(3)}`);
+  console.log(`  miner / plain Drain  ${median(ratios.drain).toFixed(3)}`);
+  console.log(`  goal: miner ≥ 100,000 lines/s — ${median(rates.get('miner')!) >= 100_000 ? 'met' : 'NOT met'}`);
+
+  const drain = plainDrainAccuracy(dir);
+  const miner = evaluateLoghub(dir);
+  console.log(`\naccuracy on ${dir}: plain Drain GA ${drain.ga.toFixed(3)} PA ${drain.pa.toFixed(3)}; miner GA ${miner.meanGA.toFixed(3)} PA ${miner.meanPA.toFixed(3)}`);
+
+  const memory = memoryCheck();
+  console.log(`memory: ${memory.lines.toLocaleString('en')} distinct lines into a miner capped at 1,000 templates → ${memory.templates} kept, ${memory.evicted.toLocaleString('en')} evicted, heap +${memory.heapMiB.toFixed(1)} MiB`);
+}
+
+main();
