@@ -190,15 +190,30 @@ export class TemplateMiner {
     if (line.invalidUtf8) this.damaged(damage, 'invalid-utf8');
     const tokens = tokenize(line.text, this.options.maxTokens);
     if (tokens.tokensCapped) this.damaged(damage, 'tokens-capped');
-    if (tokens.raw.length === 0) {
-      this.damaged(damage, 'empty');
-      return this.addSpecial(EMPTY_TEMPLATE, [], seq, damage);
-    }
     if (tokens.junkChars > BINARY_SHARE * line.text.length) {
       this.damaged(damage, 'binary');
       return this.addSpecial(BINARY_TEMPLATE, [line.text], seq, damage);
     }
+    if (tokens.raw.length === 0) {
+      this.damaged(damage, 'empty');
+      return this.addSpecial(EMPTY_TEMPLATE, [], seq, damage);
+    }
     return this.addTokens(tokens, seq, damage);
+  }
+
+  /** The template a line would join, without learning from it; undefined when none covers it as it is. */
+  match(input: LineInput): Pick<MinedLine, 'templateId' | 'template' | 'params' | 'version'> | undefined {
+    const line = readLine(input, this.options.maxLineChars);
+    const tokens = tokenize(line.text, this.options.maxTokens);
+    const sameLength = this.byLength.get(tokens.masked.length);
+    const family = sameLength && this.bestFamily(sameLength, tokens.masked);
+    const template = family?.templates.get(keyOf(family, tokens.masked));
+    if (!template) return undefined;
+    for (let i = 0; i < template.tokens.length; i++) {
+      const t = template.tokens[i]!;
+      if (t !== WILDCARD && !tokenMatches(t, tokens.masked[i]!)) return undefined;
+    }
+    return { templateId: template.id, template: template.text, params: paramsOf(template, tokens), version: template.version };
   }
 
   /** The current id of a template: itself, or the template it was merged into; undefined once forgotten. */
