@@ -56,19 +56,20 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function plainDrainAccuracy(dir: string): { ga: number; pa: number } {
-  let ga = 0;
-  let pa = 0;
-  const systems = loghubSystems(dir);
-  for (const system of systems) {
+interface SystemAccuracy {
+  system: string;
+  ga: number;
+  pa: number;
+}
+
+function plainDrainAccuracy(dir: string): SystemAccuracy[] {
+  return loghubSystems(dir).map((system) => {
     const { contents, truth } = readStructured(structuredFile(dir, system));
     const drain = new PlainDrain();
     const clusters = contents.map((line) => drain.add(line));
     const score = scoreTemplates(truth, clusters.map((c) => c.id), clusters.map((c) => c.tokens.join(' ')));
-    ga += score.groupingAccuracy;
-    pa += score.parsingAccuracy;
-  }
-  return { ga: ga / systems.length, pa: pa / systems.length };
+    return { system, ga: score.groupingAccuracy, pa: score.parsingAccuracy };
+  });
 }
 
 function memoryCheck(): { lines: number; templates: number; evicted: number; heapMiB: number } {
@@ -113,7 +114,14 @@ function main(): void {
 
   const drain = plainDrainAccuracy(dir);
   const miner = evaluateLoghub(dir);
-  console.log(`\naccuracy on ${dir}: plain Drain GA ${drain.ga.toFixed(3)} PA ${drain.pa.toFixed(3)}; miner GA ${miner.meanGA.toFixed(3)} PA ${miner.meanPA.toFixed(3)}`);
+  console.log(`\naccuracy on ${dir} (GA / PA):`);
+  console.log(`  ${'system'.padEnd(10)}  plain Drain    miner`);
+  for (const s of miner.systems) {
+    const d = drain.find((x) => x.system === s.system)!;
+    console.log(`  ${s.system.padEnd(10)}  ${d.ga.toFixed(3)} / ${d.pa.toFixed(3)}  ${s.ga.toFixed(3)} / ${s.pa.toFixed(3)}`);
+  }
+  const mean = (f: (x: SystemAccuracy) => number) => drain.reduce((n, x) => n + f(x), 0) / drain.length;
+  console.log(`  ${'mean'.padEnd(10)}  ${mean((x) => x.ga).toFixed(3)} / ${mean((x) => x.pa).toFixed(3)}  ${miner.meanGA.toFixed(3)} / ${miner.meanPA.toFixed(3)}`);
 
   const memory = memoryCheck();
   console.log(`memory: ${memory.lines.toLocaleString('en')} distinct lines into a miner capped at 1,000 templates → ${memory.templates} kept, ${memory.evicted.toLocaleString('en')} evicted, heap +${memory.heapMiB.toFixed(1)} MiB`);
