@@ -144,9 +144,13 @@ describe('TemplateMiner', () => {
   it('keeps memory bounded: templates, versions, family size and aliases', () => {
     const miner = new TemplateMiner({ maxTemplates: 50, maxVersions: 3, maxFamilyTemplates: 8, maxAliases: 5 });
     const letters = (n: number) => n.toString(26).replace(/\d/g, (d) => 'qrstuvwxyz'[Number(d)]!);
-    for (let i = 0; i < 2_000; i++) miner.add(`${letters(i)} ${letters(i * 7 + 3)} ${letters(i * 13 + 5)} ${letters(i * 17 + 1)} ended`);
+    for (let i = 0; i < 2_000; i++) {
+      const words = [letters(i), letters(i * 7 + 3), letters(i * 13 + 5), letters(i * 17 + 1)].slice(0, 1 + (i % 4));
+      miner.add(`${words.join(' ')} ended`);
+    }
     const stats = miner.stats();
     assert.ok(stats.templates <= 50, `${stats.templates} templates kept`);
+    assert.ok(stats.treeNodes <= 4 * 50 + 1, `${stats.treeNodes} tree nodes`);
     assert.equal(stats.created - stats.evicted - stats.merged, stats.templates);
     assert.ok(stats.evicted > 0);
     const versions = new TemplateMiner({ maxVersions: 3 });
@@ -207,5 +211,58 @@ describe('TemplateMiner', () => {
   it('refuses impossible options', () => {
     assert.throws(() => new TemplateMiner({ similarityThreshold: 1.5 }), /similarityThreshold/);
     assert.throws(() => new TemplateMiner({ maxTemplates: 0 }), /maxTemplates/);
+  });
+});
+
+describe('TemplateMiner state', () => {
+  const lines = [
+    'User alice logged in from 10.0.0.1',
+    'User bob logged in from 10.0.0.2',
+    'Started job j-17a at node7',
+    'Started job j-22b at node9',
+    'User carol logged in from 10.0.0.3',
+    'User dave logged in from 10.0.0.4',
+    'User erin logged in from 10.0.0.5',
+    '10.0.0.1 "GET /v2/servers HTTP/1.1" status: 200',
+    '10.0.0.2 "POST /v2/events HTTP/1.1" status: 200',
+  ];
+
+  it('saves and restores as JSON, keeping ids, versions, merges, counts and what it learnt', () => {
+    const original = new TemplateMiner();
+    const before = addAll(original, lines);
+    const restored = TemplateMiner.restore(JSON.parse(JSON.stringify(original.exportState())));
+    assert.deepEqual(restored.templates(), original.templates());
+    // The routing tree is rebuilt from the families, so only its size may differ.
+    assert.deepEqual({ ...restored.stats(), treeNodes: 0 }, { ...original.stats(), treeNodes: 0 });
+    for (const r of before) assert.equal(restored.resolve(r.templateId), original.resolve(r.templateId));
+    const next = ['User frank logged in from 10.0.0.6', 'Started job j-99z at node1', '10.0.0.3 "GET /v2/images HTTP/1.1" status: 404', 'A brand new kind of line'];
+    const fromOriginal = addAll(original, next);
+    const fromRestored = addAll(restored, next);
+    assert.deepEqual(fromRestored, fromOriginal, 'the restored miner carries on exactly as the original');
+    assert.equal(fromRestored[3]!.isNew, true);
+  });
+
+  it('refuses a damaged state, naming what is wrong', () => {
+    const miner = new TemplateMiner();
+    addAll(miner, lines);
+    const state = miner.exportState();
+    assert.throws(() => TemplateMiner.restore({ ...state, format: 2 }), /miner state: format/);
+    assert.throws(() => TemplateMiner.restore({ ...state, nextId: -1 }), /miner state: nextId/);
+    const short = structuredClone(state);
+    short.families[0]!.templates[0]!.tokens.pop();
+    assert.throws(() => TemplateMiner.restore(short), /miner state: families\.0\.templates\.0: \d+ tokens in a family of \d+/);
+    assert.throws(() => TemplateMiner.restore({ ...state, recency: state.recency.slice(1) }), /recency: must list every template exactly once/);
+    assert.throws(() => TemplateMiner.restore('not a state'), /miner state/);
+  });
+
+  it('forgets the least recent templates when restored with a smaller cap', () => {
+    const miner = new TemplateMiner();
+    addAll(miner, lines);
+    const restored = TemplateMiner.restore(miner.exportState(), { maxTemplates: 2 });
+    assert.equal(restored.stats().templates, 2);
+    assert.deepEqual(
+      restored.templates().map((t) => t.templateId).sort(),
+      miner.exportState().recency.slice(-2).sort(),
+    );
   });
 });

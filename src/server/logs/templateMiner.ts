@@ -16,6 +16,8 @@
  * A template's id never changes while its text generalises; each new text is a new version.
  */
 import { readLine, type LineInput } from './lineText';
+import { MinerStateError, readMinerState, type MinerState } from './minerState';
+import { followsNumber, generaliseToken, generaliseTokens, isPlainWord, isWord, keyLength, tokenMatches } from './templateTokens';
 import { tokenize, WILDCARD, type TokenizedLine } from './tokens';
 
 export interface MinerOptions {
@@ -100,6 +102,8 @@ export interface MinerStats {
   lines: number;
   templates: number;
   families: number;
+  /** Nodes of the routing tree (bounded: rebuilt from the families when past 4 per template kept). */
+  treeNodes: number;
   created: number;
   merged: number;
   evicted: number;
@@ -150,6 +154,8 @@ const BINARY_SHARE = 0.3;
 const BINARY_TEMPLATE = '<binary>';
 const EMPTY_TEMPLATE = '<empty>';
 const KEY_SEPARATOR = '\u0000';
+/** Tree nodes allowed per template kept before the tree is rebuilt from the families. */
+const TREE_NODES_PER_TEMPLATE = 4;
 
 export class TemplateMiner {
   readonly options: Readonly<MinerOptions>;
@@ -165,6 +171,7 @@ export class TemplateMiner {
     lines: 0,
     templates: 0,
     families: 0,
+    treeNodes: 0,
     created: 0,
     merged: 0,
     evicted: 0,
@@ -175,6 +182,7 @@ export class TemplateMiner {
     empty: 0,
   };
   private families = 0;
+  private treeNodes = 0;
 
   constructor(options: Partial<MinerOptions> = {}) {
     this.options = { ...DEFAULT_MINER_OPTIONS, ...options };
@@ -216,6 +224,75 @@ export class TemplateMiner {
     return { templateId: template.id, template: template.text, params: paramsOf(template, tokens), version: template.version };
   }
 
+  /** The learnt state as JSON (minerState.ts): save it, and TemplateMiner.restore() keeps every id. */
+  exportState(): MinerState {
+    const families = new Set<Family>();
+    for (const template of this.byId.values()) families.add(template.family);
+    const recency: number[] = [];
+    for (let t = this.oldest; t; t = t.newer) recency.push(t.id);
+    return {
+      format: 1,
+      nextId: this.nextId,
+      stats: this.stats(),
+      families: [...families].map((family) => ({
+        tokens: [...family.tokens],
+        variants: [...family.variants].map(([position, words]) => ({ position, words: [...words] })),
+        templates: [...family.templates.values()].map((t) => ({
+          id: t.id,
+          tokens: [...t.tokens],
+          count: t.count,
+          version: t.version,
+          versions: t.versions.map((v) => ({ ...v })),
+          absorbed: [...t.absorbed],
+          firstSeq: t.firstSeq,
+          lastSeq: t.lastSeq,
+        })),
+      })),
+      aliases: [...this.aliases],
+      recency,
+    };
+  }
+
+  /**
+   * A miner that goes on from a saved state (exportState()), with these options. Bad state is refused with a
+   * MinerStateError naming the field; templates past options.maxTemplates are forgotten, least recent first.
+   */
+  static restore(saved: unknown, options: Partial<MinerOptions> = {}): TemplateMiner {
+    const state = readMinerState(saved);
+    const miner = new TemplateMiner(options);
+    miner.nextId = state.nextId;
+    Object.assign(miner.counters, state.stats);
+    for (const saved of state.families) miner.restoreFamily(saved);
+    for (const id of state.recency) miner.linkNewest(miner.byId.get(id)!);
+    for (const [from, to] of state.aliases) miner.remember(from, to);
+    while (miner.byId.size > miner.options.maxTemplates) miner.evictOldest();
+    return miner;
+  }
+
+  private restoreFamily(saved: MinerState['families'][number]): void {
+    const leaf = this.leafFor(saved.tokens);
+    const variants = [...saved.variants].sort((a, b) => a.position - b.position);
+    const family: Family = {
+      tokens: [...saved.tokens],
+      words: saved.tokens.filter(isWord).length,
+      variants: new Map(variants.map((v) => [v.position, new Set(v.words)])),
+      templates: new Map(),
+      leaves: [leaf],
+    };
+    leaf.push(family);
+    let sameLength = this.byLength.get(family.tokens.length);
+    if (!sameLength) this.byLength.set(family.tokens.length, (sameLength = []));
+    sameLength.push(family);
+    this.families++;
+    for (const t of saved.templates) {
+      const key = keyOf(family, t.tokens);
+      if (family.templates.has(key)) throw new MinerStateError(`miner state: template ${t.id} reads the same as another of its family`);
+      const template: Template = { ...t, family, tokens: [...t.tokens], key, text: t.tokens.join(' '), newer: undefined, older: undefined };
+      family.templates.set(key, template);
+      this.byId.set(t.id, template);
+    }
+  }
+
   /** The current id of a template: itself, or the template it was merged into; undefined once forgotten. */
   resolve(templateId: number): number | undefined {
     let id = templateId;
@@ -240,7 +317,7 @@ export class TemplateMiner {
   }
 
   stats(): MinerStats {
-    return { ...this.counters, templates: this.byId.size, families: this.families };
+    return { ...this.counters, templates: this.byId.size, families: this.families, treeNodes: this.treeNodes };
   }
 
   private damaged(damage: LineDamage[], kind: LineDamage): void {
@@ -256,6 +333,7 @@ export class TemplateMiner {
 
   private addTokens(tokens: TokenizedLine, seq: number, damage: LineDamage[]): MinedLine {
     const masked = tokens.masked;
+    if (this.treeNodes > TREE_NODES_PER_TEMPLATE * this.options.maxTemplates) this.rebuildTree();
     const leaf = this.leafFor(masked);
     const family = this.bestFamily(leaf, masked) ?? this.adoptFromSameLength(leaf, masked);
     const merged: number[] = [];
@@ -305,6 +383,7 @@ export class TemplateMiner {
     if (!node) {
       node = { children: new Map(), families: undefined };
       this.root.set(masked.length, node);
+      this.treeNodes++;
     }
     const depth = Math.min(this.options.prefixTokens, masked.length);
     for (let i = 0; i < depth; i++) {
@@ -318,6 +397,7 @@ export class TemplateMiner {
         else {
           child = { children: new Map(), families: undefined };
           node.children.set(full ? WILDCARD : key, child);
+          this.treeNodes++;
         }
       }
       node = child;
@@ -337,6 +417,22 @@ export class TemplateMiner {
       }
     }
     return best && bestSimilarity >= this.options.similarityThreshold ? best : undefined;
+  }
+
+  /**
+   * Tree nodes are made by lines and outlive the families they led to; when there are too many for the
+   * templates kept, the tree is rebuilt from the families alone (each listed under its own tokens' path).
+   */
+  private rebuildTree(): void {
+    this.root.clear();
+    this.treeNodes = 0;
+    for (const sameLength of this.byLength.values()) {
+      for (const family of sameLength) {
+        const leaf = this.leafFor(family.tokens);
+        leaf.push(family);
+        family.leaves = [leaf];
+      }
+    }
   }
 
   /**
@@ -551,32 +647,6 @@ function checkOptions(o: MinerOptions): void {
   if (!(o.similarityThreshold >= 0 && o.similarityThreshold <= 1)) throw new RangeError(`similarityThreshold must be within 0..1, not ${o.similarityThreshold}`);
 }
 
-/**
- * A token that reads as the statement's own text: a letter, no digits outside masked values.
- * `uid=<*>` is a word (its skeleton is constant); `ssh2`, `host-7.corp`, `[<*>]` and `<*>` are not.
- */
-function isWord(token: string): boolean {
-  let letters = false;
-  for (let i = 0; i < token.length; i++) {
-    const code = token.charCodeAt(i);
-    if (code >= 48 && code <= 57) return false;
-    if (!letters && ((code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code > 127)) letters = true;
-  }
-  return letters;
-}
-
-/** A word right after a number is its unit (`16.0 KB`, `3 seconds`): a differing unit is part of the value. */
-function followsNumber(raw: readonly string[], position: number): boolean {
-  return position > 0 && NUMBER.test(raw[position - 1]!);
-}
-
-const NUMBER = /^[-+]?\d+(?:[.,]\d+)?$/;
-
-/** A word with no masked value in it: only these open variant positions. */
-function isPlainWord(token: string): boolean {
-  return isWord(token) && !token.includes(WILDCARD);
-}
-
 /** The share of the family's word tokens the line repeats (1 when the family has none). */
 function similarityOf(family: Family, masked: string[]): number {
   if (family.words === 0) return 1;
@@ -587,55 +657,6 @@ function similarityOf(family: Family, masked: string[]): number {
     if (t !== WILDCARD && tokenMatches(t, masked[i]!) && isWord(t)) same++;
   }
   return same / family.words;
-}
-
-/**
- * `key=<*>` or `key:<*>`: a token generalised to its key. Such a template token matches any line token with
- * the same key; masked tokens like `uid=<*>` read the same way.
- */
-function keyLength(token: string): number {
-  const n = token.length - WILDCARD.length;
-  if (n < 2 || !token.endsWith(WILDCARD)) return -1;
-  const c = token.charCodeAt(n - 1);
-  return c === 61 || c === 58 ? n : -1;
-}
-
-function tokenMatches(templateToken: string, token: string): boolean {
-  if (templateToken === token) return true;
-  const n = keyLength(templateToken);
-  if (n < 0 || token.length < n) return false;
-  for (let i = 0; i < n; i++) if (templateToken.charCodeAt(i) !== token.charCodeAt(i)) return false;
-  return true;
-}
-
-/** The most specific token covering both: the same token, their shared `key=<*>`, or `<*>`. */
-function generaliseToken(a: string, b: string): string {
-  if (tokenMatches(a, b)) return a;
-  const n = Math.min(a.length, b.length);
-  let common = 0;
-  while (common < n && a.charCodeAt(common) === b.charCodeAt(common)) common++;
-  for (let cut = common; cut > 0; cut--) {
-    const c = a.charCodeAt(cut - 1);
-    if (c !== 61 && c !== 58) continue;
-    const key = a.slice(0, cut);
-    return isWord(key) && !key.includes(WILDCARD) ? key + WILDCARD : WILDCARD;
-  }
-  return WILDCARD;
-}
-
-/** Generalises `tokens` in place to cover `other`; true if any token changed. */
-function generaliseTokens(tokens: string[], other: readonly string[]): boolean {
-  let changed = false;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t === WILDCARD) continue;
-    const general = generaliseToken(t, other[i]!);
-    if (general !== t) {
-      tokens[i] = general;
-      changed = true;
-    }
-  }
-  return changed;
 }
 
 /** The words of `tokens` at the family's variant positions. */
