@@ -115,16 +115,21 @@ export interface MinerStats {
 }
 
 interface Family {
-  /** Drain's template: the tokens all its lines share, `<*>` elsewhere. */
+  /** Drain's template: the tokens all its lines share, `<*>` elsewhere. Changed only through setToken(). */
   tokens: string[];
-  /** Tokens that are words (count toward similarity). */
+  /** Which tokens are words (they count toward similarity), and how many. */
+  wordAt: boolean[];
   words: number;
+  /** Length of each token's `key=` prefix when it is a `key=<*>` pattern, else -1. */
+  keyAt: number[];
   /** Variant positions, ascending, with the words seen at each. */
   variants: Map<number, Set<string>>;
   /** Templates by the words of a line at the variant positions. */
   templates: Map<string, Template>;
   /** Tree leaves that list it: where it was created, and where lines found it through the length index. */
   leaves: Family[][];
+  /** Sequence number of the last line it took: the least recent leaves a full leaf first. */
+  lastSeq: number;
 }
 
 interface Template {
@@ -154,6 +159,11 @@ const BINARY_SHARE = 0.3;
 const BINARY_TEMPLATE = '<binary>';
 const EMPTY_TEMPLATE = '<empty>';
 const KEY_SEPARATOR = '\u0000';
+/**
+ * Families compared per lookup: the last this many of a leaf, and of a length in the search before a new
+ * family. Bounds the work of a line when junk makes thousands of one-line families of one shape.
+ */
+const MAX_SCAN = 64;
 /** Tree nodes allowed per template kept before the tree is rebuilt from the families. */
 const TREE_NODES_PER_TEMPLATE = 4;
 
@@ -162,8 +172,9 @@ export class TemplateMiner {
   private readonly root = new Map<number, TreeNode>();
   private readonly byId = new Map<number, Template>();
   private readonly aliases = new Map<number, number>();
-  /** Every family by token count, for the search a line makes before it starts a new family. */
-  private readonly byLength = new Map<number, Family[]>();
+  /** Every family by token count (for rebuilding the tree), and the MAX_SCAN most recent ones (for the search a line makes before it starts a new family). */
+  private readonly byLength = new Map<number, Set<Family>>();
+  private readonly recentByLength = new Map<number, Family[]>();
   private nextId = 1;
   private newest: Template | undefined;
   private oldest: Template | undefined;
@@ -213,8 +224,9 @@ export class TemplateMiner {
   match(input: LineInput): Pick<MinedLine, 'templateId' | 'template' | 'params' | 'version'> | undefined {
     const line = readLine(input, this.options.maxLineChars);
     const tokens = tokenize(line.text, this.options.maxTokens);
-    const sameLength = this.byLength.get(tokens.masked.length);
-    const family = sameLength && this.bestFamily(sameLength, tokens.masked);
+    const leaf = this.peekLeaf(tokens.masked);
+    const recent = this.recentByLength.get(tokens.masked.length);
+    const family = (leaf && this.bestFamily(leaf, tokens.masked)) ?? (recent && this.bestFamily(recent, tokens.masked));
     const template = family?.templates.get(keyOf(family, tokens.masked));
     if (!template) return undefined;
     for (let i = 0; i < template.tokens.length; i++) {
@@ -272,18 +284,10 @@ export class TemplateMiner {
   private restoreFamily(saved: MinerState['families'][number]): void {
     const leaf = this.leafFor(saved.tokens);
     const variants = [...saved.variants].sort((a, b) => a.position - b.position);
-    const family: Family = {
-      tokens: [...saved.tokens],
-      words: saved.tokens.filter(isWord).length,
-      variants: new Map(variants.map((v) => [v.position, new Set(v.words)])),
-      templates: new Map(),
-      leaves: [leaf],
-    };
-    leaf.push(family);
-    let sameLength = this.byLength.get(family.tokens.length);
-    if (!sameLength) this.byLength.set(family.tokens.length, (sameLength = []));
-    sameLength.push(family);
-    this.families++;
+    const family = newFamily(saved.tokens, Math.max(0, ...saved.templates.map((t) => t.lastSeq)));
+    family.variants = new Map(variants.map((v) => [v.position, new Set(v.words)]));
+    this.listInLeaf(leaf, family);
+    this.indexByLength(family);
     for (const t of saved.templates) {
       const key = keyOf(family, t.tokens);
       if (family.templates.has(key)) throw new MinerStateError(`miner state: template ${t.id} reads the same as another of its family`);
@@ -365,6 +369,7 @@ export class TemplateMiner {
     }
     template.count++;
     template.lastSeq = seq;
+    template.family.lastSeq = seq;
     return {
       templateId: template.id,
       template: template.text,
@@ -406,10 +411,23 @@ export class TemplateMiner {
     return node.families;
   }
 
-  private bestFamily(leaf: Family[], masked: string[]): Family | undefined {
+  /** The leaf a line routes to, without making nodes; undefined where the path does not exist. */
+  private peekLeaf(masked: string[]): Family[] | undefined {
+    let node = this.root.get(masked.length);
+    const depth = Math.min(this.options.prefixTokens, masked.length);
+    for (let i = 0; i < depth && node; i++) {
+      const token = masked[i]!;
+      node = node.children.get(isPlainWord(token) ? token : WILDCARD) ?? node.children.get(WILDCARD);
+    }
+    return node?.families;
+  }
+
+  /** The most similar of the last MAX_SCAN families of a list, if similar enough. */
+  private bestFamily(families: Family[], masked: string[]): Family | undefined {
     let best: Family | undefined;
     let bestSimilarity = -1;
-    for (const family of leaf) {
+    for (let i = Math.max(0, families.length - MAX_SCAN); i < families.length; i++) {
+      const family = families[i]!;
       const similarity = similarityOf(family, masked);
       if (similarity > bestSimilarity) {
         best = family;
@@ -417,6 +435,18 @@ export class TemplateMiner {
       }
     }
     return best && bestSimilarity >= this.options.similarityThreshold ? best : undefined;
+  }
+
+  /** Lists a family in a leaf; a full leaf first lets go of its least recently used family. */
+  private listInLeaf(leaf: Family[], family: Family): void {
+    if (leaf.length >= MAX_SCAN) {
+      let oldest = 0;
+      for (let i = 1; i < leaf.length; i++) if (leaf[i]!.lastSeq < leaf[oldest]!.lastSeq) oldest = i;
+      const [dropped] = leaf.splice(oldest, 1);
+      dropped!.leaves = dropped!.leaves.filter((l) => l !== leaf);
+    }
+    leaf.push(family);
+    family.leaves.push(leaf);
   }
 
   /**
@@ -428,9 +458,8 @@ export class TemplateMiner {
     this.treeNodes = 0;
     for (const sameLength of this.byLength.values()) {
       for (const family of sameLength) {
-        const leaf = this.leafFor(family.tokens);
-        leaf.push(family);
-        family.leaves = [leaf];
+        family.leaves = [];
+        this.listInLeaf(this.leafFor(family.tokens), family);
       }
     }
   }
@@ -442,25 +471,30 @@ export class TemplateMiner {
    * otherwise start a family, so it costs nothing on the common path.
    */
   private adoptFromSameLength(leaf: Family[], masked: string[]): Family | undefined {
-    const sameLength = this.byLength.get(masked.length);
-    if (!sameLength || sameLength.length === leaf.length) return undefined;
-    const family = this.bestFamily(sameLength, masked);
-    if (family) {
-      leaf.push(family);
-      family.leaves.push(leaf);
-    }
+    const recent = this.recentByLength.get(masked.length);
+    if (!recent || (recent.length === leaf.length && this.byLength.get(masked.length)!.size === leaf.length)) return undefined;
+    const family = this.bestFamily(recent, masked);
+    if (family && !family.leaves.includes(leaf)) this.listInLeaf(leaf, family);
     return family;
   }
 
   private createFamily(masked: string[], leaf: Family[], seq: number): Template {
-    const family: Family = { tokens: [...masked], words: 0, variants: new Map(), templates: new Map(), leaves: [leaf] };
-    for (const token of masked) if (isWord(token)) family.words++;
-    leaf.push(family);
-    let sameLength = this.byLength.get(masked.length);
-    if (!sameLength) this.byLength.set(masked.length, (sameLength = []));
-    sameLength.push(family);
-    this.families++;
+    const family = newFamily(masked, seq);
+    this.listInLeaf(leaf, family);
+    this.indexByLength(family);
     return this.createTemplate(family, masked, '', seq);
+  }
+
+  private indexByLength(family: Family): void {
+    const length = family.tokens.length;
+    let all = this.byLength.get(length);
+    if (!all) this.byLength.set(length, (all = new Set()));
+    all.add(family);
+    let recent = this.recentByLength.get(length);
+    if (!recent) this.recentByLength.set(length, (recent = []));
+    recent.push(family);
+    if (recent.length > MAX_SCAN) recent.shift();
+    this.families++;
   }
 
   private createTemplate(family: Family, masked: string[], key: string, seq: number): Template {
@@ -509,14 +543,11 @@ export class TemplateMiner {
       }
       if (tokenMatches(t, m)) continue;
       if (limit >= 2 && isPlainWord(t) && isPlainWord(m) && !followsNumber(line.raw, i)) {
-        tokens[i] = WILDCARD;
-        family.words--;
+        setToken(family, i, WILDCARD);
         this.openVariant(family, i, t, m);
         continue;
       }
-      const general = generaliseToken(t, m);
-      if (isWord(t) && !isWord(general)) family.words--;
-      tokens[i] = general;
+      setToken(family, i, generaliseToken(t, m));
     }
     if (closing) this.closeVariants(family, closing, merged);
   }
@@ -600,10 +631,11 @@ export class TemplateMiner {
     const family = template.family;
     if (family.templates.get(template.key) === template) family.templates.delete(template.key);
     if (family.templates.size === 0) {
-      for (const list of [...family.leaves, this.byLength.get(family.tokens.length) ?? []]) {
+      for (const list of [...family.leaves, this.recentByLength.get(family.tokens.length) ?? []]) {
         const at = list.indexOf(family);
         if (at >= 0) list.splice(at, 1);
       }
+      this.byLength.get(family.tokens.length)?.delete(family);
       this.families--;
     }
   }
@@ -647,14 +679,36 @@ function checkOptions(o: MinerOptions): void {
   if (!(o.similarityThreshold >= 0 && o.similarityThreshold <= 1)) throw new RangeError(`similarityThreshold must be within 0..1, not ${o.similarityThreshold}`);
 }
 
+function newFamily(tokens: readonly string[], seq: number): Family {
+  const family: Family = { tokens: [], wordAt: [], words: 0, keyAt: [], variants: new Map(), templates: new Map(), leaves: [], lastSeq: seq };
+  for (let i = 0; i < tokens.length; i++) {
+    family.tokens.push('');
+    family.wordAt.push(false);
+    family.keyAt.push(-1);
+    setToken(family, i, tokens[i]!);
+  }
+  return family;
+}
+
+function setToken(family: Family, position: number, token: string): void {
+  if (family.wordAt[position]) family.words--;
+  family.tokens[position] = token;
+  const word = isWord(token);
+  family.wordAt[position] = word;
+  if (word) family.words++;
+  family.keyAt[position] = keyLength(token);
+}
+
 /** The share of the family's word tokens the line repeats (1 when the family has none). */
 function similarityOf(family: Family, masked: string[]): number {
   if (family.words === 0) return 1;
-  const tokens = family.tokens;
+  const { tokens, wordAt, keyAt } = family;
   let same = 0;
   for (let i = 0; i < tokens.length; i++) {
+    if (!wordAt[i]) continue;
     const t = tokens[i]!;
-    if (t !== WILDCARD && tokenMatches(t, masked[i]!) && isWord(t)) same++;
+    const m = masked[i]!;
+    if (t === m || (keyAt[i]! > 0 && m.length >= keyAt[i]! && m.startsWith(t.slice(0, keyAt[i])))) same++;
   }
   return same / family.words;
 }
