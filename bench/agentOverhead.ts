@@ -1,20 +1,22 @@
 /**
- * What the agent costs a pod: the sandbox gateway's throughput, latency and CPU per request under a
- * saturating load, in three arms interleaved round by round in one run:
+ * What the agent costs a pod: the sandbox gateway's CPU per request (the headline: steadier than throughput on
+ * shared machines), throughput and latency under a saturating load, in three arms interleaved round by round
+ * in one run:
  *   baseline      no instrumentation at all (`--no-agent`)
  *   agent         the agent: metrics, events, logs, runtime metrics, heap sampling, and one 10-second CPU
  *                 profile per minute of load
  *   agent+traces  the same plus OpenTelemetry tracing with 5 % head sampling (`--trace-sample 0.05`)
  * The gateway is pinned to CPU 0, the load generator and nats-server to CPU 1 (taskset), so every arm has
- * the same single core to serve with. Ratios are taken against the baseline of the same round; the median
- * over rounds is reported because the machines are shared and a whole round can be slow.
+ * the same single core to serve with. The order of the arms rotates from round to round so that none always
+ * runs first. Ratios are taken against the baseline of the same round; the median over rounds is reported with
+ * its quartiles and range, because the machines are shared and a whole round can be slow.
  *
- *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=3)
+ *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=8)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { connect } from 'nats';
 import { LOADTEST_TENANT } from '../demo/gateway/tenants';
 import { fetchProfile } from '../src/common/podClient';
@@ -24,7 +26,9 @@ import { tempDirectory } from './support';
 
 const root = join(__dirname, '..', '..');
 const SECONDS = Number(process.env.SG_BENCH_SECONDS ?? 60);
-const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 8);
+/** Continuous profiling's duty cycle: one 10-second CPU profile per minute of load. */
+const PROFILE_SECONDS = Math.max(1, Math.round(SECONDS / 6));
 const WARMUP_SECONDS = 5;
 type Arm = 'baseline' | 'agent' | 'agent+traces';
 const ARM_ARGS: Record<Arm, string[]> = { baseline: ['--no-agent'], agent: ['--no-tracing'], 'agent+traces': ['--trace-sample', '0.05'] };
@@ -87,7 +91,8 @@ interface ArmResult extends LoadResult {
   arm: Arm;
   round: number;
   cpuPerThousand: number;
-  profiled: boolean;
+  /** Seconds of CPU profile taken during the run (0: none). */
+  profiled: number;
 }
 
 async function runArm(arm: Arm, round: number, natsUrl: string): Promise<ArmResult> {
@@ -110,14 +115,14 @@ async function runArm(arm: Arm, round: number, natsUrl: string): Promise<ArmResu
     await runLoader(port, WARMUP_SECONDS);
     const cpuBefore = cpuSeconds(pid);
     // One 10-second CPU profile per minute of load, as continuous profiling would take.
-    let profiled = false;
+    let profiled = 0;
     const profiling =
       arm !== 'baseline'
         ? (async () => {
             const nc = await connect({ servers: natsUrl });
-            await new Promise((r) => setTimeout(r, Math.max(0, (SECONDS / 2 - 5) * 1000)));
-            await fetchProfile(nc, pod, { type: 'cpu', seconds: Math.min(10, SECONDS) });
-            profiled = true;
+            await new Promise((r) => setTimeout(r, Math.max(0, ((SECONDS - PROFILE_SECONDS) / 2) * 1000)));
+            await fetchProfile(nc, pod, { type: 'cpu', seconds: PROFILE_SECONDS });
+            profiled = PROFILE_SECONDS;
             await nc.close();
           })()
         : Promise.resolve();
@@ -140,6 +145,23 @@ function runLoader(port: number, seconds: number): Promise<LoadResult> {
   });
 }
 
+const median = (xs: number[]) => quantile(xs, 0.5);
+
+/** Linear-interpolated quantile of a sample. */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
+}
+
+/** "×1.004 (quartiles 0.998–1.010, range 0.990–1.020)" of per-round ratios. */
+function spread(ratios: number[], digits = 3): string {
+  const f = (x: number) => x.toFixed(digits);
+  return `×${f(median(ratios))} (quartiles ${f(quantile(ratios, 0.25))}–${f(quantile(ratios, 0.75))}, range ${f(Math.min(...ratios))}–${f(Math.max(...ratios))})`;
+}
+
 async function main(): Promise<void> {
   const [flag, portArg, secondsArg] = process.argv.slice(2);
   if (flag === '--loader') {
@@ -150,33 +172,46 @@ async function main(): Promise<void> {
   const taskset = findExecutable('taskset');
   if (taskset) execFileSync(taskset, ['-cp', '1', String(nats.process.pid)], { stdio: 'ignore' });
   try {
+    const arms = Object.keys(ARM_ARGS) as Arm[];
     const results: ArmResult[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const arm of Object.keys(ARM_ARGS) as Arm[]) {
+      // Rotate the order so that no arm always runs first (or right after another one).
+      for (let i = 0; i < arms.length; i++) {
+        const arm = arms[(i + round) % arms.length]!;
         const r = await runArm(arm, round, nats.url);
         results.push(r);
-        process.stderr.write(`  round ${round + 1} ${arm}: ${(r.requests / r.seconds).toFixed(0)} req/s\n`);
+        process.stderr.write(`  round ${round + 1} ${arm}: ${(r.requests / r.seconds).toFixed(0)} req/s, ${r.cpuPerThousand.toFixed(4)} CPU s per 1000 requests\n`);
       }
     }
     const rate = (r: ArmResult) => r.requests / r.seconds;
-    const median = (xs: number[]) => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-    };
-    console.log(`gateway under a saturating closed-loop load (${CONCURRENCY} connections, ${SECONDS} s per run, ${ROUNDS} rounds${taskset ? ', gateway pinned to CPU 0' : ''})`);
+    console.log(`gateway under a saturating closed-loop load (${CONCURRENCY} connections, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds, arms rotated${taskset ? ', gateway pinned to CPU 0, load and nats-server to CPU 1' : ''})`);
     console.log('  round  arm            req/s    p50 ms   p99 ms   CPU s/1000 req   errors   CPU profile');
     for (const r of results) {
-      console.log(`  ${String(r.round + 1).padStart(5)}  ${r.arm.padEnd(13)} ${rate(r).toFixed(0).padStart(6)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpuPerThousand.toFixed(3).padStart(12)} ${String(r.errors).padStart(10)}   ${r.profiled ? '10 s taken' : '—'}`);
+      console.log(`  ${String(r.round + 1).padStart(5)}  ${r.arm.padEnd(13)} ${rate(r).toFixed(0).padStart(6)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpuPerThousand.toFixed(4).padStart(12)} ${String(r.errors).padStart(10)}   ${r.profiled ? `${r.profiled} s taken` : '—'}`);
+    }
+    const summary: Record<string, unknown> = { seconds: SECONDS, rounds: ROUNDS, profileSeconds: PROFILE_SECONDS, results };
+    for (const arm of ['baseline', 'agent', 'agent+traces'] as const) {
+      const cpu = results.filter((r) => r.arm === arm).map((r) => r.cpuPerThousand);
+      console.log(`${arm.padEnd(13)} CPU per request: median ${median(cpu).toFixed(4)} ms (range ${Math.min(...cpu).toFixed(4)}–${Math.max(...cpu).toFixed(4)})`);
     }
     for (const arm of ['agent', 'agent+traces'] as const) {
       const pairs = results
         .filter((r) => r.arm === arm)
         .map((r) => ({ r, base: results.find((b) => b.arm === 'baseline' && b.round === r.round)! }));
-      const throughput = median(pairs.map(({ r, base }) => rate(r) / rate(base)));
-      const p99 = median(pairs.map(({ r, base }) => r.p99 / base.p99));
-      const cpu = median(pairs.map(({ r, base }) => r.cpuPerThousand / base.cpuPerThousand));
-      console.log(`${arm.padEnd(13)} / baseline (median of ${pairs.length} rounds): throughput ${throughput.toFixed(4)} (budget ≥ 0.99), p99 latency ×${p99.toFixed(3)}, CPU per request ×${cpu.toFixed(3)}`);
+      const cpu = pairs.map(({ r, base }) => r.cpuPerThousand / base.cpuPerThousand);
+      const throughput = pairs.map(({ r, base }) => rate(r) / rate(base));
+      const p99 = pairs.map(({ r, base }) => r.p99 / base.p99);
+      summary[arm] = { cpuPerRequest: cpu, throughput, p99 };
+      console.log(`${arm} / baseline, per-round ratios, median of ${pairs.length} rounds:`);
+      console.log(`  CPU per request ${spread(cpu)}   (budget ≤ ×${arm === 'agent' ? '1.01' : '1.02'})`);
+      console.log(`  throughput      ${spread(throughput)}   (budget ≥ ${arm === 'agent' ? '0.99' : '0.98'})`);
+      console.log(`  p99 latency     ${spread(p99)}`);
+      console.log(`  CPU per request by round: ${cpu.map((x) => x.toFixed(3)).join(', ')}`);
     }
+    const out = join(root, 'bench-results', `agentOverhead-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(summary, null, 2));
+    console.log(`per-run figures: ${out}`);
   } finally {
     await nats.stop();
   }
