@@ -109,6 +109,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 10_000,
+      // No stack captured for every request (each telemetry publish is one): the agent's errors say what failed.
+      noAsyncTraces: true,
     });
   } catch (error) {
     throw new Error(`StreamGate agent: ${explainNatsError(error, redactUrl(settings.url))}`);
