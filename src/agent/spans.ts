@@ -73,8 +73,11 @@ export function toOtlpSpan(span: FinishedSpan): OtlpSpan {
   };
 }
 
-function hrTimeToNanos([seconds, nanos]: HrTime): string {
-  return (BigInt(seconds) * 1_000_000_000n + BigInt(nanos)).toString();
+/** Unix nanoseconds as a decimal string (beyond 2^53, so built from the parts rather than multiplied). */
+export function hrTimeToNanos([seconds, nanos]: HrTime): string {
+  if (seconds === 0) return String(nanos);
+  const digits = String(nanos);
+  return `${seconds}${'000000000'.slice(digits.length)}${digits}`;
 }
 
 export function toOtlpAttributes(attributes: Attributes): OtlpKeyValueT[] {

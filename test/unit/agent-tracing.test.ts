@@ -10,7 +10,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { JetStreamClient, PubAck } from 'nats';
 import { TelemetryPublisher } from '../../src/agent/publisher';
-import { StreamGateSpanExporter } from '../../src/agent/spans';
+import { hrTimeToNanos, StreamGateSpanExporter } from '../../src/agent/spans';
 import { activeTraceIds, HeadSampledTracerProvider } from '../../src/agent/tracing';
 import { SpanBatchSchema, type OtlpSpan } from '../../src/protocol/nats';
 import { check } from '../../src/protocol/schema';
@@ -169,6 +169,21 @@ describe('head-sampled tracer', () => {
       assert.deepEqual(activeTraceIds(), {}, 'outside the callback no span is active');
     } finally {
       context.disable();
+    }
+  });
+});
+
+describe('OTLP times', () => {
+  it('writes HrTime as Unix nanoseconds exactly', () => {
+    for (const [hr, expected] of [
+      [[1_764_000_000, 123_456_789], '1764000000123456789'],
+      [[1_764_000_000, 5], '1764000000000000005'],
+      [[1_764_000_000, 0], '1764000000000000000'],
+      [[0, 42], '42'],
+      [[1, 999_999_999], '1999999999'],
+    ] as [[number, number], string][]) {
+      assert.equal(hrTimeToNanos(hr), expected);
+      assert.equal(hrTimeToNanos(hr), (BigInt(hr[0]) * 1_000_000_000n + BigInt(hr[1])).toString());
     }
   });
 });
