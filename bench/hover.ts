@@ -51,9 +51,9 @@ async function main(): Promise<void> {
     // Let the fleet fill the windows for half a minute, as an editor that has been open a while would see.
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
-    const status = await connection.sendRequest(StatusRequest.method) as ServerStatus;
+    const status = await connection.sendRequest<ServerStatus>(StatusRequest.method);
     if (status.live?.state !== 'live' || status.nats.state !== 'connected') throw new Error(`the server is not live: ${JSON.stringify(status.live)}`);
-    const hover = (line: number, character: number) => connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character } }) as Promise<{ contents: { value: string } } | null>;
+    const hover = (line: number, character: number) => connection.sendRequest<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: { line, character } });
     const first = await hover(0, 50);
     if (!first || !/Rate \*\*/.test(first.contents.value)) throw new Error(`no live hover: ${JSON.stringify(first)}`);
     const metric: number[] = [];
