@@ -37,6 +37,8 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
   private buffer: JsMsg[] = [];
   /** Whether the consumer is still delivering into the buffer. */
   private reading = false;
+  /** Ids of the messages this server wrote lately: a copy arriving again is skipped without asking the store. */
+  private readonly recent = new RecentIds(500_000);
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly options: Required<IngestOptions>;
@@ -57,7 +59,9 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     options: IngestOptions = {},
   ) {
     super();
-    this.options = { batchMessages: 1000, lingerMs: 200, ackWaitMs: 30_000, ...options };
+    // A batch is written and acknowledged within a second or two; a server that died holding messages gives
+    // them back to the others after ackWaitMs.
+    this.options = { batchMessages: 1000, lingerMs: 200, ackWaitMs: 10_000, ...options };
   }
 
   async start(): Promise<void> {
@@ -195,13 +199,15 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
       }
       accepted.push(m);
       const { message } = decoded;
-      if (seen.has(message.id)) {
+      if (seen.has(message.id) || this.recent.has(message.id)) {
         this.status.duplicates++;
         continue;
       }
       seen.add(message.id);
       const tables = rowsOf(message, metricPoints(message, decoded.distributions));
-      if (m.redelivered) {
+      // Seen before by some server (redelivered), or published without the header that lets JetStream drop
+      // copies: the store says what it already has.
+      if (m.redelivered || !m.headers?.get('Nats-Msg-Id')) {
         let minTs = message.ts;
         for (const list of Object.values(tables)) for (const row of list) minTs = Math.min(minTs, row.ts as number);
         redelivered.push({ msgId: message.id, tables, minTs });
@@ -211,6 +217,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     }
     if (redelivered.length) await this.keepMissing(redelivered, rows);
     await this.store.write(rows);
+    for (const id of seen) this.recent.add(id);
     for (const m of accepted) m.ack();
     let written = 0;
     for (const table of TABLES) written += rows[table].length;
@@ -246,6 +253,24 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     m.ack();
     this.status.deadLettered++;
     this.log.debug(`dead-lettered ${m.subject} #${m.seq}: ${reason}`);
+  }
+}
+
+/** A bounded set: the oldest ids go first once it is full. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly capacity: number) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) {
+      const oldest = this.ids.values().next();
+      if (!oldest.done) this.ids.delete(oldest.value);
+    }
   }
 }
 

@@ -140,7 +140,9 @@ export class Analytics {
   }
 
   async dashboard(query: DashboardQuery, now = Date.now()): Promise<DashboardData> {
-    const to = query.to ?? Analytics.settled(now);
+    // A live view runs up to this millisecond, so what arrived in the current second shows at once (under a
+    // second old); a fixed range ends at a whole second.
+    const to = query.to ?? (query.live ? now : Analytics.settled(now));
     const from = to - query.rangeMs;
     const step = chartStep(query.rangeMs);
     const source = sourceFor({ from }, now);

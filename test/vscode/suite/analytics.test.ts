@@ -32,8 +32,12 @@ describe('Real-time analytics in VS Code', function () {
       const status = await api.status();
       return status.nats.url === ready.nats && status.nats.state === 'connected' && status.live?.state === 'live' && (status.ingest?.rows ?? 0) > 0;
     }, 90_000);
-    // Enough traffic for every panel: requests on several routes, sessions that started and ended.
-    await waitFor('requests on at least three routes in the live windows', async () => (await api.analytics.dashboard({ live: true, rangeMs: 15 * 60_000, filters: {} })).performance.routes.length >= 3, 90_000);
+    // Enough traffic for every panel to draw lines, not dots: requests on several routes over 40 seconds.
+    await waitFor('40 s of requests on at least three routes in the live windows', async () => {
+      const view = await api.analytics.dashboard({ live: true, rangeMs: 15 * 60_000, filters: {} });
+      const steps = view.overview.traffic[0]?.points.filter(([, v]) => v !== null).length ?? 0;
+      return view.performance.routes.length >= 3 && steps >= 8;
+    }, 120_000);
   });
 
   after(async function () {
