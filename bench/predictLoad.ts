@@ -108,6 +108,7 @@ async function score(dir: string, rec: Recording): Promise<void> {
       const actual = await actualMean(service, from, to);
       if (actual === undefined || actual <= 0) continue;
       model.push([actual, f.points.reduce((s, p) => s + p.mean, 0) / f.points.length]);
+      if (process.env.SG_BENCH_VERBOSE) console.log(`  hour ${k}: actual ${actual.toFixed(1)} req/s, forecast ${model[model.length - 1]![1].toFixed(1)} (${f.model})`);
       const last = await actualMean(service, from - (to - from), from);
       if (last !== undefined) persistence.push([actual, last]);
       const yesterday = await actualMean(service, from - rec.dayMs, to - rec.dayMs);

@@ -17,7 +17,8 @@ import { DriftTracker, MIN_PAIRS } from '../../src/server/predict/drift';
 import { Forecaster } from '../../src/server/predict/forecaster';
 import { alertName, prometheusRules, ruleExpr } from '../../src/server/predict/prometheusRules';
 import { readSignals, RestartTracker, type SignalValue } from '../../src/server/predict/signals';
-import { detectSeason, forecastGrid } from '../../src/server/predict/timing';
+import { detectSeason, forecastGrid, MIN_EVENTS_PER_STEP, minStepFor } from '../../src/server/predict/timing';
+import { forecast as forecastSeries } from '../../src/server/ml/forecast';
 
 function rng(seed: number): () => number {
   let s = seed;
@@ -314,5 +315,37 @@ describe('restarts', () => {
     const restarts = new Map(tracker.signals().map((s) => [s.pod, s.value]));
     assert.equal(restarts.get('gw-1'), 2);
     assert.equal(restarts.get('gw-2'), 0);
+  });
+});
+
+describe('the combination candidate and the count-based grid', () => {
+  it('backtests the mean of the best candidates as one more candidate; off by default', () => {
+    const random = rng(21);
+    // A seasonal series with noise: single models disagree on it.
+    const y = Float64Array.from({ length: 24 * 12 }, (_, t) => 100 + 40 * Math.sin((2 * Math.PI * t) / 24) + 25 * (random() - 0.5));
+    const single = forecastSeries(y, { horizon: 6, season: 24 });
+    const combined = forecastSeries(y, { horizon: 6, season: 24, combine: 3 });
+    assert.ok(!single.candidates.some((c) => c.model === 'combination'), 'off by default');
+    const entry = combined.candidates.find((c) => c.model === 'combination');
+    assert.ok(entry, 'the combination was backtested');
+    // Its errors are the mean of its members' errors, so its MASE is at most the mean of theirs (triangle inequality).
+    const members = combined.candidates.filter((c) => c.model !== 'combination');
+    assert.equal(members.length, 3, JSON.stringify(combined.candidates));
+    assert.ok(entry.mase <= members.reduce((a, c) => a + c.mase, 0) / 3 + 1e-12, JSON.stringify(combined.candidates));
+    if (combined.model === 'combination') assert.equal(combined.members?.length, 3);
+    else assert.equal(combined.model, single.model, 'when the combination does not win, the choice is the one without it');
+  });
+
+  it('makes steps long enough to hold 500 requests at the service\'s rate', () => {
+    assert.equal(MIN_EVENTS_PER_STEP, 500);
+    assert.equal(minStepFor(50), 10_000);
+    assert.equal(minStepFor(undefined), 0);
+    // A 12-minute day at 50 req/s: 10-second steps (72 per season), not 2.5-second ones.
+    const grid = forecastGrid(12 * 60_000, 30_000, minStepFor(50));
+    assert.equal(grid.stepMs, 10_000);
+    assert.equal(grid.season, 72);
+    assert.equal(grid.horizonSteps, 3);
+    // A busy fleet keeps the fine grid.
+    assert.equal(forecastGrid(86_400_000, 3600_000, minStepFor(5000)).stepMs, 300_000);
   });
 });

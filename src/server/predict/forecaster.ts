@@ -14,7 +14,7 @@ import { cleanSeries } from '../ml/series';
 import { costOf, costPoints, costSummary, DEFAULT_CAPACITY, scalingAdvice, type CapacitySettings } from './capacity';
 import { DriftTracker } from './drift';
 import { historyStart, readHistory, type History, type HistoryKind } from './history';
-import { detectSeason, forecastGrid, niceStep, type ForecastGrid } from './timing';
+import { detectSeason, forecastGrid, minStepFor, niceStep, type ForecastGrid } from './timing';
 
 export const DEFAULT_HORIZON_MS = 3600_000;
 /** The newest steps may still be arriving: history ends this long before now. */
@@ -26,6 +26,11 @@ const NO_SEASON_TTL_MS = 2 * 60_000;
 const SEASON_LOOKBACK_MS = 21 * 86_400_000;
 /** History shorter than this holds no season worth looking for. */
 const MIN_SEASON_SPAN_MS = 10 * 60_000;
+/**
+ * The mean of the best three candidates competes with them in the backtest: on a noisy fleet the single best of three
+ * origins changes from one hour to the next, and an average of good models is steadier (the M4 lesson).
+ */
+const COMBINE = 3;
 /** History points returned for charts: at most this many. */
 const CHART_HISTORY_POINTS = 480;
 
@@ -48,6 +53,8 @@ interface Season {
   seasonMs: number | undefined;
   source: ForecastAnswer['seasonSource'];
   at: number;
+  /** The service's mean request rate over the history looked at, requests/s. */
+  rate?: number;
 }
 
 export class Forecaster {
@@ -67,16 +74,16 @@ export class Forecaster {
 
   /** The service's season: the setting, or detected from its request history (cached for a few minutes). */
   async season(service: string, now = Date.now()): Promise<Season> {
-    const configured = this.deps.settings()?.seasonMs;
-    if (configured) return { seasonMs: configured, source: 'setting', at: now };
     const cached = this.seasons.get(service);
     if (cached && now - cached.at < (cached.seasonMs ? SEASON_TTL_MS : NO_SEASON_TTL_MS)) return cached;
+    const configured = this.deps.settings()?.seasonMs;
     let found: Season;
     try {
       found = await this.detect(service, now);
+      if (configured) found = { ...found, seasonMs: configured, source: 'setting' };
     } catch {
-      // No store to look back in (it is opening or down): no season for now, looked for again soon.
-      return { seasonMs: undefined, source: 'none', at: now };
+      // No store to look back in (it is opening or down): the setting, or no season for now, looked for again soon.
+      return configured ? { seasonMs: configured, source: 'setting', at: now } : { seasonMs: undefined, source: 'none', at: now };
     }
     this.seasons.set(service, found);
     return found;
@@ -93,14 +100,16 @@ export class Forecaster {
     const from = to - Math.floor((to - start) / stepMs) * stepMs;
     const history = await readHistory(api, metrics, 'load', { service }, { from, to, stepMs });
     const clean = cleanSeries({ timestamps: history.timestamps, values: history.values });
+    const rate = clean.values.length ? clean.values.reduce((a, b) => a + b, 0) / clean.values.length : undefined;
     const seasonMs = detectSeason(clean.values, clean.stepMs ?? stepMs);
-    return seasonMs ? { seasonMs, source: 'detected', at: now } : none;
+    return seasonMs ? { seasonMs, source: 'detected', at: now, ...(rate ? { rate } : {}) } : { ...none, ...(rate ? { rate } : {}) };
   }
 
   async forecast(request: ForecastRequest, now = Date.now()): Promise<ForecastAnswer> {
     const horizonMs = request.horizonMs ?? DEFAULT_HORIZON_MS;
     const season = await this.season(request.service, now);
-    const grid = forecastGrid(season.seasonMs, horizonMs);
+    // Counts of requests set how fine the grid may be (sessions are a gauge: no counting noise to avoid).
+    const grid = forecastGrid(season.seasonMs, horizonMs, request.kind === 'sessions' ? 0 : minStepFor(season.rate));
     const to = Math.floor((now - SETTLE_MS) / grid.stepMs) * grid.stepMs;
     const from = to - Math.floor(grid.historyMs / grid.stepMs) * grid.stepMs;
     const historyKind: HistoryKind = request.kind === 'cost' ? 'load' : request.kind;
@@ -172,7 +181,7 @@ export class Forecaster {
   }
 
   private run(history: History, grid: ForecastGrid, fits: SeriesFits | undefined): ForecastResult {
-    return forecastSeries({ timestamps: history.timestamps, values: history.values }, { horizon: grid.horizonSteps, season: Math.max(1, grid.season), ...(fits ? { fits } : {}) });
+    return forecastSeries({ timestamps: history.timestamps, values: history.values }, { horizon: grid.horizonSteps, season: Math.max(1, grid.season), combine: COMBINE, ...(fits ? { fits } : {}) });
   }
 
   /**

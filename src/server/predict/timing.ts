@@ -53,6 +53,18 @@ export function detectSeason(values: ArrayLike<number>, stepMs: number): number 
   return ms;
 }
 
+/**
+ * A step should hold at least this many events (requests) of the service at its usual rate: a count of N varies by
+ * about 1/√N from chance alone (here about 4.5 %), which no model can forecast. Busy fleets are not limited by it;
+ * a quiet one (the sandbox) gets coarser steps instead of forecasting noise.
+ */
+export const MIN_EVENTS_PER_STEP = 500;
+
+/** The shortest step at which `ratePerSecond` events make MIN_EVENTS_PER_STEP (0 without a rate). */
+export function minStepFor(ratePerSecond: number | undefined): number {
+  return ratePerSecond && ratePerSecond > 0 ? (MIN_EVENTS_PER_STEP / ratePerSecond) * 1000 : 0;
+}
+
 /** Steps per season the grid may use, finest first. */
 const STEPS_PER_SEASON = [288, 144, 96, 72, 48, 24];
 /** At most this many forecast steps, and this many seasons of history. */
@@ -70,21 +82,21 @@ export interface ForecastGrid {
 }
 
 /**
- * With a season: the finest of 288…24 steps per season whose horizon fits in 120 steps, and 21 seasons of history
- * (three weeks of a day: the weekly cycle needs them). Without one: 60 steps over the horizon and 30 horizons of
- * history. Steps are whole seconds.
+ * With a season: the finest of 288…24 steps per season whose horizon fits in 120 steps and whose steps are at least
+ * `minStepMs` long, and 21 seasons of history (three weeks of a day: the weekly cycle needs them). Without one: 60
+ * steps over the horizon (no shorter than `minStepMs`) and 30 horizons of history. Steps are whole seconds.
  */
-export function forecastGrid(seasonMs: number | undefined, horizonMs: number): ForecastGrid {
+export function forecastGrid(seasonMs: number | undefined, horizonMs: number, minStepMs = 0): ForecastGrid {
   if (seasonMs && seasonMs >= 60_000) {
     for (const perSeason of STEPS_PER_SEASON) {
       const stepMs = Math.max(1000, Math.round(seasonMs / perSeason / 1000) * 1000);
       const horizonSteps = Math.ceil(horizonMs / stepMs);
-      if (horizonSteps <= MAX_HORIZON_STEPS || perSeason === STEPS_PER_SEASON[STEPS_PER_SEASON.length - 1]) {
+      if ((horizonSteps <= MAX_HORIZON_STEPS && stepMs >= minStepMs) || perSeason === STEPS_PER_SEASON[STEPS_PER_SEASON.length - 1]) {
         return { stepMs, season: Math.round(seasonMs / stepMs), horizonSteps: Math.min(horizonSteps, 4 * MAX_HORIZON_STEPS), historyMs: Math.min(MAX_RANGE_MS, HISTORY_SEASONS * seasonMs) };
       }
     }
   }
-  const stepMs = niceStep(horizonMs / 60);
-  const horizonSteps = Math.ceil(horizonMs / stepMs);
+  const stepMs = niceStep(Math.max(horizonMs / 60, minStepMs));
+  const horizonSteps = Math.max(1, Math.ceil(horizonMs / stepMs));
   return { stepMs, season: 0, horizonSteps, historyMs: Math.min(MAX_RANGE_MS, 30 * horizonSteps * stepMs) };
 }
