@@ -94,14 +94,16 @@ export class Forecaster {
     const metrics = this.deps.metrics();
     const start = await historyStart(api, metrics, service, SEASON_LOOKBACK_MS, now);
     const none: Season = { seasonMs: undefined, source: 'none', at: now };
-    if (start === undefined || now - start < MIN_SEASON_SPAN_MS) return none;
+    if (start === undefined) return none;
     const stepMs = niceStep((now - start) / 720);
     const to = Math.floor((now - SETTLE_MS) / stepMs) * stepMs;
     const from = to - Math.floor((to - start) / stepMs) * stepMs;
+    if (to <= from) return none;
+    // The rate (for the grid) from any history; a season only from enough of it.
     const history = await readHistory(api, metrics, 'load', { service }, { from, to, stepMs });
     const clean = cleanSeries({ timestamps: history.timestamps, values: history.values });
     const rate = clean.values.length ? clean.values.reduce((a, b) => a + b, 0) / clean.values.length : undefined;
-    const seasonMs = detectSeason(clean.values, clean.stepMs ?? stepMs);
+    const seasonMs = now - start >= MIN_SEASON_SPAN_MS ? detectSeason(clean.values, clean.stepMs ?? stepMs) : undefined;
     return seasonMs ? { seasonMs, source: 'detected', at: now, ...(rate ? { rate } : {}) } : { ...none, ...(rate ? { rate } : {}) };
   }
 
