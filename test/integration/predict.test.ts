@@ -12,7 +12,9 @@ import * as readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { connect, type NatsConnection } from 'nats';
+import { createLogger } from '../../src/common/logger';
 import { requestPod } from '../../src/common/podClient';
+import { Backend } from '../../src/server/backend';
 import { startSandbox, type Sandbox } from '../../src/launch/sandbox';
 import type { AlertEvent, AlertsAnswer, ForecastContract } from '../../src/protocol/predict';
 import { eventually, repoRoot, sharedNats, tempDir, type Shared } from '../support/services';
@@ -37,6 +39,8 @@ describe('predictions and alerts on the sandbox fleet', () => {
   let server: ChildProcess | undefined;
   let serverUrl = '';
   const published: AlertEvent[] = [];
+  /** An editor's language server in shared mode: its forecasts and alerts come from the sg server. */
+  let shared: Backend | undefined;
 
   before(async () => {
     nats = await sharedNats();
@@ -56,6 +60,10 @@ describe('predictions and alerts on the sandbox fleet', () => {
       child.once('exit', (code) => reject(new Error(`sg server exited with ${code}`)));
     });
     serverUrl = /ready: (http:\/\/127\.0\.0\.1:\d+)\/status/.exec(line)![1]!;
+    const editor = new Backend(createLogger(() => {}, 'error'));
+    shared = editor;
+    await editor.configure({ nats: { url: nats.url }, store: { kind: 'duckdb', path: join(tempDir(), 'editor.duckdb') }, mode: 'shared' });
+    await eventually('the editor\'s server in shared mode', () => editor.status().mode === 'shared' && editor.status().sharedServer !== undefined, 30_000);
     // Two minutes of the fleet's history: enough to backtest a two-minute horizon at its 2-second steps.
     await eventually('two minutes of gateway requests', async () => {
       const r = await sg(['analytics', 'query', '--metric', 'gw_http_requests_total', '--where', 'service=gateway', '--since', '3m', '--step', '10s', '--nats', nats.url, '--json']);
@@ -66,6 +74,7 @@ describe('predictions and alerts on the sandbox fleet', () => {
   });
 
   after(async () => {
+    await shared?.dispose();
     server?.kill('SIGTERM');
     await fleet?.stop();
     await nc.close();
@@ -86,6 +95,13 @@ describe('predictions and alerts on the sandbox fleet', () => {
     }
     assert.ok(out.points[0]!.t > Date.now() - 60_000, `the forecast starts at the end of the history, not at ${new Date(out.points[0]!.t).toISOString()} (${r.stderr})`);
     assert.match(r.stderr, /^load gateway: /, 'why the model was chosen goes to stderr');
+  });
+
+  it('forecasts in shared mode from the shared server\'s history', async () => {
+    const answer = await shared!.predict.forecast({ kind: 'load', service: 'gateway', horizonMs: 120_000 });
+    assert.ok(answer.history.some(([, v]) => v !== null && v > 0), 'the history came from the sg server');
+    assert.ok(answer.points.length > 0);
+    assert.equal(answer.service, 'gateway');
   });
 
   it('forecasts cost with scaling advice at the capacity asked for', async () => {
@@ -130,6 +146,7 @@ describe('predictions and alerts on the sandbox fleet', () => {
     assert.match(alert.summary, /^error rate [\d.]+ % on gateway is above 2\.00 % for 20 s$/);
     const listed = await sg(['alerts', 'list', '--nats', nats.url]);
     assert.match(listed.stdout, /FIRING +critical .* error rate [\d.]+ % on gateway is above 2\.00 % for 20 s {2}\[error-rate-high; docs\/runbooks\/error-rate-high\.md\]/);
+    await eventually('the alert in the shared-mode server', () => shared!.predict.alerts().alerts.some((a) => a.rule === 'error-rate-high' && a.state === 'firing'), 30_000);
     const metrics = await (await fetch(`${serverUrl}/metrics`)).text();
     assert.match(metrics, /^streamgate_alerts_firing\{rule="error-rate-high",severity="critical",service="gateway"\} 1$/m);
     assert.match(metrics, /^# TYPE streamgate_anomaly_score gauge$/m);

@@ -164,6 +164,23 @@ describe('alert rules', () => {
     assert.match(firing[0]!.summary, /p99 latency \d+ ms on gw-1 \(gateway\) is unusual \(anomaly score 0\.9[5-9]\d\)/);
   });
 
+  it('alerts once on a level that stays shifted, and resolves when the level has become the new normal', () => {
+    const engine = new AlertEngine([rule('pod-memory-anomaly')]);
+    const events: AlertEvent[] = [];
+    engine.on('alert', (e) => events.push(e));
+    const random = rng(8);
+    const mib = 1024 ** 2;
+    const shiftAt = ALERT_WARMUP + 150;
+    for (let i = 0; i < ALERT_WARMUP + 400; i++) {
+      const rss = (pod: string, extra: number): SignalValue => ({ service: 'gateway', pod, signal: 'rss', value: (80 + 2 * random() + extra) * mib });
+      // gw-2 leaks 60 MiB and never gives it back.
+      engine.evaluate(i * ALERT_STEP_MS, [rss('gw-1', 0), rss('gw-2', i >= shiftAt ? 60 : 0), rss('gw-3', 0)]);
+    }
+    assert.deepEqual(events.map((e) => [e.state, e.pod]), [['firing', 'gw-2'], ['resolved', 'gw-2']]);
+    assert.ok(events[0]!.startsAt <= (shiftAt + 6) * ALERT_STEP_MS, `fired at step ${events[0]!.startsAt / ALERT_STEP_MS}`);
+    assert.ok(events[1]!.resolvedAt! <= (shiftAt + 35) * ALERT_STEP_MS, `resolved at step ${events[1]!.resolvedAt! / ALERT_STEP_MS}: 5 minutes later the level is the new normal`);
+  });
+
   it('does not call a pod unusual when every pod of its service moved with it', () => {
     const engine = new AlertEngine([rule('latency-anomaly')]);
     const events: AlertEvent[] = [];

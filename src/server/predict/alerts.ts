@@ -32,6 +32,11 @@ const BAND_FLOOR = 0.05;
  * fleet-wide case is the service-level rules' to catch. Chosen on a validation run of the sandbox (docs/predictions.md).
  */
 const PEER_FACTOR = 1.25;
+/**
+ * A level held outside the band this long (5 minutes at 10 s) becomes the new normal: the baseline jumps to it.
+ * Memory that a leak took is often not given back, and a pod rescaled stays at its new load.
+ */
+const NEW_NORMAL_STEPS = 30;
 const KEEP_EVENTS = 500;
 
 export function applyOverrides(rules: AlertRule[], overrides: AlertRuleOverride[] | undefined): AlertRule[] {
@@ -60,6 +65,8 @@ interface DetectorState {
   score: number;
   /** Scores of the last steps, newest last, with their times. */
   recent: { at: number; score: number }[];
+  /** Consecutive steps outside the band. */
+  outsideSteps: number;
 }
 
 /** A forecast crossing, found by the forecast evaluation for one rule and service. */
@@ -99,8 +106,10 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
           const d = scores.get(`${rule.signal}|${key}`);
           if (!d) continue;
           const state = this.state(rule, s);
-          const since = (state.pendingSince ?? now) - ALERT_STEP_MS;
-          const peak = Math.max(0, ...d.recent.filter((r) => r.at + ALERT_STEP_MS >= since).map((r) => r.score));
+          // The detector must find it rare at its onset (within the rule's duration of leaving the band): a late
+          // blip on a level that has been off for minutes is not a new anomaly.
+          const onset = (state.pendingSince ?? now) - ALERT_STEP_MS;
+          const peak = Math.max(0, ...d.recent.filter((r) => r.at >= onset && r.at <= onset + rule.forMs + 2 * ALERT_STEP_MS).map((r) => r.score));
           this.step(rule, s, d.outside, now, s.value, peak, undefined, () => peak >= rule.threshold);
         }
       }
@@ -143,7 +152,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
       if (!wanted.has(`${s.signal}|${s.pod ? 'pod' : 'service'}`)) continue;
       const key = `${s.signal}|${subjectKey(s)}`;
       let d = this.detectors.get(key);
-      if (!d) this.detectors.set(key, (d = { detector: new OnlineDetector({ warmup: ALERT_WARMUP }), mean: undefined, deviation: 0, steps: 0, score: 0, recent: [] }));
+      if (!d) this.detectors.set(key, (d = { detector: new OnlineDetector({ warmup: ALERT_WARMUP }), mean: undefined, deviation: 0, steps: 0, score: 0, recent: [], outsideSteps: 0 }));
       d.score = d.detector.update(at, s.value);
       d.recent.push({ at: at + ALERT_STEP_MS, score: d.score });
       if (d.recent.length > 12) d.recent.shift();
@@ -152,10 +161,15 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
       const above = s.value > mean + width;
       const below = s.value < mean - width;
       const outside = d.steps >= ALERT_WARMUP && (above || (s.signal === 'rps' && below)) && standsOut(s);
-      // The baseline learns only inside the band (or while warming up), so an incident does not become the norm.
+      // The baseline learns only inside the band (or while warming up), so an incident does not become the norm;
+      // a level held outside it for NEW_NORMAL_STEPS does.
+      d.outsideSteps = above || below ? d.outsideSteps + 1 : 0;
       if (!(above || below) || d.steps < ALERT_WARMUP) {
         d.mean = mean + BASELINE_RATE * (s.value - mean);
         d.deviation += BASELINE_RATE * (Math.abs(s.value - mean) - d.deviation);
+      } else if (d.outsideSteps >= NEW_NORMAL_STEPS) {
+        d.mean = s.value;
+        d.outsideSteps = 0;
       }
       d.steps++;
       out.set(key, Object.assign(d, { outside }));
