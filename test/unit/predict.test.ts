@@ -50,6 +50,9 @@ describe('season detection and the forecast grid', () => {
     const sandbox = forecastGrid(24 * 60_000, 3600_000);
     assert.equal(sandbox.stepMs * sandbox.season, 24 * 60_000);
     assert.ok(sandbox.horizonSteps <= 120, `${sandbox.horizonSteps} steps`);
+    // A day ahead of a 24-minute season: at most 120 steps that still cover the whole horizon.
+    const long = forecastGrid(24 * 60_000, 24 * 3600_000);
+    assert.ok(long.horizonSteps <= 120 && long.horizonSteps * long.stepMs >= 24 * 3600_000, JSON.stringify(long));
     const none = forecastGrid(undefined, 3600_000);
     assert.equal(none.season, 0);
     assert.equal(none.horizonSteps * none.stepMs, 3600_000);

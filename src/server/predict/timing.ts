@@ -91,10 +91,16 @@ export function forecastGrid(seasonMs: number | undefined, horizonMs: number, mi
     for (const perSeason of STEPS_PER_SEASON) {
       const stepMs = Math.max(1000, Math.round(seasonMs / perSeason / 1000) * 1000);
       const horizonSteps = Math.ceil(horizonMs / stepMs);
-      if ((horizonSteps <= MAX_HORIZON_STEPS && stepMs >= minStepMs) || perSeason === STEPS_PER_SEASON[STEPS_PER_SEASON.length - 1]) {
-        return { stepMs, season: Math.round(seasonMs / stepMs), horizonSteps: Math.min(horizonSteps, 4 * MAX_HORIZON_STEPS), historyMs: Math.min(MAX_RANGE_MS, HISTORY_SEASONS * seasonMs) };
+      if (horizonSteps <= MAX_HORIZON_STEPS && stepMs >= minStepMs) {
+        return { stepMs, season: Math.round(seasonMs / stepMs), horizonSteps, historyMs: Math.min(MAX_RANGE_MS, HISTORY_SEASONS * seasonMs) };
       }
     }
+    // A horizon of many seasons (a day ahead of the sandbox's 24-minute day): steps of a whole fraction of the season
+    // as coarse as the horizon needs, or whole seasons' worth, and the season kept only while it spans 4 steps or more.
+    const coarsest = Math.max(1000, Math.round(seasonMs / STEPS_PER_SEASON[STEPS_PER_SEASON.length - 1]! / 1000) * 1000);
+    const stepMs = Math.max(coarsest, Math.ceil(Math.max(horizonMs / MAX_HORIZON_STEPS, minStepMs) / 1000) * 1000);
+    const season = Math.round(seasonMs / stepMs);
+    return { stepMs, season: season >= 4 ? season : 0, horizonSteps: Math.ceil(horizonMs / stepMs), historyMs: Math.min(MAX_RANGE_MS, Math.max(HISTORY_SEASONS * seasonMs, 30 * horizonMs)) };
   }
   const stepMs = niceStep(Math.max(horizonMs / 60, minStepMs));
   const horizonSteps = Math.max(1, Math.ceil(horizonMs / stepMs));
