@@ -110,6 +110,8 @@ export interface ForecastAnswer extends ForecastContract {
   scaling?: ScalingAdvice;
   /** cost: the horizon's total. */
   cost?: CostSummary;
+  /** model "combination": the models averaged. */
+  members?: string[];
   /** Other candidates' backtests, for the curious. */
   candidates: { model: string; smape: number; mase: number }[];
 }

@@ -216,7 +216,7 @@ function caption(kind: ForecastKind, f: ForecastAnswer | undefined, missing: str
       : h('span', {}, 'backtest sMAPE ', labelled(`${kind} backtest sMAPE`, value(f.backtest.smape, `${f.backtest.smape.toFixed(1)} %`)), ', MASE ', labelled(`${kind} backtest MASE`, value(f.backtest.mase, f.backtest.mase!.toFixed(2))));
   const drift = h('span', { class: `badge drift-${f.drift.state}`, title: f.drift.note }, `drift: ${f.drift.state}`, f.drift.liveSmape === null ? '' : ` (live ${f.drift.liveSmape.toFixed(1)} %)`);
   box.replaceChildren(
-    h('div', {}, labelled(`${kind} model`, h('strong', {}, f.model)), ' · ', backtest, ' · ', drift),
+    h('div', {}, labelled(`${kind} model`, h('strong', {}, f.model)), f.members ? ` of ${f.members.join(', ')}` : '', ' · ', backtest, ' · ', drift),
     h('div', { class: 'muted small', title: f.reason }, f.reason),
     last ? h('div', { class: 'small' }, 'At ', timeEl(last.t), ': ', labelled(`${kind} forecast at the horizon`, value(last.mean, fmt(kind, last.mean, f.cost?.currency))), ` (80 %: ${fmt(kind, last.lo80)}–${fmt(kind, last.hi80)}, 95 %: ${fmt(kind, last.lo95)}–${fmt(kind, last.hi95)})`) : '',
     ...f.warnings.map((w) => h('div', { class: 'muted small' }, icon('info'), w)),

@@ -92,7 +92,7 @@ function time(t: number): string {
 
 export function forecastText(a: ForecastAnswer): string {
   const bt = a.backtest.smape === null ? 'no backtest (too little history)' : `backtest sMAPE ${a.backtest.smape.toFixed(1)} %, MASE ${a.backtest.mase!.toFixed(2)}`;
-  const lines = [`${a.series} (${a.unit}): ${a.model}, ${bt}`, `  ${a.reason}`, ...a.warnings.map((w) => `  note: ${w}`), `  drift: ${a.drift.note}`];
+  const lines = [`${a.series} (${a.unit}): ${a.model}${a.members ? ` of ${a.members.join(', ')}` : ''}, ${bt}`, `  ${a.reason}`, ...a.warnings.map((w) => `  note: ${w}`), `  drift: ${a.drift.note}`];
   if (a.scaling) lines.push(`  scaling: ${a.scaling.text}`);
   if (a.cost) lines.push(`  cost over the horizon: ${a.cost.total.toFixed(2)} ${a.cost.currency} (80 %: ${a.cost.total80[0].toFixed(2)}–${a.cost.total80[1].toFixed(2)}, 95 %: ${a.cost.total95[0].toFixed(2)}–${a.cost.total95[1].toFixed(2)})`);
   lines.push('');

@@ -166,6 +166,7 @@ export class Forecaster {
       drift: state.drift.status(),
       ...(scaling ? { scaling } : {}),
       ...(request.kind === 'cost' ? { cost: costSummary(points, grid.stepMs, capacity) } : {}),
+      ...(result.members ? { members: result.members } : {}),
       candidates: result.candidates,
     };
   }

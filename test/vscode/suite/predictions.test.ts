@@ -13,7 +13,7 @@ import type { FleetReady } from '../../../src/protocol/cli';
 import { activeApi, ON_SCREEN, runFromPalette, screen, screenshot, useNatsUrl, waitFor } from '../support';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
-const MODELS = /^(seasonal-naive|seasonal-naive-weekly|ets-damped|theta|pooled-linear|naive|mean)$/;
+const MODELS = /^(seasonal-naive|seasonal-naive-weekly|ets-damped|theta|pooled-linear|combination|naive|mean)$/;
 
 describe('Predictions and alerts in VS Code', function () {
   let api: StreamGateApi;
