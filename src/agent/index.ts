@@ -22,6 +22,7 @@ import type { NatsSettings } from '../protocol/settings';
 import { redactUrl } from '../protocol/settings';
 import { registerControl, type JsonHandler } from './control';
 import { handlePprofRequest } from './http';
+import { CallSites } from './callSite';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram, type Labels } from './metrics';
 import { Profiler } from './profiler';
 import { TelemetryPublisher } from './publisher';
@@ -60,6 +61,8 @@ export interface AgentOptions {
   sourceMaps?: boolean;
   /** How long to wait for NATS at start (default 10 s). */
   connectTimeoutMs?: number;
+  /** Send each log record's call site (file and line, through source maps), for the log analyzer (default true). */
+  logCallSites?: boolean;
 }
 
 export interface TraceIds {
@@ -220,6 +223,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
   metricsTimer.unref();
   flushTimer.unref();
 
+  const callSites = options.logCallSites === false ? undefined : new CallSites();
   let stopped = false;
   const agent: Agent = {
     service: options.service,
@@ -238,7 +242,8 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     },
     log(level, msg, attrs, trace) {
       const ids = trace ?? activeTraceIds();
-      const record: LogRecord = { id: itemId(), ts: Date.now(), level, msg, ...ids, ...(attrs ? { attrs: plainAttrs(attrs) } : {}) };
+      const site = callSites?.callerOf(agent.log);
+      const record: LogRecord = { id: itemId(), ts: Date.now(), level, msg, ...ids, ...(attrs ? { attrs: plainAttrs(attrs) } : {}), ...(site ? { site } : {}) };
       publisher.enqueue('logs', record);
     },
     truth(incident) {

@@ -12,6 +12,8 @@ export const COMMAND_IDS = [
   'streamgate.startSandboxFleet',
   'streamgate.stopSandboxFleet',
   'streamgate.openDashboard',
+  'streamgate.openTraceViewer',
+  'streamgate.openLogAnalyzer',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -12,6 +12,8 @@ import { registerDebugType } from './debug';
 import { FleetViewProvider } from './fleetView';
 import { SandboxFleet } from './sandbox';
 import { DashboardPanel } from './dashboardPanel';
+import { LogAnalyzerPanel } from './logAnalyzerPanel';
+import { TraceViewerPanel } from './traceViewerPanel';
 import { ConnectionStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
 
@@ -23,6 +25,8 @@ export class Ctx implements vscode.Disposable {
   readonly fleetView = new FleetViewProvider();
   readonly statusPanel: StatusPanel;
   readonly dashboard: DashboardPanel;
+  readonly traces: TraceViewerPanel;
+  readonly logs: LogAnalyzerPanel;
   readonly sandbox: SandboxFleet;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
@@ -32,6 +36,10 @@ export class Ctx implements vscode.Disposable {
     this.client = new ServerClient(context.asAbsolutePath('dist/server.js'), context.asAbsolutePath('dist/lspClient.js'), this.output);
     this.statusPanel = new StatusPanel(context.extensionUri, this.client, this.output);
     this.dashboard = new DashboardPanel(context.extensionUri, this.client, this.output);
+    this.traces = new TraceViewerPanel(context.extensionUri, this.client, this.output);
+    this.logs = new LogAnalyzerPanel(context.extensionUri, this.client, this.output);
+    this.traces.openLogs = (traceId) => this.logs.show({ traceId });
+    this.logs.openTrace = (traceId) => this.traces.show(traceId);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
   }
 
@@ -46,6 +54,8 @@ export class Ctx implements vscode.Disposable {
       this.fleetView,
       this.statusPanel,
       this.dashboard,
+      this.traces,
+      this.logs,
       this.sandbox,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),

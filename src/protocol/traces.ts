@@ -227,3 +227,65 @@ export function traceJson(trace: AssembledTrace): TraceJson {
       })),
   };
 }
+
+// --- The trace viewer's model (built by the server, drawn by the webview) ------------------------------------
+
+/** Row flags of TraceView.rows.flags (a bit set). */
+export const ROW_FLAG = {
+  error: 1,
+  critical: 2,
+  /** Something about the span was impossible or repaired (see its flags in the details). */
+  problem: 4,
+  placeholder: 8,
+  log: 16,
+  attachment: 32,
+} as const;
+
+/**
+ * A trace as rows for a virtualised waterfall: columns (one entry per row) rather than objects, so a 50,000-span
+ * trace crosses to the webview as a few flat arrays. Rows are in display order: each span, then its children
+ * and its log lines by time. `end[i]` is the index after row i's subtree (collapsing skips to it).
+ */
+export interface TraceView {
+  traceId: string;
+  start: number;
+  durationMs: number;
+  route: string;
+  rootName: string;
+  services: string[];
+  spans: number;
+  errors: number;
+  criticalMs: number;
+  problems: string;
+  rows: {
+    /** Index in the assembled trace's spans (spans), or in its logs / attachments (log and attachment rows). */
+    ref: number[];
+    depth: number[];
+    end: number[];
+    start: number[];
+    duration: number[];
+    /** Index into `services` (-1: none). */
+    service: number[];
+    flags: number[];
+    label: string[];
+    /** The critical part of a span row: from, to (ms from the trace's start); -1 when none. */
+    criticalFrom: number[];
+    criticalTo: number[];
+  };
+  stats: { byService: OperationStats[]; byOperation: OperationStats[] };
+}
+
+export interface SpanDetail {
+  row: number;
+  kind: 'span' | 'log' | 'attachment';
+  title: string;
+  /** Label and value pairs shown first (service, pod, ids, times, status). */
+  facts: [string, string][];
+  attributes: { key: string; value: string; length: number }[];
+  events: { at: number; name: string; attributes: [string, string][] }[];
+  links: { traceId: string; spanId: string; attributes: [string, string][] }[];
+  logs: { at: number; level: string; msg: string }[];
+  flags: SpanFlag[];
+  /** Where the span's code is: code.filepath/code.lineno, or the route whose handler it is. */
+  source?: { file: string; line: number } | { route: string };
+}

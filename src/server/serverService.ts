@@ -94,7 +94,13 @@ export class ServerService {
     }
     try {
       const answer = await handle(parsed.value);
-      safeRespond(() => msg.respond(new TextEncoder().encode(JSON.stringify(answer))));
+      const bytes = new TextEncoder().encode(JSON.stringify(answer));
+      const max = this.nc.info?.max_payload ?? Infinity;
+      if (bytes.length > max) {
+        safeRespond(() => msg.respondError(413, `the ${op} answer is ${bytes.length} bytes, more than this NATS server's max_payload (${max}); narrow the request`));
+        return;
+      }
+      safeRespond(() => msg.respond(bytes));
     } catch (error) {
       this.log.warn(`sg-server ${op}: ${errorMessage(error)}`);
       safeRespond(() => msg.respondError(500, errorMessage(error)));
