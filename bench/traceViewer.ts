@@ -19,6 +19,14 @@ import { TraceViewModel } from '../src/server/traces/traceView';
 import { tempDirectory } from './support';
 
 const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 5);
+
+/** The page's globals used by the functions evaluated in Chromium (this file compiles without the DOM library). */
+interface PageGlobals {
+  dispatchEvent(event: unknown): void;
+  MessageEvent: new (type: string, init: { data: unknown }) => unknown;
+  requestAnimationFrame(callback: (time: number) => void): number;
+  document: { querySelectorAll(selector: string): { length: number }; querySelector(selector: string): { scrollTop: number } | null };
+}
 const root = join(__dirname, '..', '..');
 
 /** A trace like a busy fan-out: services calling each other, depth up to ~12, some errors, a log per 10 spans. */
@@ -100,11 +108,12 @@ function page(dir: string): string {
 /** ms from the message's JSON text to the first painted frame that shows rows. */
 async function firstFrame(p: Page, json: string): Promise<{ ms: number; rowsInDom: number }> {
   return p.evaluate(async (text) => {
+    const page = globalThis as unknown as PageGlobals;
     const started = performance.now();
-    window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(text) as unknown }));
+    page.dispatchEvent(new page.MessageEvent('message', { data: JSON.parse(text) as unknown }));
     // The frame after this rAF callback is the one that paints what the handler built.
-    await new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-    const rows = document.querySelectorAll('.wf-row:not([hidden])').length;
+    await new Promise<void>((resolve) => page.requestAnimationFrame(() => setTimeout(resolve, 0)));
+    const rows = page.document.querySelectorAll('.wf-row:not([hidden])').length;
     return { ms: performance.now() - started, rowsInDom: rows };
   }, json);
 }
@@ -112,7 +121,8 @@ async function firstFrame(p: Page, json: string): Promise<{ ms: number; rowsInDo
 async function frameRate(p: Page, scroll: boolean, frames = 240): Promise<{ fps: number; p95: number; worst: number; slow: number }> {
   return p.evaluate(
     async ({ scroll, frames }) => {
-      const viewport = document.querySelector<HTMLElement>('.wf-viewport')!;
+      const page = globalThis as unknown as PageGlobals;
+      const viewport = page.document.querySelector('.wf-viewport')!;
       viewport.scrollTop = 0;
       const stamps: number[] = [];
       await new Promise<void>((resolve) => {
@@ -120,9 +130,9 @@ async function frameRate(p: Page, scroll: boolean, frames = 240): Promise<{ fps:
           stamps.push(t);
           if (scroll) viewport.scrollTop += 5 * 22;
           if (stamps.length > frames) resolve();
-          else requestAnimationFrame(step);
+          else page.requestAnimationFrame(step);
         };
-        requestAnimationFrame(step);
+        page.requestAnimationFrame(step);
       });
       const gaps = stamps.slice(1).map((t, i) => t - stamps[i]!);
       const sorted = [...gaps].sort((a, b) => a - b);
