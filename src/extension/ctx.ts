@@ -85,6 +85,13 @@ export class Ctx implements vscode.Disposable {
         summary: (request) => this.client.summary(request),
         dashboard: (query) => this.client.dashboard(query),
       },
+      traces: {
+        search: (query) => this.client.searchTraces(query),
+        view: (traceId) => this.client.traceView(traceId),
+      },
+      logs: {
+        templates: (query) => this.client.logTemplates(query),
+      },
       sandbox: () => this.sandbox.info,
     };
   }

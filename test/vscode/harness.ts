@@ -11,7 +11,7 @@ import { format } from 'node:util';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { ensureCodeServer, installVsix, profilePaths, startCodeServer, type CodeServer } from '../../src/launch/codeServer';
 import { findExecutable } from '../../src/launch/process';
-import { EXTENSION_ID, PALETTE_PREFIX, RESULT_PREFIX, SCREENSHOT_PREFIX, type PaletteRequest, type ScreenshotDone, type ScreenshotTarget, type SuiteResult } from './protocol';
+import { CLICK_PREFIX, EXTENSION_ID, PALETTE_PREFIX, RESULT_PREFIX, SCREENSHOT_PREFIX, type ClickRequest, type PaletteRequest, type ScreenshotDone, type ScreenshotTarget, type SuiteResult } from './protocol';
 
 export interface HarnessOptions {
   repoRoot: string;
@@ -127,6 +127,11 @@ async function driveSuite(
       pending = pending.then(() => takeScreenshot(page, request.name, request.target, options.resultsDir, log));
       return;
     }
+    if (line.startsWith(CLICK_PREFIX)) {
+      const request = JSON.parse(line.slice(CLICK_PREFIX.length)) as ClickRequest;
+      pending = pending.then(() => clickInWebview(page, request, options.resultsDir, log));
+      return;
+    }
     if (line.startsWith(PALETTE_PREFIX)) {
       const request = JSON.parse(line.slice(PALETTE_PREFIX.length)) as PaletteRequest;
       pending = pending.then(() => runFromPalette(page, request, options.resultsDir, log));
@@ -168,6 +173,27 @@ async function runFromPalette(page: Page, request: PaletteRequest, dir: string, 
     await page.keyboard.press('Enter');
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
     log(`    [palette] ${request.title}`);
+    writeFileSync(done, JSON.stringify({ ok: true } satisfies ScreenshotDone));
+  } catch (error) {
+    writeFileSync(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));
+  }
+}
+
+/** Clicks the first visible element matching a selector in a webview, with the mouse, as a person does. */
+async function clickInWebview(page: Page, request: ClickRequest, dir: string, log: (line: string) => void): Promise<void> {
+  const done = join(dir, `${request.name}.done`);
+  try {
+    const deadline = Date.now() + 20_000;
+    let found = await findWebviewFrame(page, request.webview);
+    while (!found && Date.now() < deadline) {
+      await page.waitForTimeout(200);
+      found = await findWebviewFrame(page, request.webview);
+    }
+    if (!found) throw new Error(`no webview titled "${request.webview}" on the page`);
+    const target = found.frame.locator(request.selector).first();
+    await target.waitFor({ state: 'visible', timeout: 15_000 });
+    await target.click();
+    log(`    [click] ${request.webview}: ${request.selector}`);
     writeFileSync(done, JSON.stringify({ ok: true } satisfies ScreenshotDone));
   } catch (error) {
     writeFileSync(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));

@@ -7,6 +7,17 @@ export const RESULT_PREFIX = 'SG_SUITE_RESULT ';
 export const SCREENSHOT_PREFIX = 'SG_SCREENSHOT ';
 /** Asks the harness to run a command the way a person does: F1, type its title, Enter. */
 export const PALETTE_PREFIX = 'SG_PALETTE ';
+/** Asks the harness to click an element of a webview, as a person does. */
+export const CLICK_PREFIX = 'SG_CLICK ';
+
+export interface ClickRequest {
+  /** A name for the done file. */
+  name: string;
+  /** The webview's title. */
+  webview: string;
+  /** A CSS selector inside the webview; the first visible match is clicked. */
+  selector: string;
+}
 
 export type ScreenshotTarget = { kind: 'webview'; title: string } | { kind: 'sidebar' } | { kind: 'editor' } | { kind: 'workbench' };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../src/extension/api';
 
-import { EXTENSION_ID, PALETTE_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget } from './protocol';
+import { CLICK_PREFIX, EXTENSION_ID, PALETTE_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget } from './protocol';
 
 export { EXTENSION_ID };
 
@@ -41,6 +41,12 @@ export async function screen(name: string, target: ScreenshotTarget, timeoutMs =
 export async function runFromPalette(title: string, timeoutMs = 30_000): Promise<void> {
   const name = `palette-${title.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`;
   await harnessRequest(name, `${PALETTE_PREFIX}${JSON.stringify({ name, title })}`, timeoutMs);
+}
+
+/** Clicks an element of a webview (the first visible match of `selector`) with the mouse, as a person would. */
+export async function clickInWebview(webview: string, selector: string, timeoutMs = 30_000): Promise<void> {
+  const name = `click-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  await harnessRequest(name, `${CLICK_PREFIX}${JSON.stringify({ name, webview, selector })}`, timeoutMs);
 }
 
 async function harnessRequest(name: string, line: string, timeoutMs: number): Promise<ScreenshotDone> {

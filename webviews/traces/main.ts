@@ -159,7 +159,16 @@ function showTrace(slot: TraceSlot, view: TraceView): void {
   s.view = view;
   s.element.hidden = false;
   panes.classList.toggle('two', !slots[1].element.hidden);
-  const legend = h('div', { class: 'legend' }, ...view.services.map((service, i) => h('span', { class: 'legend-item' }, h('span', { class: 'swatch', attrs: { style: `background:${serviceColour(i)}` } }), service)));
+  // Colours through the CSSOM: the CSP allows no inline style attributes.
+  const legend = h(
+    'div',
+    { class: 'legend' },
+    ...view.services.map((service, i) => {
+      const swatch = h('span', { class: 'swatch' });
+      swatch.style.background = serviceColour(i);
+      return h('span', { class: 'legend-item' }, swatch, service);
+    }),
+  );
   const buttons = h('div', { class: 'pane-buttons' });
   const add = (label: string, iconName: string, run: () => void) => {
     const b = h('button', { class: 'secondary', title: label }, icon(iconName), label);

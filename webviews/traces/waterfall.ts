@@ -143,7 +143,11 @@ export class Waterfall {
 
   private renderAxis(): void {
     const v = this.view!;
-    const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { class: 'wf-tick', attrs: { style: `left:${f * 100}%` } }, formatMs(f * v.durationMs)));
+    const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+      const tick = h('span', { class: 'wf-tick' }, formatMs(f * v.durationMs));
+      tick.style.left = `${f * 100}%`;
+      return tick;
+    });
     this.axis.replaceChildren(h('div', { class: 'wf-axis-names' }, 'Span'), h('div', { class: 'wf-axis-track' }, ...ticks));
   }
 
