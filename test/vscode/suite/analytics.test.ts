@@ -96,6 +96,21 @@ describe('Real-time analytics in VS Code', function () {
     await vscode.commands.executeCommand('streamgate.openDashboard', { filters: {} });
   });
 
+  it(`says the language server was away, and goes on live after it restarts ${ON_SCREEN}`, async () => {
+    await vscode.commands.executeCommand('streamgate.openDashboard', { filters: {}, tab: 'overview' });
+    const restartedAt = Date.now();
+    await vscode.commands.executeCommand('streamgate.restartServer');
+    await waitFor('the server back and live', async () => {
+      const status = await api.status().catch(() => undefined);
+      return status?.nats.state === 'connected' && status.live?.state === 'live';
+    }, 90_000);
+    await waitFor('the banner and fresh figures', async () => {
+      const { text, values } = await screen('dashboard-after-restart', { kind: 'webview', title: 'StreamGate Analytics' });
+      const at = values.find((v) => /^\d{4}-\d\d-\d\dT/.test(v.value));
+      return /was away from .+ to .+; the gap is filled/.test(text) && at !== undefined && Date.parse(at.value) > restartedAt;
+    }, 60_000);
+  });
+
   it(`shows each pod's live request rate in the Fleet view ${ON_SCREEN}`, async () => {
     await waitFor('live figures on every gateway pod', () => api.pods().filter((p) => p.info.service === 'gateway' && p.live !== undefined).length === 3, 30_000);
     await vscode.commands.executeCommand('workbench.view.extension.streamgate');
