@@ -104,7 +104,7 @@ export function toSpeedscope(profile: ProfileData, name: string, sampleIndex?: s
   const stacks: number[][] = [];
   const stackOf = new Uint32Array(profile.sampleCount);
   for (let i = 0; i < profile.sampleCount; i++) {
-    const leafFirst = profile.stackFrames.subarray(profile.stackStart[i]!, profile.stackStart[i + 1]!);
+    const leafFirst = profile.stackFrames.subarray(profile.stackStart[i], profile.stackStart[i + 1]);
     const key = leafFirst.join(',');
     let id = stackIndex.get(key);
     if (id === undefined) {
