@@ -210,36 +210,42 @@ function decodePprof(buf: Uint8Array, source: string): ProfileData {
   const dropRx = dropFrames ? compileFrameRegex(str(dropFrames, 'drop_frames'), 'drop_frames') : undefined;
   const keepRx = keepFrames ? compileFrameRegex(str(keepFrames, 'keep_frames'), 'keep_frames') : undefined;
   const pruned = new Map<number, 'all' | 'beneath'>();
+  const functionIndex = new Map<number, number>();
+  const internFunction = (functionId: number): number => {
+    let index = functionIndex.get(functionId);
+    if (index === undefined) {
+      const fn = functions.get(functionId)!;
+      const name = str(fn.name, `function ${functionId}'s name`);
+      index = frameTable.internFunction(name, str(fn.systemName, `function ${functionId}'s system name`), cleanPath(str(fn.filename, `function ${functionId}'s file name`)), fn.startLine);
+      functionIndex.set(functionId, index);
+    }
+    return index;
+  };
   for (const [id, location] of locations) {
     const objfile = location.mapping ? mappingFile(mappings, location.mapping, id, str) : '';
-    const lineFrames: Frame[] = [];
+    const lineFrames: number[] = [];
     for (let i = 0; i < location.lines.length; i += 3) {
       const functionId = location.lines[i]!;
       const line = location.lines[i + 1]!;
       const column = location.lines[i + 2]!;
       if (functionId === 0) {
-        lineFrames.push(unnamedFrame(objfile, line));
+        lineFrames.push(frameTable.intern(unnamedFrame(objfile, line)));
         continue;
       }
       const fn = functions.get(functionId);
       if (!fn) throw new SemanticError(`location ${id} refers to function ${functionId}, which is not in the profile`);
-      const name = str(fn.name, `function ${functionId}'s name`);
-      const file = cleanPath(str(fn.filename, `function ${functionId}'s file name`));
-      lineFrames.push({
-        name: name || objfileName(objfile),
-        systemName: str(fn.systemName, `function ${functionId}'s system name`),
-        file,
-        line,
-        column,
-        startLine: fn.startLine,
-      });
+      if (fn.name === 0) {
+        lineFrames.push(frameTable.intern({ ...unnamedFrame(objfile, line), file: cleanPath(str(fn.filename, `function ${functionId}'s file name`)), startLine: fn.startLine }));
+        continue;
+      }
+      lineFrames.push(frameTable.internFrame(internFunction(functionId), line, column));
     }
-    if (lineFrames.length === 0) lineFrames.push(unnamedFrame(objfile, 0));
+    if (lineFrames.length === 0) lineFrames.push(frameTable.intern(unnamedFrame(objfile, 0)));
     let kept = lineFrames;
     if (dropRx) {
       // pprof's Prune: the outermost frame matching drop_frames (and not keep_frames) and everything beneath it go.
       for (let i = lineFrames.length - 1; i >= 0; i--) {
-        const name = simplifyFunctionName(lineFrames[i]!.name);
+        const name = simplifyFunctionName(frameTable.frames[lineFrames[i]!]!.name);
         if (location.lines.length && dropRx.test(name) && !keepRx?.test(name)) {
           pruned.set(id, i === lineFrames.length - 1 ? 'all' : 'beneath');
           kept = lineFrames.slice(i + 1);
@@ -247,7 +253,7 @@ function decodePprof(buf: Uint8Array, source: string): ProfileData {
         }
       }
     }
-    framesOf.set(id, kept.map((f) => frameTable.intern(f)));
+    framesOf.set(id, kept);
   }
 
   const types = sampleTypes.map((t, i) => valueType(t, `sample type ${i}`));
@@ -418,7 +424,7 @@ function objfileName(objfile: string): string {
   return objfile ? `[${basename(objfile)}]` : '<unknown>';
 }
 
-function unnamedFrame(objfile: string, line: number): Frame {
+function unnamedFrame(objfile: string, line: number): Omit<Frame, 'fn'> {
   return { name: objfileName(objfile), systemName: '', file: '', line, column: 0, startLine: 0 };
 }
 

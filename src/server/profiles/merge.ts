@@ -57,7 +57,15 @@ export function mergeProfiles(profiles: readonly ProfileData[], source = `${prof
   let s = 0;
   let f = 0;
   for (const p of profiles) {
-    const remap = p.frames.map((frame) => frames.intern(frame));
+    const fnRemap = new Map<number, number>();
+    const remap = p.frames.map((frame) => {
+      let fn = fnRemap.get(frame.fn);
+      if (fn === undefined) {
+        fn = frames.internFunction(frame.name, frame.systemName, frame.file, frame.startLine);
+        fnRemap.set(frame.fn, fn);
+      }
+      return frames.internFrame(fn, frame.line, frame.column);
+    });
     const columns = types.map((t) => p.sampleTypes.findIndex((u) => typeKey(u) === typeKey(t)));
     const nt = p.sampleTypes.length;
     for (let i = 0; i < p.sampleCount; i++, s++) {

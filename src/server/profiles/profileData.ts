@@ -21,6 +21,8 @@ export interface Frame {
   /** 1-based column where the producer reports one (V8 does; Go does not); 0 when unknown. */
   column: number;
   startLine: number;
+  /** The frame's function in the table that made it (frames of one function share it). */
+  fn: number;
 }
 
 export interface SampleLabel {
@@ -72,20 +74,39 @@ export function resolveSampleIndex(profile: Pick<ProfileData, 'sampleTypes' | 'd
   throw new SampleIndexError(`no sample type "${wanted}" in ${profile.source} (it has ${profile.sampleTypes.map((t) => t.type).join(', ')})`);
 }
 
-/** Interns frames by value; the one place frame identity is defined. */
+/** Interns functions and frames by value; the one place their identity is defined. */
 export class FrameTable {
   readonly frames: Frame[] = [];
-  private readonly index = new Map<string, number>();
+  private readonly functions: { name: string; systemName: string; file: string; startLine: number }[] = [];
+  private readonly functionIndex = new Map<string, number>();
+  private readonly frameIndex = new Map<string, number>();
 
-  intern(frame: Frame): number {
-    const key = `${frame.name}\0${frame.systemName}\0${frame.file}\0${frame.line}\0${frame.column}\0${frame.startLine}`;
-    let id = this.index.get(key);
+  /** A function's index; frames of one function share it, so frames intern on short keys. */
+  internFunction(name: string, systemName: string, file: string, startLine: number): number {
+    const key = `${name}\0${systemName}\0${file}\0${startLine}`;
+    let id = this.functionIndex.get(key);
     if (id === undefined) {
-      id = this.frames.length;
-      this.frames.push(frame);
-      this.index.set(key, id);
+      id = this.functions.length;
+      this.functions.push({ name, systemName, file, startLine });
+      this.functionIndex.set(key, id);
     }
     return id;
+  }
+
+  internFrame(fn: number, line: number, column: number): number {
+    const key = `${fn},${line},${column}`;
+    let id = this.frameIndex.get(key);
+    if (id === undefined) {
+      const f = this.functions[fn]!;
+      id = this.frames.length;
+      this.frames.push({ name: f.name, systemName: f.systemName, file: f.file, line, column, startLine: f.startLine, fn });
+      this.frameIndex.set(key, id);
+    }
+    return id;
+  }
+
+  intern(frame: Omit<Frame, 'fn'>): number {
+    return this.internFrame(this.internFunction(frame.name, frame.systemName, frame.file, frame.startLine), frame.line, frame.column);
   }
 }
 
