@@ -4,6 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { errorMessage, type Logger } from '../common/logger';
+import { fetchProfile } from '../common/podClient';
+import type { ProfileRequest } from '../protocol/nats';
 import { VERSION } from '../common/version';
 import type { ServerSettings, StoreSettings } from '../protocol/settings';
 import type { ServerStatus, StoreStatus } from '../protocol/status';
@@ -60,6 +62,13 @@ export class Backend extends EventEmitter<{ status: [ServerStatus] }> {
       throw new Error(`the store is not ready (${this.storeStatus.state}${this.storeStatus.error ? `: ${this.storeStatus.error}` : ''})`);
     }
     return this.store;
+  }
+
+  /** A profile from a live pod (gzipped pprof), asked over the server's NATS connection. */
+  async podProfile(pod: string, request: ProfileRequest): Promise<Buffer> {
+    const nc = this.nats.nc;
+    if (!nc) throw new Error(`not connected to NATS (${this.nats.status.state}): cannot profile ${pod}`);
+    return fetchProfile(nc, pod, request);
   }
 
   async dispose(): Promise<void> {

@@ -5,7 +5,9 @@
 import { createConnection, ProposedFeatures, ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import { createLogger, type LogLevel } from '../common/logger';
 import { VERSION } from '../common/version';
-import { ConfigureRequest, PodsChangedNotification, PodsRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../protocol/lsp';
+import { ConfigureRequest, PodProfileRequest, PodsChangedNotification, PodsRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../protocol/lsp';
+import * as z from 'zod/mini';
+import { ProfileRequestSchema } from '../protocol/nats';
 import { check } from '../protocol/schema';
 import { ServerSettingsSchema } from '../protocol/settings';
 import { Backend } from './backend';
@@ -19,6 +21,7 @@ const log = createLogger((level: LogLevel, line) => {
   else console.log(line);
 }, 'info');
 const backend = new Backend(log, `streamgate-lsp-${process.pid}`);
+const PodProfileParamsSchema = z.intersection(z.object({ pod: z.string().check(z.minLength(1)) }), ProfileRequestSchema);
 
 connection.onInitialize((params) => {
   const options = params.initializationOptions as Partial<InitializationOptions> | undefined;
@@ -30,6 +33,18 @@ connection.onInitialize((params) => {
 
 connection.onRequest(StatusRequest.type, () => backend.status());
 connection.onRequest(PodsRequest.type, () => backend.pods.refresh());
+
+connection.onRequest(PodProfileRequest.type, async (params) => {
+  const parsed = check(PodProfileParamsSchema, params);
+  if (!parsed.ok) return new ResponseError(ErrorCodes.InvalidParams, `bad profile request: ${parsed.error}`);
+  const { pod, ...request } = parsed.value;
+  try {
+    const pprof = await backend.podProfile(pod, request);
+    return { pprofBase64: pprof.toString('base64'), pod, type: request.type, ...(request.type === 'cpu' ? { seconds: request.seconds ?? 10 } : {}) };
+  } catch (error) {
+    return new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
+  }
+});
 
 connection.onRequest(ConfigureRequest.type, async (settings) => {
   const parsed = check(ServerSettingsSchema, settings);

@@ -5,7 +5,7 @@
  */
 import type * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { ConfigureRequest, PodsChangedNotification, PodsRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../../protocol/lsp';
+import { ConfigureRequest, PodProfileRequest, PodsChangedNotification, PodsRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../../protocol/lsp';
 import type { PodStatus } from '../../protocol/nats';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
@@ -15,6 +15,7 @@ export interface LspConnection {
   status(): Promise<ServerStatus>;
   configure(settings: ServerSettings): Promise<ServerStatus>;
   pods(): Promise<PodStatus[]>;
+  podProfile(params: PodProfileRequest.Params): Promise<PodProfileRequest.Result>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +45,7 @@ export async function startLanguageClient(
     status: () => client.sendRequest(StatusRequest.type),
     configure: (next) => client.sendRequest(ConfigureRequest.type, next),
     pods: () => client.sendRequest(PodsRequest.type),
+    podProfile: (params) => client.sendRequest(PodProfileRequest.type, params),
     stop: () => client.stop(),
   };
 }

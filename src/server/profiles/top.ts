@@ -80,11 +80,9 @@ export interface NodeTotals {
   sampleIndex: number;
 }
 
-/** Flat and cum per node over every sample. */
-export function nodeTotals(profile: ProfileData, options: TopOptions = {}): NodeTotals {
-  const by = options.by ?? 'function';
+/** Flat and cum per node over every sample; `grouping` overrides the granularity's. */
+export function nodeTotals(profile: ProfileData, options: TopOptions = {}, grouping: NodeGrouping = groupFrames(profile.frames, options.by ?? 'function')): NodeTotals {
   const sampleIndex = resolveSampleIndex(profile, options.sampleIndex);
-  const grouping = groupFrames(profile.frames, by);
   const n = grouping.nodes.length;
   const flat = new Float64Array(n);
   const cum = new Float64Array(n);
