@@ -4,7 +4,7 @@
  * and loaded from there as the development extension, so what is tested is what ships.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
@@ -179,6 +179,12 @@ async function findWebviewFrame(page: Page, title: string): Promise<{ frame: Fra
   return undefined;
 }
 
+/** Written whole or not at all: the suite polls for the file and must never read it half-written. */
+function writeDone(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
 /** Does what a user would in a webview (type, click, press), then reports the webview's text. */
 async function actInWebview(page: Page, name: string, title: string, actions: WebviewAction[], dir: string, log: (line: string) => void): Promise<void> {
   const done = join(dir, `${name}.done`);
@@ -202,9 +208,9 @@ async function actInWebview(page: Page, name: string, title: string, actions: We
     }
     const text = await found.frame.locator('body').innerText();
     log(`    [act] ${name}: ${actions.map((a) => a.kind).join(', ')}`);
-    writeFileSync(done, JSON.stringify({ ok: true, text } satisfies ScreenshotDone));
+    writeDone(done, JSON.stringify({ ok: true, text } satisfies ScreenshotDone));
   } catch (error) {
-    writeFileSync(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));
+    writeDone(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));
   }
 }
 
@@ -241,9 +247,9 @@ async function takeScreenshot(page: Page, name: string, target: ScreenshotTarget
     }
     log(`    [screenshot] ${file}`);
     const report: ScreenshotDone = { ok: true, text };
-    writeFileSync(done, JSON.stringify(report));
+    writeDone(done, JSON.stringify(report));
   } catch (error) {
     const report: ScreenshotDone = { ok: false, error: (error as Error).message };
-    writeFileSync(done, JSON.stringify(report));
+    writeDone(done, JSON.stringify(report));
   }
 }
