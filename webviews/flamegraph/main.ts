@@ -130,18 +130,24 @@ baseSide.setSide('base');
 const callers = makeRenderer('Callers of the function', () => state.sandwich?.callers, (node) => callers.zoomTo(node));
 const callees = makeRenderer('Callees of the function', () => state.sandwich?.callees, (node) => callees.zoomTo(node));
 
+/** Puts the renderers the mode needs in the graph area (leaving them be when they are already there). */
 function layoutGraphArea(): void {
+  let layout: 'sandwich' | 'side-by-side' | 'single' = 'single';
+  if (state.mode === 'sandwich' && state.sandwich) layout = 'sandwich';
+  else if (state.view?.diff && state.diffLayout === 'side-by-side') layout = 'side-by-side';
+  if (graphArea.dataset.layout === layout) return;
+  graphArea.dataset.layout = layout;
   graphArea.replaceChildren();
   graphArea.className = 'graph-area';
-  if (state.mode === 'sandwich' && state.sandwich) {
+  if (layout === 'sandwich') {
     graphArea.classList.add('sandwich');
     graphArea.append(
-      h('div', { class: 'pane' }, h('h3', {}, 'Callers of ', state.sandwich.name), callers.element),
-      h('div', { class: 'pane' }, h('h3', {}, 'Callees of ', state.sandwich.name), callees.element),
+      h('div', { class: 'pane' }, h('h3', {}, 'Callers of ', state.sandwich!.name), callers.element),
+      h('div', { class: 'pane' }, h('h3', {}, 'Callees of ', state.sandwich!.name), callees.element),
     );
     return;
   }
-  if (state.view?.diff && state.diffLayout === 'side-by-side') {
+  if (layout === 'side-by-side') {
     graphArea.classList.add('side-by-side');
     graphArea.append(h('div', { class: 'pane' }, h('h3', {}, 'Base'), baseSide.element), h('div', { class: 'pane' }, h('h3', {}, 'Current'), main.element));
     return;
@@ -534,7 +540,6 @@ messenger.onMessage((message) => {
       onlyMyCode.checked = state.transform.onlyMyCode;
       state.modelReceivedAt = performance.now();
       renderHeader();
-      renderChips();
       layoutGraphArea();
       main.setDiffColouring(message.view.diff ? state.diffColouring : undefined, false);
       baseSide.setDiffColouring(message.view.diff ? state.diffColouring : undefined, false);
@@ -547,18 +552,23 @@ messenger.onMessage((message) => {
       }
       applySearch();
       renderBreadcrumbs();
-      renderDetails(-1);
-      renderTop();
-      requestAnimationFrame(() => {
-        if (!state.firstFrameReported) {
-          state.firstFrameReported = true;
-          post({ type: 'timing', name: 'firstFrame', ms: performance.now() - state.modelReceivedAt });
-        }
-      });
+      // The graph first; the text panels right after its first frame is on screen.
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          if (!state.firstFrameReported) {
+            state.firstFrameReported = true;
+            post({ type: 'timing', name: 'firstFrame', ms: performance.now() - state.modelReceivedAt });
+          }
+          renderChips();
+          renderDetails(-1);
+          renderTop();
+        }, 0),
+      );
       break;
     }
     case 'sandwich':
       state.sandwich = message;
+      delete graphArea.dataset.layout;
       callers.setData(message.callers);
       callees.setData(message.callees);
       callers.setOrientation('flame');
