@@ -83,6 +83,16 @@ describe('Profiles in VS Code', () => {
       { kind: 'click', selector: 'canvas.flame-canvas', position: { x: 40, y: 18 + 9 } },
     ]);
     assert.match(details, /main\.cpuLoop/);
+    // The keyboard: down to the heaviest callee, Enter zooms (the breadcrumbs follow), Esc zooms back out.
+    const child = tree.names[tree.name[cpuLoop + 1]!]!;
+    const zoomedIn = await actInWebview('flamegraph-keys-in', opened.title, [
+      { kind: 'press', selector: 'canvas.flame-canvas', key: 'ArrowDown' },
+      { kind: 'press', selector: 'canvas.flame-canvas', key: 'Enter' },
+    ]);
+    assert.match(zoomedIn, new RegExp(`all\\s*›\\s*main\\.cpuLoop\\s*›\\s*${child.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'breadcrumbs to the zoomed frame');
+    const zoomedOut = await actInWebview('flamegraph-keys-out', opened.title, [{ kind: 'press', selector: 'canvas.flame-canvas', key: 'Escape' }]);
+    assert.doesNotMatch(zoomedOut, new RegExp(`main\\.cpuLoop\\s*›\\s*${child.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await actInWebview('flamegraph-keys-home', opened.title, [{ kind: 'press', selector: 'canvas.flame-canvas', key: 'Home' }, { kind: 'click', selector: 'canvas.flame-canvas', position: { x: 40, y: 18 + 9 } }]);
     await actInWebview('flamegraph-open-source', opened.title, [{ kind: 'click', selector: 'button[title^="Open the file"]' }]);
     await waitFor('the source to open', () => vscode.window.activeTextEditor?.document.uri.fsPath === join(workspace, 'gohot', 'main.go'));
     const editor = vscode.window.activeTextEditor!;
