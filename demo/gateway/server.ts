@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { AuthError, Authenticator } from './auth';
 import { LruCache } from './cache';
 import type { Fanout } from './fanout';
@@ -32,18 +32,32 @@ class HttpError extends Error {
 
 /**
  * What one request carries through the gateway: its trace context, passed explicitly rather than through
- * an async context manager (which would cost every promise a hook on Node 20).
+ * an async context manager (which would cost every promise a hook on Node 20). Ids are absent when the
+ * request is not traced (an unsampled root).
  */
 interface RequestScope {
   ctx: Context;
-  traceId: string;
-  spanId: string;
+  traceId?: string;
+  spanId?: string;
 }
+
+/** The scope of every request that is not traced: shared, so an unsampled request builds nothing for tracing. */
+const UNTRACED: RequestScope = Object.freeze({ ctx: ROOT_CONTEXT });
+const SERVER_SPAN: SpanOptions = Object.freeze({ kind: SpanKind.SERVER });
 
 interface Session {
   id: string;
   tenant: string;
   startedAt: number;
+  /** Whether the session has subscribed and published yet (the connect → subscribe → publish funnel). */
+  subscribed: boolean;
+  published: boolean;
+}
+
+/** The client's session on a request (`x-sg-session`), when it sends one that looks like ours. */
+function sessionHeader(req: IncomingMessage): string | undefined {
+  const value = req.headers['x-sg-session'];
+  return typeof value === 'string' && /^[0-9a-f-]{36}$/.test(value) ? value : undefined;
 }
 
 export interface GatewayDeps {
@@ -105,9 +119,9 @@ export class Gateway {
     const route = routeOf(req.method ?? 'GET', url.pathname);
     // A client's W3C traceparent, if any, makes this request part of the client's trace.
     const parent = req.headers.traceparent ? propagation.extract(ROOT_CONTEXT, req.headers) : ROOT_CONTEXT;
-    const span = tracer.startSpan(`${req.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.method': req.method ?? 'GET', 'http.route': route } }, parent);
-    const { traceId, spanId } = span.spanContext();
-    const scope: RequestScope = { ctx: trace.setSpan(parent, span), traceId, spanId };
+    // The tracer decides sampling first: attributes and contexts are built for recorded spans only.
+    const span = tracer.startSpan(spanName(req.method ?? 'GET', route), SERVER_SPAN, parent);
+    const scope = requestScope(parent, span, route, req.method ?? 'GET');
     let status = 500;
     try {
       await incidents.requestDelay();
@@ -130,7 +144,8 @@ export class Gateway {
     span.setAttribute('http.status_code', status);
     span.end();
     this.metrics.request(route, status).inc();
-    if (route !== '/v1/streams/:stream/subscribe') this.metrics.duration(route).record(performance.now() - started);
+    // A subscription lasts as long as the client listens: its duration is not a latency.
+    if (route !== 'GET /v1/streams/:stream/subscribe') this.metrics.duration(route).record(performance.now() - started);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL, route: string, scope: RequestScope): Promise<number> {
@@ -165,11 +180,12 @@ export class Gateway {
     }
   }
 
-  private startSession(req: IncomingMessage, res: ServerResponse, scope: RequestScope): number {
+  private async startSession(req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<number> {
     const tenant = this.authenticate(req, scope);
-    const session: Session = { id: randomUUID(), tenant: tenant.id, startedAt: Date.now() };
+    const client = await sessionClient(req);
+    const session: Session = { id: randomUUID(), tenant: tenant.id, startedAt: Date.now(), subscribed: false, published: false };
     this.sessions.set(session.id, session);
-    this.deps.telemetry.event('session.started', { traceId: scope.traceId, tenant: tenant.id, session: session.id, attrs: { plan: tenant.plan.name } });
+    this.deps.telemetry.event('session.started', { traceId: scope.traceId, tenant: tenant.id, session: session.id, attrs: { plan: tenant.plan.name, ...(client ? { client } : {}) } });
     this.deps.telemetry.gauge('gw_active_sessions').set(this.sessions.size);
     return json(res, 201, { session: session.id, tenant: tenant.id });
   }
@@ -225,7 +241,12 @@ export class Gateway {
     await this.deps.store.append(tenant.id, stream, { id: frame.id, ts: frame.ts, contentType: frame.contentType, bytes: frame.bytes, body });
     this.historyCache.invalidate(`${tenant.id}/${stream}`);
     this.deps.fanout.publish(frame, scope.ctx);
-    const perTenant = this.metrics.tenant(tenant.id);
+    const session = this.sessions.get(sessionHeader(req) ?? '');
+    if (session && session.tenant === tenant.id && !session.published) {
+      session.published = true;
+      telemetry.event('session.published', { traceId: scope.traceId, tenant: tenant.id, session: session.id, stream });
+    }
+    const perTenant = this.metrics.tenant(tenant.id, tenant.plan.name);
     perTenant[frame.contentType].inc();
     perTenant.bytes.inc(raw.length);
     if (duplicate) telemetry.counter('gw_duplicate_messages_total', { tenant: tenant.id }).inc();
@@ -240,16 +261,25 @@ export class Gateway {
     let delivered = 0;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(`event: ready\ndata: ${JSON.stringify({ pod: this.deps.pod, stream })}\n\n`);
-    telemetry.event('stream.opened', { traceId: scope.traceId, tenant: tenant.id, stream });
+    const sessionId = sessionHeader(req);
+    telemetry.event('stream.opened', { traceId: scope.traceId, tenant: tenant.id, stream, ...(sessionId ? { session: sessionId } : {}) });
+    const session = this.sessions.get(sessionId ?? '');
+    if (session && session.tenant === tenant.id && !session.subscribed) {
+      session.subscribed = true;
+      telemetry.event('session.subscribed', { traceId: scope.traceId, tenant: tenant.id, session: session.id, stream });
+    }
     const unsubscribe = this.deps.fanout.subscribe(tenant.id, stream, (frame) => {
       delivered++;
       res.write(`id: ${frame.id}\ndata: ${JSON.stringify(frame)}\n\n`);
     });
+    const activeStreams = telemetry.gauge('gw_active_streams');
+    activeStreams.set(this.deps.fanout.subscriberCount);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     return new Promise((resolve) => {
       res.once('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
+        activeStreams.set(this.deps.fanout.subscriberCount);
         telemetry.event('stream.closed', { traceId: scope.traceId, tenant: tenant.id, stream, attrs: { durationMs: Date.now() - openedAt, delivered } });
         telemetry.counter('gw_delivered_messages_total', { tenant: tenant.id }).inc(delivered);
         resolve(200);
@@ -273,6 +303,21 @@ export class Gateway {
   }
 }
 
+function requestScope(parent: Context, span: Span, route: string, method: string): RequestScope {
+  const { traceId, spanId } = span.spanContext();
+  if (span.isRecording()) {
+    span.setAttributes({ 'http.method': method, 'http.route': route.slice(route.indexOf(' ') + 1) });
+    return { ctx: trace.setSpan(parent, span), traceId, spanId };
+  }
+  // Not sampled: a caller's trace context still travels on (with its not-sampled flag); otherwise nothing does.
+  return trace.isSpanContextValid(span.spanContext()) ? { ctx: parent, traceId, spanId } : UNTRACED;
+}
+
+/** Routes already name their method ("POST /v1/sessions"), except /healthz and unmatched paths. */
+function spanName(method: string, route: string): string {
+  return route.includes(' ') ? route : `${method} ${route}`;
+}
+
 function routeOf(method: string, path: string): string {
   if (path === '/healthz') return '/healthz';
   if (path === '/v1/sessions') return `${method} /v1/sessions`;
@@ -292,6 +337,21 @@ function json(res: ServerResponse, status: number, body: unknown): number {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
   return status;
+}
+
+/** The optional `{ "client": "…" }` body of a session start: who is connecting, for retention per tenant. */
+async function sessionClient(req: IncomingMessage): Promise<string | undefined> {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    req.resume();
+    return undefined;
+  }
+  const raw = await readBody(req, 4096);
+  try {
+    const client = (JSON.parse(raw.toString('utf8')) as { client?: unknown }).client;
+    return typeof client === 'string' && /^[\w.-]{1,64}$/.test(client) ? client : undefined;
+  } catch {
+    throw new HttpError(400, 'the session body must be JSON like {"client": "id"}');
+  }
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

@@ -46,13 +46,13 @@ export class GatewayMetrics {
     return histogram;
   }
 
-  tenant(tenant: string) {
+  tenant(tenant: string, plan: string) {
     let handles = this.perTenant.get(tenant);
     if (!handles) {
       handles = {
-        json: this.telemetry.counter('gw_messages_total', { tenant, type: 'json' }),
-        binary: this.telemetry.counter('gw_messages_total', { tenant, type: 'binary' }),
-        bytes: this.telemetry.counter('gw_bytes_total', { tenant }),
+        json: this.telemetry.counter('gw_messages_total', { tenant, plan, type: 'json' }),
+        binary: this.telemetry.counter('gw_messages_total', { tenant, plan, type: 'binary' }),
+        bytes: this.telemetry.counter('gw_bytes_total', { tenant, plan }),
       };
       this.perTenant.set(tenant, handles);
     }

@@ -106,11 +106,13 @@ async function runSession(model: LoadModel, target: string, stats: Stats, shutdo
   };
   let session: string | undefined;
   try {
-    const started = await request('POST', '/v1/sessions');
+    const started = await request('POST', '/v1/sessions', { body: JSON.stringify({ client: model.client(tenantId) }), headers: { 'content-type': 'application/json' } });
     if (!started.ok) return void (await started.arrayBuffer());
     session = ((await started.json()) as { session: string }).session;
+    // The session rides along on its requests, so the gateway can tell a session's subscribe and publish apart.
+    const inSession = { ...auth, 'x-sg-session': session };
     const stream = STREAMS[Math.floor(model.random() * STREAMS.length)]!;
-    if (model.random() < 0.7) void subscribe(target, stream, auth, signal);
+    if (model.random() < 0.7) void subscribe(target, stream, inSession, signal);
     if (model.random() < 0.1) await (await request('GET', `/v1/streams/${stream}/history?limit=20`)).arrayBuffer();
     const endAt = Date.now() + model.sessionDurationMs();
     while (Date.now() < endAt && !signal.aborted) {
@@ -122,7 +124,7 @@ async function runSession(model: LoadModel, target: string, stats: Stats, shutdo
         : JSON.stringify({ type: stream, seq: stats.requests, at: Date.now(), data: 'x'.repeat(size) });
       const response = await request('POST', `/v1/streams/${stream}/messages`, {
         body,
-        headers: { 'content-type': binary ? 'application/octet-stream' : 'application/json' },
+        headers: { 'content-type': binary ? 'application/octet-stream' : 'application/json', 'x-sg-session': session },
       });
       await response.arrayBuffer();
       if (response.status === 429) await sleep(1000 * Number(response.headers.get('retry-after') ?? 1), signal);

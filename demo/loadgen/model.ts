@@ -109,6 +109,12 @@ export class LoadModel {
     return Math.min(x, 6 * 60_000);
   }
 
+  /** A returning client of the tenant: each tenant has 40 of them, a few much more active than the rest. */
+  client(tenant: string): string {
+    const rank = Math.min(39, Math.floor(40 * this.random() ** 2.2));
+    return `${tenant}-c${String(rank).padStart(2, '0')}`;
+  }
+
   tenant(): string {
     const u = this.random();
     const index = this.tenantCdf.findIndex((c) => u <= c);

@@ -16,6 +16,8 @@ export const DEBIAN_PACKAGES = {
   go: 'golang-go',
   'krb5-config': 'libkrb5-dev',
   openssl: 'openssl',
+  prometheus: 'prometheus',
+  promtool: 'prometheus',
 };
 
 export function log(message) {

@@ -5,14 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect, RetentionPolicy, StorageType, DiscardPolicy, type NatsConnection, type Service } from 'nats';
+import { connect, type NatsConnection, type Service } from 'nats';
 import type { Attributes } from '@opentelemetry/api';
 import { explainNatsError, natsConnectionOptions } from '../common/natsOptions';
 import { VERSION } from '../common/version';
 import {
-  TELEMETRY_STREAM,
-  TELEMETRY_SUBJECTS,
-  type BusinessEvent,
   type BusinessEventType,
   type ControlOp,
   type HealthReply,
@@ -26,7 +23,7 @@ import { registerControl, type JsonHandler } from './control';
 import { handlePprofRequest } from './http';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram, type Labels } from './metrics';
 import { Profiler } from './profiler';
-import { TelemetryPublisher } from './publisher';
+import { TelemetryPublisher, type EventFields, type TraceIds } from './publisher';
 import { RuntimeMetrics } from './runtime';
 import { StreamGateSpanExporter } from './spans';
 import { activeTraceIds } from './tracing';
@@ -34,6 +31,7 @@ import { activeTraceIds } from './tracing';
 export { ControlRequestError } from './control';
 export { extractTraceContext, injectTraceHeaders, setupTracing, activeTraceIds } from './tracing';
 export type { Counter, Gauge, Histogram, Labels } from './metrics';
+export type { EventFields, TraceIds } from './publisher';
 
 export interface AgentOptions {
   /** NATS URL, or full settings with credentials file, token, user/password and TLS. */
@@ -62,21 +60,6 @@ export interface AgentOptions {
   sourceMaps?: boolean;
   /** How long to wait for NATS at start (default 10 s). */
   connectTimeoutMs?: number;
-  /** Telemetry stream retention when the agent creates it (default 24 h). */
-  streamMaxAgeMs?: number;
-}
-
-export interface TraceIds {
-  traceId?: string;
-  spanId?: string;
-}
-
-export interface EventFields {
-  traceId?: string;
-  tenant?: string;
-  session?: string;
-  stream?: string;
-  attrs?: Record<string, string | number | boolean>;
 }
 
 export interface Agent {
@@ -122,6 +105,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 10_000,
+      // No stack captured for every request (each telemetry publish is one): the agent's errors say what failed.
+      noAsyncTraces: true,
     });
   } catch (error) {
     throw new Error(`StreamGate agent: ${explainNatsError(error, redactUrl(settings.url))}`);
@@ -139,8 +124,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 }
 
 async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: number, bootId: string, undo: (() => void)[]): Promise<Agent> {
-  await ensureTelemetryStream(nc, options.streamMaxAgeMs ?? 24 * 3600_000);
-
   const publisher = new TelemetryPublisher({
     service: options.service,
     pod: options.pod,
@@ -162,8 +145,6 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
   await profiler.startHeapSampling();
   const spanExporter = new StreamGateSpanExporter(publisher);
 
-  let itemSeq = 0;
-  const itemId = () => `${options.pod}.${bootId}.${(itemSeq++).toString(36)}`;
   const metricsInterval = options.metricsIntervalMs ?? 1000;
 
   const health = (): HealthReply => {
@@ -235,18 +216,9 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     counter: (name, labels) => registry.counter(name, labels),
     gauge: (name, labels) => registry.gauge(name, labels),
     histogram: (name, labels) => registry.histogram(name, labels),
-    event(type, fields = {}) {
-      const id = itemId();
-      const traceId = fields.traceId ?? activeTraceIds().traceId;
-      const event: BusinessEvent = { id, ts: Date.now(), type, ...fields, ...(traceId ? { traceId } : {}) };
-      publisher.enqueue('events', event);
-      return id;
-    },
-    log(level, msg, attrs, trace) {
-      const ids = trace ?? activeTraceIds();
-      const record: LogRecord = { id: itemId(), ts: Date.now(), level, msg, ...ids, ...(attrs ? { attrs: plainAttrs(attrs) } : {}) };
-      publisher.enqueue('logs', record);
-    },
+    // Encoded straight into the publisher's buffers: nothing of an event or log record stays on the heap.
+    event: (type, fields = NO_FIELDS) => publisher.enqueueEvent(type, fields, fields.traceId ?? activeTraceIds().traceId),
+    log: (level, msg, attrs, trace) => publisher.enqueueLog(level, msg, attrs, trace ?? activeTraceIds()),
     truth(incident) {
       publisher.send('truth', { incident: { ...incident, pod: options.pod } });
     },
@@ -280,42 +252,4 @@ async function stopService(service: Service): Promise<void> {
   await service.stop().catch(() => {});
 }
 
-/** Creates the telemetry stream if it is missing; several pods may race to do so. */
-async function ensureTelemetryStream(nc: NatsConnection, maxAgeMs: number): Promise<void> {
-  let jsm;
-  try {
-    jsm = await nc.jetstreamManager({ timeout: 10_000 });
-  } catch (error) {
-    throw new Error(`StreamGate agent: the NATS server has no JetStream (start nats-server with -js): ${(error as Error).message}`);
-  }
-  try {
-    await jsm.streams.info(TELEMETRY_STREAM);
-    return;
-  } catch {
-    /* not there yet */
-  }
-  try {
-    await jsm.streams.add({
-      name: TELEMETRY_STREAM,
-      subjects: [TELEMETRY_SUBJECTS],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      max_age: maxAgeMs * 1_000_000,
-      max_bytes: 4 * 1024 ** 3,
-      duplicate_window: 120 * 1_000_000_000,
-    });
-  } catch (error) {
-    if (!/already in use|exists/i.test((error as Error).message)) throw error;
-  }
-}
-
-function plainAttrs(attrs: Attributes): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [key, value] of Object.entries(attrs)) {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value;
-    // Callers in plain JavaScript can pass null despite the types: skip it like undefined.
-    else if (value !== undefined && (value as unknown) !== null) out[key] = JSON.stringify(value);
-  }
-  return out;
-}
+const NO_FIELDS: EventFields = Object.freeze({});

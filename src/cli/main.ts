@@ -1,13 +1,16 @@
 /** `sg`: the StreamGate DevTools command line. */
 import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
+import { analyticsCommand } from './commands/analytics';
 import { evalCommand } from './commands/eval';
 import { fleetCommand } from './commands/fleet';
 import { podsCommand } from './commands/pods';
+import { grafanaCommand } from './commands/grafana';
 import { profileCommand } from './commands/profile';
 import { serverCommand } from './commands/server';
+import { streamsCommand } from './commands/streams';
 
-const COMMANDS: CliCommand[] = [evalCommand, fleetCommand, podsCommand, profileCommand, serverCommand];
+const COMMANDS: CliCommand[] = [analyticsCommand, evalCommand, fleetCommand, grafanaCommand, podsCommand, profileCommand, serverCommand, streamsCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

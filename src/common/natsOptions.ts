@@ -7,11 +7,28 @@ import { credsAuthenticator, type ConnectionOptions } from 'nats';
 import type { NatsSettings } from '../protocol/settings';
 
 export function natsConnectionOptions(settings: NatsSettings, name: string): ConnectionOptions {
+  // nats://user:password@host (or nats://token@host) works like the separate settings; the URL's wins only where
+  // no setting is given.
+  let fromUrl: { user?: string; pass?: string } = {};
   const servers = settings.url
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((server) => {
+      const at = /^([a-z]+:\/\/)([^@/]+)@(.+)$/i.exec(server);
+      if (!at) return server;
+      const [user, ...rest] = at[2]!.split(':');
+      fromUrl = { user: decodeURIComponent(user!), ...(rest.length ? { pass: decodeURIComponent(rest.join(':')) } : {}) };
+      return `${at[1]}${at[3]}`;
+    });
   const options: ConnectionOptions = { servers, name };
+  if (fromUrl.user !== undefined && !settings.user && !settings.token) {
+    if (fromUrl.pass === undefined) options.token = fromUrl.user;
+    else {
+      options.user = fromUrl.user;
+      options.pass = fromUrl.pass;
+    }
+  }
   if (settings.credentialsFile) {
     options.authenticator = credsAuthenticator(readFileOrExplain(settings.credentialsFile, 'NATS credentials file'));
   }

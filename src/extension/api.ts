@@ -1,4 +1,5 @@
 /** What `activate` returns: for other extensions and for our own integration tests. */
+import type { AnalyticsSummary, DashboardData, DashboardQuery, SummaryRequest } from '../protocol/analytics';
 import type { FleetReady } from '../protocol/cli';
 import type { PodStatus } from '../protocol/nats';
 import type { ServerStatus } from '../protocol/status';
@@ -12,6 +13,11 @@ export interface StreamGateApi {
   statusBarText(): string;
   /** The pods the language server last saw. */
   pods(): PodStatus[];
+  /** The fleet's figures, as the language server computes them for the dashboard. */
+  analytics: {
+    summary(request: SummaryRequest): Promise<AnalyticsSummary>;
+    dashboard(query: DashboardQuery): Promise<DashboardData>;
+  };
   /** The sandbox fleet this window started, if any. */
   sandbox(): FleetReady | undefined;
 }

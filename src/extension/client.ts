@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { PodProfileRequest } from '../protocol/lsp';
+import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../protocol/analytics';
 import type { PodStatus } from '../protocol/nats';
 import type { ServerSettings } from '../protocol/settings';
 import type { ServerStatus } from '../protocol/status';
@@ -19,6 +20,9 @@ export class ServerClient implements vscode.Disposable {
   /** Fires with the whole fleet whenever the server's poll sees a change. */
   readonly onPods = this.podsEmitter.event;
   private lastPodList: PodStatus[] = [];
+  private readonly liveEmitter = new vscode.EventEmitter<{ id: string; data?: DashboardData; error?: string }>();
+  /** Pushes of live dashboard subscriptions, by subscription id. */
+  readonly onLive = this.liveEmitter.event;
 
   constructor(private readonly serverModule: string, private readonly lspClientModule: string, private readonly output: vscode.LogOutputChannel) {}
 
@@ -40,6 +44,7 @@ export class ServerClient implements vscode.Disposable {
     this.connection = await lsp.startLanguageClient(this.serverModule, this.output, settings, {
       onStatus: (status) => this.publish(status),
       onPods: (pods) => this.publishPods(pods),
+      onLive: (id, update) => this.liveEmitter.fire({ id, ...update }),
     });
     this.publish(await this.connection.status());
   }
@@ -76,10 +81,32 @@ export class ServerClient implements vscode.Disposable {
     return Buffer.from(result.pprofBase64, 'base64');
   }
 
+  summary(request: SummaryRequest): Promise<AnalyticsSummary> {
+    return this.require().summary(request);
+  }
+
+  series(query: SeriesQuery): Promise<SeriesResult> {
+    return this.require().series(query);
+  }
+
+  dashboard(query: DashboardQuery): Promise<DashboardData> {
+    return this.require().dashboard(query);
+  }
+
+  /** Live pushes for `query` arrive on onLive with this id until unsubscribe (or the server stops). */
+  subscribe(id: string, query: DashboardQuery): Promise<void> {
+    return this.require().subscribe(id, query);
+  }
+
+  async unsubscribe(id: string): Promise<void> {
+    if (this.connection?.isRunning()) await this.connection.unsubscribe(id);
+  }
+
   dispose(): void {
     void this.stop();
     this.statusEmitter.dispose();
     this.podsEmitter.dispose();
+    this.liveEmitter.dispose();
   }
 
   private require(): LspConnection {

@@ -16,6 +16,7 @@ export const COMMAND_IDS = [
   'streamgate.profilePod',
   'streamgate.toggleHotCode',
   'streamgate.showInFlamegraph',
+  'streamgate.openDashboard',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

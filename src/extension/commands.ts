@@ -1,5 +1,6 @@
 /** The command table: one handler per id in COMMAND_IDS; the type makes a missing one a compile error. */
 import * as vscode from 'vscode';
+import type { OpenDashboardArgs } from '../protocol/lsp';
 import { isNatsUrlList } from '../protocol/settings';
 import type { Ctx } from './ctx';
 import type { CommandId } from './commandIds';
@@ -33,7 +34,16 @@ export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.profilePod': (ctx, ...args) => profilePod(ctx, args[0]),
   'streamgate.toggleHotCode': (ctx) => ctx.profiles.hotCode.toggle(),
   'streamgate.showInFlamegraph': (ctx, ...args) => showInFlamegraph(ctx, args[0]),
+  'streamgate.openDashboard': (ctx, args) => ctx.dashboard.show(isOpenDashboardArgs(args) ? args : {}),
 };
+
+/** Arguments come from hovers and code lenses (the server) or from the palette (none): accept only the known shape. */
+function isOpenDashboardArgs(value: unknown): value is OpenDashboardArgs {
+  if (typeof value !== 'object' || value === null) return false;
+  const { filters, metric, tab } = value as Record<string, unknown>;
+  const strings = (o: unknown) => typeof o === 'object' && o !== null && Object.values(o).every((v) => typeof v === 'string');
+  return (filters === undefined || strings(filters)) && (metric === undefined || typeof metric === 'string') && (tab === undefined || typeof tab === 'string');
+}
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
   return (Object.entries(commandHandlers) as [CommandId, Handler][]).map(([id, handler]) =>

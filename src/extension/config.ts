@@ -1,7 +1,7 @@
 /** Typed access to the `streamgate.*` settings, and the ServerSettings they produce. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ServerSettings } from '../protocol/settings';
+import type { AnalyticsMetrics, ServerModeSetting, ServerSettings } from '../protocol/settings';
 
 export const SECTION = 'streamgate';
 
@@ -44,7 +44,17 @@ export class Config {
       cfg.get<string>('store.kind', 'duckdb') === 'clickhouse'
         ? { kind: 'clickhouse', url: cfg.get<string>('clickhouse.url', 'http://127.0.0.1:8123'), database: cfg.get<string>('clickhouse.database', 'streamgate') }
         : { kind: 'duckdb', path: path.join(this.dataDirectory, 'streamgate.duckdb') };
-    return { nats, store };
+    const retentionDays = cfg.get<number>('store.retentionDays', 0);
+    const metrics = cfg.get<Partial<AnalyticsMetrics>>('analytics.metrics', {});
+    const patterns = cfg.get<string[]>('analytics.metricCallPatterns', []);
+    return {
+      nats,
+      store,
+      mode: cfg.get<ServerModeSetting>('server.mode', 'auto'),
+      ...(retentionDays > 0 ? { retentionDays } : {}),
+      ...(Object.keys(metrics).length ? { analytics: { metrics } } : {}),
+      ...(patterns.length ? { metricCallPatterns: patterns } : {}),
+    };
   }
 
   /** Sets the URL where it is in effect: the workspace when a folder is open, else the user settings. An empty URL removes it. */
@@ -54,6 +64,6 @@ export class Config {
   }
 
   affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-    return ['nats', 'store', 'clickhouse', 'dataDirectory'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+    return ['nats', 'store', 'clickhouse', 'dataDirectory', 'server', 'analytics'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
   }
 }

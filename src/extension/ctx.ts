@@ -13,6 +13,7 @@ import { FleetViewProvider } from './fleetView';
 import { HotCodeEditor } from './profiles/hotCodeEditor';
 import { ProfileViews } from './profiles/profileViews';
 import { SandboxFleet } from './sandbox';
+import { DashboardPanel } from './dashboardPanel';
 import { ConnectionStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
 
@@ -23,6 +24,7 @@ export class Ctx implements vscode.Disposable {
   readonly statusBar = new ConnectionStatusBar();
   readonly fleetView = new FleetViewProvider();
   readonly statusPanel: StatusPanel;
+  readonly dashboard: DashboardPanel;
   readonly sandbox: SandboxFleet;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
@@ -32,6 +34,7 @@ export class Ctx implements vscode.Disposable {
     this.config = new Config(context.globalStorageUri.fsPath);
     this.client = new ServerClient(context.asAbsolutePath('dist/server.js'), context.asAbsolutePath('dist/lspClient.js'), this.output);
     this.statusPanel = new StatusPanel(context.extensionUri, this.client, this.output);
+    this.dashboard = new DashboardPanel(context.extensionUri, this.client, this.output);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
   }
 
@@ -45,6 +48,7 @@ export class Ctx implements vscode.Disposable {
       this.statusBar,
       this.fleetView,
       this.statusPanel,
+      this.dashboard,
       this.sandbox,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
@@ -70,6 +74,10 @@ export class Ctx implements vscode.Disposable {
       status: () => this.client.status(),
       statusBarText: () => this.statusBar.text,
       pods: () => this.client.lastPods,
+      analytics: {
+        summary: (request) => this.client.summary(request),
+        dashboard: (query) => this.client.dashboard(query),
+      },
       sandbox: () => this.sandbox.info,
     };
   }

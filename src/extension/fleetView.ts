@@ -110,6 +110,7 @@ function podItem(pod: PodStatus): vscode.TreeItem {
   const now = Date.now();
   // Health first: the view is narrow and the end of the line is what gets cut.
   const parts: (string | undefined)[] = [];
+  if (pod.live) parts.push(liveText(pod.live));
   if (health) {
     parts.push(`CPU ${health.cpuPercent.toFixed(0)}%`, formatBytes(health.rssBytes));
     if (info.runtime === 'node') parts.push(health.lastPublishAt ? `telemetry ${formatDuration(now - health.lastPublishAt)} ago` : 'no telemetry yet');
@@ -124,6 +125,7 @@ function podItem(pod: PodStatus): vscode.TreeItem {
   // Pod names and versions come from whoever registered on NATS: escaped like every other field.
   tooltip.appendMarkdown(`**${escapeMarkdown(info.pod)}** · ${escapeMarkdown(info.service)} ${escapeMarkdown(info.version)} · ${info.runtime} · $(${icon[0]}) ${state}\n\n`);
   const rows: [string, string][] = [
+    ...(pod.live ? ([['Requests (last minute)', liveText(pod.live)]] as [string, string][]) : []),
     ['Labels', Object.entries(info.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '—'],
     ['Started', new Date(info.startedAt).toLocaleString()],
     ['Agent', info.agentVersion],
@@ -142,6 +144,12 @@ function podItem(pod: PodStatus): vscode.TreeItem {
   tooltip.appendMarkdown(rows.map(([k, v]) => `| ${k} | ${escapeMarkdown(v)} |`).join('\n').replace(/^/, '| | |\n|---|---|\n'));
   item.tooltip = tooltip;
   return item;
+}
+
+/** A pod's live request figures, as the server computed them over the last minute. */
+function liveText(live: NonNullable<PodStatus['live']>): string {
+  const p99 = live.p99 === null ? '—' : `${live.p99 < 10 ? live.p99.toFixed(1) : Math.round(live.p99)} ms`;
+  return `${live.rps < 10 ? live.rps.toFixed(1) : Math.round(live.rps)} req/s · p99 ${p99} · ${(live.errorRate * 100).toFixed(1)} % 5xx`;
 }
 
 function escapeMarkdown(text: string): string {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type NatsConnection, type Service } from 'nats';
 import { ControlRequestError, registerControl } from '../agent/control';
+import { ensureStreamsAt } from '../common/streams';
 import { VERSION } from '../common/version';
 import { POD_READY_PREFIX, PodReadySchema, type FleetReady, type PodReady } from '../protocol/cli';
 import type { HealthReply, PodMetadata } from '../protocol/nats';
@@ -174,6 +175,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       natsUrl = nats.url;
       log(`started nats-server with JetStream on ${natsUrl}`);
     }
+    // The sandbox is the operator of its NATS: it makes the streams a server would, so pods that start before
+    // any server lose nothing.
+    await ensureStreamsAt(natsUrl);
     checkAborted();
     const count = options.pods ?? 3;
     if (!Number.isInteger(count) || count < 1 || count > 32) throw new Error(`--pods must be 1 to 32, not ${count}`);

@@ -57,3 +57,46 @@ export namespace PodProfileRequest {
   }
   export const type = new RequestType<Params, Result, void>(method);
 }
+
+// --- Analytics (src/protocol/analytics.ts has the shapes) ---------------------------------------------------
+
+export namespace AnalyticsSummaryRequest {
+  export const method = 'streamgate/analytics/summary';
+  export const type = new RequestType<import('./analytics').SummaryRequest, import('./analytics').AnalyticsSummary, void>(method);
+}
+
+export namespace AnalyticsSeriesRequest {
+  export const method = 'streamgate/analytics/series';
+  export const type = new RequestType<import('./analytics').SeriesQuery, import('./analytics').SeriesResult, void>(method);
+}
+
+export namespace DashboardRequest {
+  export const method = 'streamgate/analytics/dashboard';
+  export const type = new RequestType<import('./analytics').DashboardQuery, import('./analytics').DashboardData, void>(method);
+}
+
+/** Starts pushing a view (DashboardLiveNotification with the same id) at most once a second; replaces one of the same id. */
+export namespace DashboardSubscribeRequest {
+  export const method = 'streamgate/analytics/subscribe';
+  export const type = new RequestType<{ id: string; query: import('./analytics').DashboardQuery }, void, void>(method);
+}
+
+export namespace DashboardUnsubscribeNotification {
+  export const method = 'streamgate/analytics/unsubscribe';
+  export const type = new NotificationType<{ id: string }>(method);
+}
+
+export namespace DashboardLiveNotification {
+  export const method = 'streamgate/analytics/live';
+  export const type = new NotificationType<{ id: string; data?: import('./analytics').DashboardData; error?: string }>(method);
+}
+
+/** Asks the client to open the dashboard (a link in a hover or code lens does it through a command instead). */
+export const OPEN_DASHBOARD_COMMAND = 'streamgate.openDashboard';
+
+/** The arguments of OPEN_DASHBOARD_COMMAND: which filters to open it with, and the metric to show. */
+export interface OpenDashboardArgs {
+  filters?: import('./analytics').DashboardQuery['filters'];
+  metric?: string;
+  tab?: import('./analytics').DashboardTab;
+}

@@ -11,12 +11,108 @@
  */
 import * as z from 'zod/mini';
 import './schema';
+import { DashboardQuerySchema } from './analytics';
 
 export const PROTOCOL_VERSION = 1;
 export const TELEMETRY_STREAM = 'SG_TELEMETRY';
 export const TELEMETRY_SUBJECTS = 'sg.tel.>';
 export const DISCOVERY_SERVICE = 'sg-pod';
 export const DEAD_LETTER_PREFIX = 'sg.dlq';
+export const DEAD_LETTER_STREAM = 'SG_DEADLETTER';
+
+// --- Streams the server owns ----------------------------------------------------------------------------------
+
+/**
+ * The JetStream streams of the product. The server (or `sg streams init`, for operators who pre-create them)
+ * creates or updates them; pods only publish to their own subjects and never need the JetStream API.
+ */
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  description: string;
+  /** How long messages are kept, ms. */
+  maxAgeMs: number;
+  maxBytes: number;
+  /** Largest message accepted, bytes. */
+  maxMsgSize: number;
+  /** Publishes with the same Nats-Msg-Id within this window are stored once, ms. */
+  duplicateWindowMs: number;
+}
+
+export const TELEMETRY_STREAM_SPEC: StreamSpec = {
+  name: TELEMETRY_STREAM,
+  subjects: [TELEMETRY_SUBJECTS],
+  description: 'StreamGate pod telemetry: metrics, spans, events, logs, incident ground truth',
+  maxAgeMs: 24 * 3600_000,
+  maxBytes: 4 * 1024 ** 3,
+  maxMsgSize: 1024 * 1024,
+  duplicateWindowMs: 120_000,
+};
+
+export const DEAD_LETTER_STREAM_SPEC: StreamSpec = {
+  name: DEAD_LETTER_STREAM,
+  subjects: [`${DEAD_LETTER_PREFIX}.>`],
+  description: 'Telemetry the server could not accept, with the reason in the Sg-Dlq-Reason header',
+  maxAgeMs: 7 * 24 * 3600_000,
+  maxBytes: 256 * 1024 ** 2,
+  maxMsgSize: 1024 * 1024,
+  duplicateWindowMs: 120_000,
+};
+
+/** The durable consumer every ingesting server shares: JetStream spreads the messages over them. */
+export const INGEST_CONSUMER = 'sg-ingest';
+
+/**
+ * A rejected message goes to `sg.dlq.<kind>.<service>.<pod>` (the parts of its own subject, `unknown` where the
+ * subject is not a telemetry subject) with these headers and its original bytes.
+ */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'Sg-Dlq-Reason',
+  subject: 'Sg-Dlq-Subject',
+  streamSeq: 'Sg-Dlq-Stream-Seq',
+} as const;
+
+export function deadLetterSubject(originalSubject: string): string {
+  const parsed = parseTelemetrySubject(originalSubject);
+  if (!parsed) return `${DEAD_LETTER_PREFIX}.unknown`;
+  return `${DEAD_LETTER_PREFIX}.${parsed.kind}.${subjectToken(parsed.service)}.${subjectToken(parsed.pod)}`;
+}
+
+// --- The server's own service ---------------------------------------------------------------------------------
+
+/** Servers register this micro service so the CLI and editors find a shared server with the same --nats. */
+export const SERVER_SERVICE = 'sg-server';
+export const SERVER_OPS = ['summary', 'series', 'view', 'subscribe', 'unsubscribe'] as const;
+export type ServerOp = (typeof SERVER_OPS)[number];
+
+/**
+ * `sg.srv.<op>`: any server of the group answers (queue group). summary takes a SummaryRequest, series a
+ * SeriesQuery, view a DashboardQuery (src/protocol/analytics.ts); subscribe starts live pushes of a view to the
+ * subscriber's inbox, renewed by sending it again within the lease; unsubscribe ends them.
+ */
+export function serverSubject(op: ServerOp): string {
+  return `sg.srv.${op}`;
+}
+
+/** What a server says of itself in its sg-server metadata (strings, as the services API requires). */
+export interface ServerMetadata {
+  store: string;
+  /** "true" when it writes telemetry to its store. */
+  ingest: string;
+  startedAt: string;
+}
+
+const Subject = z.string().check(z.regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a NATS subject without wildcards'));
+
+export const SubscribeRequestSchema = z.object({
+  query: DashboardQuerySchema,
+  /** Where the pushes go. */
+  inbox: Subject,
+  /** Pushes stop this long after the last subscribe for this inbox, ms. */
+  leaseMs: z.number().check(z.int(), z.minimum(1000), z.maximum(300_000)),
+});
+export type SubscribeRequest = z.infer<typeof SubscribeRequestSchema>;
+export const UnsubscribeRequestSchema = z.object({ inbox: Subject });
 
 export const TELEMETRY_KINDS = ['metrics', 'spans', 'events', 'logs', 'truth'] as const;
 export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
@@ -139,7 +235,20 @@ export const SpanBatchSchema = z.object({
 });
 export type SpanBatch = z.infer<typeof SpanBatchSchema>;
 
-export const BUSINESS_EVENT_TYPES = ['session.started', 'session.ended', 'stream.opened', 'stream.closed', 'auth.failed', 'rate.limited'] as const;
+/**
+ * The business events of a StreamGate pod. The funnel of a session is session.started (connect) →
+ * session.subscribed (its first subscription) → session.published (its first message).
+ */
+export const BUSINESS_EVENT_TYPES = [
+  'session.started',
+  'session.ended',
+  'session.subscribed',
+  'session.published',
+  'stream.opened',
+  'stream.closed',
+  'auth.failed',
+  'rate.limited',
+] as const;
 export type BusinessEventType = (typeof BUSINESS_EVENT_TYPES)[number];
 
 export const BusinessEventSchema = z.object({
@@ -300,6 +409,8 @@ export interface PodStatus {
   healthError?: string;
   /** Epoch ms when this was observed. */
   seenAt: number;
+  /** The pod's requests over the last minute from the server's live windows (absent where nobody computed them). */
+  live?: { rps: number; p99: number | null; errorRate: number };
 }
 
 export const MAX_PROFILE_SECONDS = 300;

@@ -52,9 +52,41 @@ export const StoreSettingsSchema = z.discriminatedUnion('kind', [
 ]);
 export type StoreSettings = z.infer<typeof StoreSettingsSchema>;
 
+/** Which metric plays which part in the overview and the dashboard (docs/analytics.md). */
+export const AnalyticsMetricsSchema = z.object({
+  /** Counter of requests, labels route and code. */
+  requests: z.string(),
+  /** Histogram of request latency in ms, label route. */
+  latency: z.string(),
+  activeSessions: z.string(),
+  activeStreams: z.string(),
+  /** Counters of messages and bytes, labels tenant and plan. */
+  messages: z.string(),
+  bytes: z.string(),
+});
+export type AnalyticsMetrics = z.infer<typeof AnalyticsMetricsSchema>;
+
+/**
+ * embedded: this server ingests into its own store and answers (the default); shared: it answers from a shared
+ * `sg server` found through the sg-server NATS service; auto: shared when one answers, embedded otherwise.
+ */
+export const SERVER_MODES = ['embedded', 'shared', 'auto'] as const;
+export type ServerModeSetting = (typeof SERVER_MODES)[number];
+
 export const ServerSettingsSchema = z.object({
   nats: z.nullable(NatsSettingsSchema),
   store: StoreSettingsSchema,
+  mode: z.optional(z.enum(SERVER_MODES)),
+  /** Embedded mode: write telemetry to the store (default true). A server that only answers queries sets false. */
+  ingest: z.optional(z.boolean()),
+  analytics: z.optional(z.object({ metrics: z.optional(z.partial(AnalyticsMetricsSchema)) })),
+  /** Days of telemetry kept in the store, all tables (default per table: docs/analytics.md). */
+  retentionDays: z.optional(z.number().check(z.positive(), z.maximum(3650))),
+  /**
+   * Where metrics are recorded in source code: regular expressions whose first capture group is the metric name,
+   * for the live values on hover (default: the agent's counter/gauge/histogram calls and Prometheus clients in Go).
+   */
+  metricCallPatterns: z.optional(z.array(z.string())),
 });
 export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 

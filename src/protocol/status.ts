@@ -30,6 +30,38 @@ export interface StoreStatus {
   since: number;
 }
 
+/** The durable consumer that writes telemetry to the store. */
+export interface IngestStatus {
+  state: 'stopped' | 'starting' | 'running' | 'paused';
+  /** Why ingest is paused (the store is unreachable, NATS is away). */
+  reason?: string;
+  /** Telemetry messages written (or found already written), rows written, refused messages, duplicates skipped. */
+  messages: number;
+  rows: number;
+  deadLettered: number;
+  duplicates: number;
+  batches: number;
+  /** Epoch ms of the last write (0: none). */
+  lastWriteAt: number;
+}
+
+/** The in-memory windows of the last 15 minutes. */
+export interface LiveStatus {
+  state: 'stopped' | 'warming' | 'live';
+  series: number;
+  points: number;
+  /** Messages the live feed could not read (the ingest dead-letters them). */
+  refused: number;
+  /** Epoch ms of the newest point. */
+  newestAt: number;
+}
+
+/**
+ * embedded: this server ingests and answers for its editor (the default); shared: it serves its views from a
+ * shared `sg server` found through the sg-server service, and ingests nothing itself.
+ */
+export type ServerMode = 'embedded' | 'shared';
+
 export interface ServerStatus {
   version: string;
   pid: number;
@@ -37,4 +69,9 @@ export interface ServerStatus {
   uptimeMs: number;
   nats: NatsStatus;
   store: StoreStatus;
+  mode: ServerMode;
+  /** Shared mode: the server answering, as it describes itself; undefined while none answers. */
+  sharedServer?: { id: string; version: string; store: string; ingest: boolean };
+  ingest?: IngestStatus;
+  live?: LiveStatus;
 }

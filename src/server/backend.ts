@@ -1,37 +1,87 @@
 /**
- * The analytics and ML backend that both the language server and `sg server` run: one NATS link, one store,
- * and (as later issues add them) ingest, windows, models and profiles hanging off those two.
+ * The analytics backend that both the language server and `sg server` run: one NATS link and one store, and
+ * on them the parts of a StreamGate server — the streams it owns, the ingest into the store, the live windows,
+ * the analytics they answer, and the sg-server service that answers for other tools. In shared mode it runs
+ * none of those and serves its views from a shared server instead.
  */
 import { EventEmitter } from 'node:events';
+import type { NatsConnection } from 'nats';
 import { errorMessage, type Logger } from '../common/logger';
 import { fetchProfile } from '../common/podClient';
 import type { ProfileRequest } from '../protocol/nats';
+import { ensureStreams } from '../common/streams';
 import { VERSION } from '../common/version';
-import type { ServerSettings, StoreSettings } from '../protocol/settings';
-import type { ServerStatus, StoreStatus } from '../protocol/status';
+import type { PodStatus } from '../protocol/nats';
+import type { AnalyticsMetrics, ServerSettings, StoreSettings } from '../protocol/settings';
+import type { ServerMode, ServerStatus, StoreStatus } from '../protocol/status';
+import { LocalAnalytics, type AnalyticsApi } from './analytics/api';
+import { Analytics, DEFAULT_ANALYTICS_METRICS } from './analytics/views';
+import { TelemetryIngest } from './ingest';
+import { LiveClients } from './live/clients';
+import { LiveFeed } from './live/feed';
+import { LiveWindows } from './live/windows';
 import { NatsLink } from './natsLink';
 import { PodDirectory } from './podDirectory';
+import { ServerService } from './serverService';
+import { findServers, RemoteAnalytics } from './sharedClient';
 import { createStore, type Store } from './store';
+import { DEFAULT_RETENTION_DAYS, TABLES, type TableName } from './store/schema';
 
-export class Backend extends EventEmitter<{ status: [ServerStatus] }> {
+const RETENTION_INTERVAL_MS = 3600_000;
+
+export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodStatus[]] }> {
   readonly startedAt = Date.now();
   readonly nats: NatsLink;
   readonly pods: PodDirectory;
+  readonly windows = new LiveWindows();
+  readonly clients = new LiveClients();
+  private readonly analytics: Analytics;
+  private readonly local: LocalAnalytics;
+  private remote: RemoteAnalytics | undefined;
   private store: Store | undefined;
   private storeSettings: StoreSettings | undefined;
   private storeStatus: StoreStatus = { kind: 'duckdb', state: 'closed', location: '', since: Date.now() };
   /** Store reopenings run one after another even if configure is called quickly twice. */
   private storeQueue: Promise<void> = Promise.resolve();
+  private settings: ServerSettings | undefined;
+  private mode: ServerMode = 'embedded';
+  private sharedServer: ServerStatus['sharedServer'];
+  private ingest: TelemetryIngest | undefined;
+  private feed: LiveFeed | undefined;
+  private service: ServerService | undefined;
+  /** The connection the server's parts run on; attach() and detach() follow the NATS link. */
+  private attached: NatsConnection | undefined;
+  private attaching: Promise<void> = Promise.resolve();
+  private readonly retentionTimer: NodeJS.Timeout;
+  private readonly pruneTimer: NodeJS.Timeout;
 
   constructor(private readonly log: Logger, clientName = 'streamgate-server') {
     super();
     this.nats = new NatsLink(log, clientName);
     this.pods = new PodDirectory(log);
+    this.analytics = new Analytics(this.windows, this.clients, () => this.readyStore(), () => this.analyticsMetrics());
+    this.local = new LocalAnalytics(this.analytics, this.windows);
     this.nats.on('status', (status) => {
-      this.emit('status', this.status());
-      if (status.state !== 'connected' && status.state !== 'reconnecting') this.pods.use(undefined);
+      this.emitStatus();
+      if (status.state !== 'connected' && status.state !== 'reconnecting') {
+        this.pods.use(undefined);
+        this.attaching = this.attaching.then(() => this.detach());
+      }
     });
-    this.nats.on('connected', (nc) => this.pods.use(nc));
+    this.nats.on('connected', (nc) => {
+      this.pods.use(nc);
+      this.attaching = this.attaching.then(() => this.attach(nc));
+    });
+    this.pods.on('changed', (pods) => void this.withLive(pods).then((decorated) => this.emit('pods', decorated)));
+    this.retentionTimer = setInterval(() => void this.applyRetention(), RETENTION_INTERVAL_MS);
+    this.retentionTimer.unref();
+    this.pruneTimer = setInterval(() => this.windows.prune(), 60_000);
+    this.pruneTimer.unref();
+  }
+
+  /** Where queries go: this server's own windows and store, or the shared server. */
+  get api(): AnalyticsApi {
+    return this.mode === 'shared' && this.remote ? this.remote : this.local;
   }
 
   status(): ServerStatus {
@@ -42,17 +92,28 @@ export class Backend extends EventEmitter<{ status: [ServerStatus] }> {
       uptimeMs: Date.now() - this.startedAt,
       nats: this.nats.status,
       store: this.storeStatus,
+      mode: this.mode,
+      ...(this.sharedServer ? { sharedServer: this.sharedServer } : {}),
+      ...(this.ingest ? { ingest: { ...this.ingest.status } } : {}),
+      ...(this.feed ? { live: this.feed.snapshot() } : {}),
     };
   }
 
   /** Applies settings; resolves once the store is open (or has failed) — NATS connects in the background. */
   async configure(settings: ServerSettings): Promise<ServerStatus> {
+    const previous = this.settings;
+    this.settings = settings;
+    const partsChanged = previous && (previous.mode !== settings.mode || previous.ingest !== settings.ingest);
     await this.nats.configure(settings.nats);
     if (JSON.stringify(settings.store) !== JSON.stringify(this.storeSettings)) {
       this.storeSettings = settings.store;
       this.storeQueue = this.storeQueue.then(() => this.reopenStore(settings.store));
     }
     await this.storeQueue;
+    if (partsChanged && this.nats.nc) {
+      const nc = this.nats.nc;
+      this.attaching = this.attaching.then(() => this.attach(nc));
+    }
     return this.status();
   }
 
@@ -71,16 +132,130 @@ export class Backend extends EventEmitter<{ status: [ServerStatus] }> {
     return fetchProfile(nc, pod, request);
   }
 
+  private readyStore(): Store | undefined {
+    return this.storeStatus.state === 'ready' ? this.store : undefined;
+  }
+
+  private analyticsMetrics(): AnalyticsMetrics {
+    return { ...DEFAULT_ANALYTICS_METRICS, ...this.settings?.analytics?.metrics };
+  }
+
+  /** Pods with their live request figures from the last minute (left as they are when none can be had). */
+  async withLive(pods: PodStatus[]): Promise<PodStatus[]> {
+    if (pods.length === 0) return pods;
+    try {
+      const summary = await this.api.summary({ windowMs: 60_000 });
+      const byPod = new Map(summary.services.flatMap((s) => s.pods.map((p) => [`${s.service}\u0000${p.pod}`, p] as const)));
+      return pods.map((pod) => {
+        const live = byPod.get(`${pod.info.service}\u0000${pod.info.pod}`);
+        return live ? { ...pod, live: { rps: live.rps, p99: live.p99, errorRate: live.errorRate } } : pod;
+      });
+    } catch (error) {
+      this.log.debug(`live figures for the Fleet view: ${errorMessage(error)}`);
+      return pods;
+    }
+  }
+
   async dispose(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    clearInterval(this.pruneTimer);
     this.pods.dispose();
+    await this.attaching;
+    await this.detach();
     await this.nats.close();
     await this.storeQueue;
     await this.store?.close().catch(() => {});
     this.store = undefined;
   }
 
+  /** Starts the server's parts on a (new) connection, in the mode the settings ask for. */
+  private async attach(nc: NatsConnection): Promise<void> {
+    await this.detach();
+    if (nc.isClosed()) return;
+    this.attached = nc;
+    const wanted = this.settings?.mode ?? 'embedded';
+    let mode: ServerMode = wanted === 'shared' ? 'shared' : 'embedded';
+    if (wanted !== 'embedded') {
+      const servers = await findServers(nc).catch(() => []);
+      const shared = servers[0];
+      if (shared) {
+        mode = 'shared';
+        this.sharedServer = { id: shared.id, version: shared.version, store: shared.metadata.store ?? 'unknown', ingest: shared.metadata.ingest === 'true' };
+      } else if (wanted === 'shared') {
+        this.log.warn('shared mode: no sg-server answers on this NATS yet; views stay empty until one does');
+      }
+    }
+    this.mode = mode;
+    if (mode === 'shared') {
+      this.remote = new RemoteAnalytics(nc);
+      this.log.info(`shared mode: serving views from ${this.sharedServer ? `sg-server ${this.sharedServer.id} (${this.sharedServer.store})` : 'the sg-server group'}`);
+      this.emitStatus();
+      return;
+    }
+    try {
+      const changes = await ensureStreams(nc);
+      this.log.info(`streams: ${Object.entries(changes).map(([name, change]) => `${name} ${change}`).join(', ')}`);
+    } catch (error) {
+      this.log.error(errorMessage(error));
+    }
+    this.feed = new LiveFeed(nc, this.windows, this.clients, this.log);
+    this.feed.on('status', () => this.emitStatus());
+    await this.feed.start().catch((error: unknown) => this.log.error(`live windows: ${errorMessage(error)}`));
+    await this.startIngest();
+    try {
+      this.service = await ServerService.start(
+        nc,
+        this.local,
+        { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.ingest !== undefined), startedAt: new Date(this.startedAt).toISOString() },
+        this.log,
+      );
+    } catch (error) {
+      this.log.error(`registering the sg-server service: ${errorMessage(error)}`);
+    }
+    this.emitStatus();
+  }
+
+  private async startIngest(): Promise<void> {
+    const nc = this.attached;
+    const store = this.readyStore();
+    if (!nc || !store || this.mode !== 'embedded' || this.settings?.ingest === false || this.ingest) return;
+    const ingest = new TelemetryIngest(nc, store, this.log);
+    ingest.on('status', () => this.emitStatus());
+    this.ingest = ingest;
+    await ingest.start().catch((error: unknown) => {
+      this.log.error(`ingest: ${errorMessage(error)}`);
+      this.ingest = undefined;
+    });
+  }
+
+  private async stopIngest(): Promise<void> {
+    const ingest = this.ingest;
+    this.ingest = undefined;
+    await ingest?.stop();
+  }
+
+  private async detach(): Promise<void> {
+    await this.service?.stop();
+    this.service = undefined;
+    await this.stopIngest();
+    await this.feed?.stop();
+    this.feed = undefined;
+    this.remote = undefined;
+    this.sharedServer = undefined;
+    this.attached = undefined;
+  }
+
+  private async applyRetention(): Promise<void> {
+    const store = this.readyStore();
+    if (!store || !this.ingest) return;
+    const days = this.settings?.retentionDays;
+    const retention = Object.fromEntries(TABLES.map((t) => [t, days ?? DEFAULT_RETENTION_DAYS[t]])) as Record<TableName, number>;
+    await store.applyRetention(retention).catch((error: unknown) => this.log.warn(`retention: ${errorMessage(error)}`));
+  }
+
   private async reopenStore(settings: StoreSettings): Promise<void> {
-    await this.store?.close().catch((error) => this.log.warn(`closing the store: ${errorMessage(error)}`));
+    await this.stopIngest();
+    await this.store?.close().catch((error: unknown) => this.log.warn(`closing the store: ${errorMessage(error)}`));
     const store = createStore(settings);
     this.store = store;
     this.setStore({ kind: store.kind, state: 'opening', location: store.location });
@@ -92,11 +267,18 @@ export class Backend extends EventEmitter<{ status: [ServerStatus] }> {
       const reason = errorMessage(error);
       this.log.error(`store failed to open: ${reason}`);
       this.setStore({ kind: store.kind, state: 'error', location: store.location, error: reason });
+      return;
     }
+    await this.startIngest();
+    void this.applyRetention();
   }
 
   private setStore(status: Omit<StoreStatus, 'since'>): void {
     this.storeStatus = { ...status, since: Date.now() };
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
     this.emit('status', this.status());
   }
 }

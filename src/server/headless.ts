@@ -1,11 +1,12 @@
 /**
  * `sg server`: the backend without an editor. Serves its status over HTTP on loopback so scripts (and
- * `npm start`) can see it is up.
+ * `npm start`) can see it is up, and the fleet's series at /metrics for Prometheus.
  */
 import { createServer, type Server } from 'node:http';
 import { createLogger, stderrSink, type LogLevel } from '../common/logger';
 import type { ServerSettings } from '../protocol/settings';
 import { Backend } from './backend';
+import { exposition } from './prometheus';
 
 export interface HeadlessServer {
   readonly backend: Backend;
@@ -24,8 +25,13 @@ export async function startHeadless(settings: ServerSettings, { port = 0, logLev
       res.end(JSON.stringify(req.url === '/status' ? status : { ok: true }));
       return;
     }
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(exposition(backend.windows));
+      return;
+    }
     res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: try /status or /healthz\n');
+    res.end('not found: try /status, /healthz or /metrics\n');
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -8,6 +8,8 @@ import { startClickHouse } from '../../src/launch/clickhouse';
 import { startNatsServer } from '../../src/launch/nats';
 import { ClickHouseStore } from '../../src/server/store/clickhouse';
 import { DuckDbStore } from '../../src/server/store/duckdb';
+import { SCHEMA_VERSION } from '../../src/server/store/schema';
+import { sql } from '../../src/server/store/sql';
 import { sharedClickHouse, tempDir, type Shared } from '../support/services';
 
 function portOpen(port: number): Promise<boolean> {
@@ -40,8 +42,8 @@ describe('DuckDB store', () => {
     const store = new DuckDbStore(path);
     const { version } = await store.open();
     assert.match(version, /^v\d+\.\d+/);
-    const rows = await store.query(`SELECT value FROM sg_meta WHERE key = 'schema_version'`);
-    assert.deepEqual(rows, [{ value: '1' }]);
+    const rows = await store.query(sql`SELECT value FROM sg_meta WHERE key = ${'schema_version'}`);
+    assert.deepEqual(rows, [{ value: String(SCHEMA_VERSION) }]);
     await store.close();
   });
   it('says clearly when the file cannot be created', async () => {
@@ -63,8 +65,8 @@ describe('clickhouse-server', () => {
     const store = new ClickHouseStore({ url: shared.url, database });
     const { version } = await store.open();
     assert.match(version, /^\d+\.\d+/);
-    const rows = await store.query(`SELECT value FROM ${database}.sg_meta FINAL WHERE key = 'schema_version'`);
-    assert.deepEqual(rows, [{ value: '1' }]);
+    const rows = await store.query({ text: `SELECT value FROM ${database}.sg_meta FINAL WHERE key = ?`, params: ['schema_version'] });
+    assert.deepEqual(rows, [{ value: String(SCHEMA_VERSION) }]);
     await store.close();
   });
 

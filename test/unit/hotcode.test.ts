@@ -13,7 +13,8 @@ const gateway = readProfileFile(join(repo, 'test/fixtures/profiles/node/gateway-
 
 describe('hot code of a real gateway profile', () => {
   const stats = hotCodeStats(gateway);
-  const source = (file: string) => readFileSync(join(repo, 'demo/gateway', basename(file)), 'utf8').split('\n');
+  // The gateway's sources as they were when the profile was taken (see test/fixtures/profiles/node/README.md).
+  const source = (file: string) => readFileSync(join(repo, 'test/fixtures/profiles/node/gateway-src', `${basename(file)}.txt`), 'utf8').split('\n');
 
   it('puts each named gateway function at the line that declares it', () => {
     const named = stats.functions.filter((f) => f.file.includes('/demo/gateway/') && !f.name.startsWith('('));

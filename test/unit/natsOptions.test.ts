@@ -17,6 +17,17 @@ describe('NATS connection options', () => {
     assert.equal(up.user, 'u');
     assert.equal(up.pass, 'p');
   });
+  it('takes user and password (or a token) from the URL, and strips them from the servers', () => {
+    const up = natsConnectionOptions({ url: 'nats://viewer:p%40ss@h:4222' }, 'x');
+    assert.deepEqual(up.servers, ['nats://h:4222']);
+    assert.equal(up.user, 'viewer');
+    assert.equal(up.pass, 'p@ss');
+    const token = natsConnectionOptions({ url: 'nats://s3cret@h:4222' }, 'x');
+    assert.equal(token.token, 's3cret');
+    assert.equal(token.user, undefined);
+    const explicit = natsConnectionOptions({ url: 'nats://a:b@h:4222', user: 'u', password: 'p' }, 'x');
+    assert.equal(explicit.user, 'u', 'a setting wins over the URL');
+  });
   it('turns on TLS for tls:// URLs and for configured files', () => {
     assert.deepEqual(natsConnectionOptions({ url: 'tls://a:1' }, 'x').tls, {});
     const dir = tempDir();

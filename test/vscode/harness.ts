@@ -11,7 +11,7 @@ import { format } from 'node:util';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { ensureCodeServer, installVsix, profilePaths, startCodeServer, type CodeServer } from '../../src/launch/codeServer';
 import { findExecutable } from '../../src/launch/process';
-import { ACT_PREFIX, EXTENSION_ID, RESULT_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget, type SuiteResult, type WebviewAction } from './protocol';
+import { ACT_PREFIX, EXTENSION_ID, PALETTE_PREFIX, RESULT_PREFIX, SCREENSHOT_PREFIX, type PaletteRequest, type ScreenshotDone, type ScreenshotTarget, type SuiteResult, type WebviewAction } from './protocol';
 
 export interface HarnessOptions {
   repoRoot: string;
@@ -65,7 +65,7 @@ export async function runVsCodeSuite(options: HarnessOptions): Promise<HarnessRe
     const installed = readdirSync(extensionsDir).find((d) => d.startsWith(EXTENSION_ID));
     if (!installed) throw new Error(`no ${EXTENSION_ID} folder in ${extensionsDir}`);
     extensionDir = join(extensionsDir, installed);
-    for (const file of ['dist/extension.js', 'dist/server.js', 'dist/adapter.js', 'dist/webviews/status.js']) {
+    for (const file of ['dist/extension.js', 'dist/server.js', 'dist/adapter.js', 'dist/webviews/status.js', 'dist/webviews/dashboard.js']) {
       if (!existsSync(join(extensionDir, file))) throw new Error(`the installed extension lacks ${file}`);
     }
     const listed = execFileSync(process.execPath, [join(extensionDir, 'dist/cli.js'), '--version'], { encoding: 'utf8' }).trim();
@@ -132,6 +132,11 @@ async function driveSuite(
       pending = pending.then(() => actInWebview(page, request.name, request.title, request.actions, options.resultsDir, log));
       return;
     }
+    if (line.startsWith(PALETTE_PREFIX)) {
+      const request = JSON.parse(line.slice(PALETTE_PREFIX.length)) as PaletteRequest;
+      pending = pending.then(() => runFromPalette(page, request, options.resultsDir, log));
+      return;
+    }
     for (const l of line.split('\n')) log(`    ${l}`);
   });
   const payload = JSON.stringify([
@@ -152,6 +157,26 @@ async function driveSuite(
     return { passed: 0, failed: 1, failures: [`the VS Code suite exited with code ${code} before reporting results (see test-results/no-result.png)`] };
   }
   return suiteResult;
+}
+
+/** F1, the command's title, Enter: how a person runs a command. Writes `<name>.done` when the palette has closed. */
+async function runFromPalette(page: Page, request: PaletteRequest, dir: string, log: (line: string) => void): Promise<void> {
+  const done = join(dir, `${request.name}.done`);
+  try {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`>${request.title}`);
+    const item = page.locator('.quick-input-list .monaco-list-row', { hasText: request.title }).first();
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+    log(`    [palette] ${request.title}`);
+    writeDone(done, JSON.stringify({ ok: true } satisfies ScreenshotDone));
+  } catch (error) {
+    writeDone(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));
+  }
 }
 
 /** Drags the sidebar's sash so views show whole lines (the default 300 px cuts the Fleet view's health). */
@@ -219,6 +244,7 @@ async function takeScreenshot(page: Page, name: string, target: ScreenshotTarget
   const done = join(dir, `${name}.done`);
   try {
     let text = '';
+    let values: ScreenshotDone['values'];
     if (target.kind === 'webview') {
       const deadline = Date.now() + 20_000;
       let found = await findWebviewFrame(page, target.title);
@@ -230,8 +256,17 @@ async function takeScreenshot(page: Page, name: string, target: ScreenshotTarget
       await found.frame.waitForSelector('#app > *', { timeout: 10_000 });
       await page.waitForTimeout(300); // let fonts (codicons) settle
       text = await found.frame.locator('body').innerText();
+      values = await found.frame.$$eval('data[value], time[datetime]', (elements) =>
+        elements.map((e) => ({ label: e.closest('[aria-label]')?.getAttribute('aria-label') ?? '', value: e.getAttribute('value') ?? e.getAttribute('datetime') ?? '' })),
+      );
       const element = await found.frame.frameElement();
       await element.screenshot({ path: file });
+    } else if (target.kind === 'editor') {
+      const editor = page.locator('.part.editor');
+      await editor.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.waitForTimeout(500);
+      text = await editor.innerText();
+      await editor.screenshot({ path: file });
     } else if (target.kind === 'sidebar') {
       const sidebar = page.locator('.part.sidebar');
       await sidebar.waitFor({ state: 'visible', timeout: 10_000 });
@@ -246,7 +281,7 @@ async function takeScreenshot(page: Page, name: string, target: ScreenshotTarget
       await page.screenshot({ path: file });
     }
     log(`    [screenshot] ${file}`);
-    const report: ScreenshotDone = { ok: true, text };
+    const report: ScreenshotDone = { ok: true, text, ...(values ? { values } : {}) };
     writeDone(done, JSON.stringify(report));
   } catch (error) {
     const report: ScreenshotDone = { ok: false, error: (error as Error).message };

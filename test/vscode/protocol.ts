@@ -14,7 +14,10 @@ export type WebviewAction =
   | { kind: 'press'; selector: string; key: string }
   | { kind: 'select'; selector: string; value: string };
 
-export type ScreenshotTarget = { kind: 'webview'; title: string } | { kind: 'sidebar' } | { kind: 'workbench' };
+/** Asks the harness to run a command the way a person does: F1, type its title, Enter. */
+export const PALETTE_PREFIX = 'SG_PALETTE ';
+
+export type ScreenshotTarget = { kind: 'webview'; title: string } | { kind: 'sidebar' } | { kind: 'editor' } | { kind: 'workbench' };
 
 export interface SuiteResult {
   passed: number;
@@ -26,5 +29,17 @@ export interface ScreenshotDone {
   ok: boolean;
   /** The text the harness read from the target: what a user sees. */
   text?: string;
+  /**
+   * Webviews: the exact values behind the numbers and times on screen (<data value>, <time datetime>), each with
+   * the accessible label of the element around it.
+   */
+  values?: { label: string; value: string }[];
   error?: string;
+}
+
+export interface PaletteRequest {
+  /** A name for the done file. */
+  name: string;
+  /** What to type into the command palette (the command's "Category: Title"). */
+  title: string;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../src/extension/api';
 
-import { ACT_PREFIX, EXTENSION_ID, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget, type WebviewAction } from './protocol';
+import { ACT_PREFIX, EXTENSION_ID, PALETTE_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget, type WebviewAction } from './protocol';
 
 export { EXTENSION_ID };
 
@@ -28,16 +28,32 @@ export const ON_SCREEN = '(on screen)';
  * leaves out tests titled ON_SCREEN instead, and says so).
  */
 export async function screenshot(name: string, target: ScreenshotTarget, timeoutMs = 30_000): Promise<string> {
+  return (await screen(name, target, timeoutMs)).text;
+}
+
+/** A screenshot with everything read from it: the text, and for webviews the exact values behind the numbers. */
+export async function screen(name: string, target: ScreenshotTarget, timeoutMs = 30_000): Promise<{ text: string; values: { label: string; value: string }[] }> {
+  const status = await harnessRequest(name, `${SCREENSHOT_PREFIX}${JSON.stringify({ name, target })}`, timeoutMs);
+  return { text: status.text ?? '', values: status.values ?? [] };
+}
+
+/** Runs a command from the command palette, as a person would (F1, its title, Enter). */
+export async function runFromPalette(title: string, timeoutMs = 30_000): Promise<void> {
+  const name = `palette-${title.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`;
+  await harnessRequest(name, `${PALETTE_PREFIX}${JSON.stringify({ name, title })}`, timeoutMs);
+}
+
+async function harnessRequest(name: string, line: string, timeoutMs: number): Promise<ScreenshotDone> {
   const dir = resultsDir();
   if (!dir || process.env.SG_TEST_HARNESS !== 'code-server') {
-    throw new Error(`screenshot ${name}: reading the screen needs the code-server harness (npm run test:vscode)`);
+    throw new Error(`${name}: driving the screen needs the code-server harness (npm run test:vscode)`);
   }
   const done = join(dir, `${name}.done`);
-  console.log(`${SCREENSHOT_PREFIX}${JSON.stringify({ name, target })}`);
-  await waitFor(`screenshot ${name}`, () => existsSync(done), timeoutMs);
+  console.log(line);
+  await waitFor(name, () => existsSync(done), timeoutMs);
   const status = JSON.parse(readFileSync(done, 'utf8')) as ScreenshotDone;
-  if (!status.ok) throw new Error(`screenshot ${name} failed: ${status.error}`);
-  return status.text ?? '';
+  if (!status.ok) throw new Error(`${name} failed: ${status.error}`);
+  return status;
 }
 
 /**

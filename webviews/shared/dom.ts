@@ -2,7 +2,7 @@
 /** Builds elements with text content only: fleet data never goes through innerHTML. */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  props: { class?: string; title?: string; role?: string; data?: Record<string, string> } = {},
+  props: { class?: string; title?: string; role?: string; data?: Record<string, string>; attrs?: Record<string, string> } = {},
   ...children: (Node | string | null | undefined | false)[]
 ): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
@@ -10,6 +10,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   if (props.title) element.title = props.title;
   if (props.role) element.setAttribute('role', props.role);
   for (const [key, value] of Object.entries(props.data ?? {})) element.dataset[key] = value;
+  for (const [key, value] of Object.entries(props.attrs ?? {})) element.setAttribute(key, value);
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
     element.append(typeof child === 'string' ? document.createTextNode(child) : child);

@@ -37,6 +37,45 @@ function kv(rows: [string, string | undefined][]): HTMLElement {
   return dl;
 }
 
+const INGEST_LOOK: Record<NonNullable<ServerStatus['ingest']>['state'], [string, string, string]> = {
+  running: ['pass-filled', 'state-ok', 'ingesting'],
+  starting: ['sync', 'state-warn', 'starting'],
+  paused: ['debug-pause', 'state-warn', 'paused'],
+  stopped: ['circle-slash', 'muted', 'stopped'],
+};
+
+/** Where the figures come from: this server (ingest and live windows) or a shared one. */
+function analyticsCard(status: ServerStatus): HTMLElement {
+  if (status.mode === 'shared') {
+    const shared = status.sharedServer;
+    return h(
+      'section',
+      { class: 'card', data: { card: 'analytics' } },
+      h('h2', {}, icon('graph-line'), 'Analytics ', stateBadge(shared ? ['link', 'state-ok', 'shared server'] : ['warning', 'state-warn', 'no shared server'])),
+      kv([
+        ['Mode', 'shared: views come from a team server; nothing is ingested here'],
+        ['Server', shared ? `sg-server ${shared.version} (${shared.id})` : 'none answers on this NATS yet'],
+        ['Its store', shared?.store],
+        ['It ingests', shared ? (shared.ingest ? 'yes' : 'no (query only)') : undefined],
+      ]),
+    );
+  }
+  const ingest = status.ingest;
+  const live = status.live;
+  return h(
+    'section',
+    { class: 'card', data: { card: 'analytics' } },
+    h('h2', {}, icon('graph-line'), 'Analytics ', stateBadge(ingest ? INGEST_LOOK[ingest.state] : ['circle-slash', 'muted', 'not ingesting'])),
+    kv([
+      ['Mode', 'embedded: this server ingests into its own store'],
+      ['Ingest', ingest ? `${ingest.messages.toLocaleString()} messages, ${ingest.rows.toLocaleString()} rows${ingest.lastWriteAt ? `, last write ${new Date(ingest.lastWriteAt).toLocaleTimeString()}` : ''}` : undefined],
+      ['Refused', ingest ? `${ingest.deadLettered} dead-lettered, ${ingest.duplicates} duplicates skipped` : undefined],
+      ['Live windows', live ? `${live.state} · ${live.series.toLocaleString()} series · ${live.points.toLocaleString()} points` : undefined],
+    ]),
+    ingest?.reason ? h('div', { class: 'error-text' }, ingest.reason) : null,
+  );
+}
+
 function render(): void {
   app.replaceChildren();
   app.append(h('h1', {}, icon('radio-tower'), 'StreamGate'));
@@ -76,6 +115,7 @@ function render(): void {
         ]),
         store.error ? h('div', { class: 'error-text' }, store.error) : null,
       ),
+      analyticsCard(status),
     ),
   );
   const refresh = h('button', { class: 'secondary', title: 'Ask the server again' }, icon('refresh'), 'Refresh');

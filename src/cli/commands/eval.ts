@@ -31,6 +31,13 @@ export const evalCommand: CliCommand = {
       process.stdout.write(`${evaluation.usage}\n`);
       return 0;
     }
-    return evaluation.run(rest);
+    try {
+      return await evaluation.run(rest);
+    } catch (error) {
+      // A mistake in a benchmark's options: show that benchmark's usage, not the list of benchmarks.
+      if (!(error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) throw error;
+      process.stderr.write(`sg eval ${evaluation.name}: ${(error as Error).message}\n\n${evaluation.usage}\n`);
+      return 2;
+    }
   },
 };

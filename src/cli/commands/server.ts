@@ -8,12 +8,17 @@ import { UsageError, type CliCommand } from '../command';
 export const serverCommand: CliCommand = {
   name: 'server',
   summary: 'run the language server\'s backend headless (NATS ingest and store)',
-  usage: `sg server [--nats URL] [--store duckdb:PATH|clickhouse:URL[#db]] [--port N] [--creds FILE]
+  usage: `sg server [--nats URL] [--store duckdb:PATH|clickhouse:URL[#db]] [--no-ingest] [--port N] [--creds FILE]
 
   --nats URL      NATS server of the fleet (default: $STREAMGATE_NATS_URL, else not connected)
   --creds FILE    NATS credentials file
   --store SPEC    duckdb:PATH (default ~/.streamgate/streamgate.duckdb) or clickhouse:http://host:8123#database
-  --port N        loopback port for GET /status and /healthz (default: a free port, printed)`,
+  --no-ingest     answer queries (live windows and the store) without writing telemetry to the store: for a
+                  server beside the ingesting ones of a shared ClickHouse
+  --port N        loopback port for GET /status, /healthz and /metrics (default: a free port, printed)
+
+  Several servers with the same --store clickhouse:… share the ingest (no row twice, none lost when one stops)
+  and answer the CLI and editors in shared mode through the sg-server NATS service (docs/analytics.md).`,
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -22,6 +27,7 @@ export const serverCommand: CliCommand = {
         creds: { type: 'string' },
         store: { type: 'string' },
         port: { type: 'string' },
+        'no-ingest': { type: 'boolean', default: false },
       },
       strict: true,
     });
@@ -37,6 +43,7 @@ export const serverCommand: CliCommand = {
     const settings: ServerSettings = {
       nats: natsUrl ? { url: natsUrl, ...(values.creds ? { credentialsFile: values.creds } : {}) } : null,
       store,
+      ...(values['no-ingest'] ? { ingest: false } : {}),
     };
     const server = await startHeadless(settings, { port });
     const status = server.backend.status();

@@ -5,7 +5,23 @@
  */
 import type * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { ConfigureRequest, PodProfileRequest, PodsChangedNotification, PodsRequest, StatusChangedNotification, StatusRequest, type InitializationOptions } from '../../protocol/lsp';
+import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../../protocol/analytics';
+import {
+  AnalyticsSeriesRequest,
+  AnalyticsSummaryRequest,
+  ConfigureRequest,
+  DashboardLiveNotification,
+  DashboardRequest,
+  DashboardSubscribeRequest,
+  DashboardUnsubscribeNotification,
+  OPEN_DASHBOARD_COMMAND,
+  PodProfileRequest,
+  PodsChangedNotification,
+  PodsRequest,
+  StatusChangedNotification,
+  StatusRequest,
+  type InitializationOptions,
+} from '../../protocol/lsp';
 import type { PodStatus } from '../../protocol/nats';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
@@ -16,13 +32,22 @@ export interface LspConnection {
   configure(settings: ServerSettings): Promise<ServerStatus>;
   pods(): Promise<PodStatus[]>;
   podProfile(params: PodProfileRequest.Params): Promise<PodProfileRequest.Result>;
+  summary(request: SummaryRequest): Promise<AnalyticsSummary>;
+  series(query: SeriesQuery): Promise<SeriesResult>;
+  dashboard(query: DashboardQuery): Promise<DashboardData>;
+  subscribe(id: string, query: DashboardQuery): Promise<void>;
+  unsubscribe(id: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface LspEvents {
   onStatus(status: ServerStatus): void;
   onPods(pods: PodStatus[]): void;
+  onLive(id: string, update: { data?: DashboardData; error?: string }): void;
 }
+
+/** Files whose code the server reads for live values on hover and route code lenses. */
+const DOCUMENTS = ['typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'go'].map((language) => ({ scheme: 'file', language }));
 
 export async function startLanguageClient(
   serverModule: string,
@@ -35,10 +60,17 @@ export async function startLanguageClient(
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--enable-source-maps'] } },
   };
   const initializationOptions: InitializationOptions = { settings };
-  const clientOptions: LanguageClientOptions = { documentSelector: [], outputChannel: output, initializationOptions };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: DOCUMENTS,
+    outputChannel: output,
+    initializationOptions,
+    // Hovers link to the dashboard; only that command may run from the server's markdown.
+    markdown: { isTrusted: { enabledCommands: [OPEN_DASHBOARD_COMMAND] }, supportHtml: false },
+  };
   const client = new LanguageClient('streamgate', 'StreamGate Language Server', serverOptions, clientOptions);
   client.onNotification(StatusChangedNotification.type, (status) => events.onStatus(status));
   client.onNotification(PodsChangedNotification.type, (pods) => events.onPods(pods));
+  client.onNotification(DashboardLiveNotification.type, ({ id, ...update }) => events.onLive(id, update));
   await client.start();
   return {
     isRunning: () => client.isRunning(),
@@ -46,6 +78,11 @@ export async function startLanguageClient(
     configure: (next) => client.sendRequest(ConfigureRequest.type, next),
     pods: () => client.sendRequest(PodsRequest.type),
     podProfile: (params) => client.sendRequest(PodProfileRequest.type, params),
+    summary: (request) => client.sendRequest(AnalyticsSummaryRequest.type, request),
+    series: (query) => client.sendRequest(AnalyticsSeriesRequest.type, query),
+    dashboard: (query) => client.sendRequest(DashboardRequest.type, query),
+    subscribe: (id, query) => client.sendRequest(DashboardSubscribeRequest.type, { id, query }),
+    unsubscribe: (id) => client.sendNotification(DashboardUnsubscribeNotification.type, { id }),
     stop: () => client.stop(),
   };
 }

@@ -1,6 +1,9 @@
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { redactUrl } from '../../protocol/settings';
-import { SCHEMA_VERSION, type Store } from './store';
+import type { RowBatch } from './rows';
+import { MIGRATIONS, TABLES, type TableName } from './schema';
+import { clickHouseLiteral, renderClickHouse, type Sql } from './sql';
+import type { Store } from './store';
 
 export interface ClickHouseStoreOptions {
   url: string;
@@ -11,10 +14,11 @@ export interface ClickHouseStoreOptions {
 
 /**
  * ClickHouse over HTTP. SQL here must run on Debian's 18.16 (tests) and on current releases: no query
- * parameters, no DateTime64, no TTL (see docs/architecture.md).
+ * parameters (values are rendered by renderClickHouse), no DateTime64, no TTL (see schema.ts).
  */
 export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse' as const;
+  readonly dialect = 'clickhouse' as const;
   readonly location: string;
   private client: ClickHouseClient | undefined;
 
@@ -22,15 +26,20 @@ export class ClickHouseStore implements Store {
     this.location = `${redactUrl(options.url)} database ${options.database}`;
   }
 
-  async open(): Promise<{ version: string }> {
-    const base = {
+  private base() {
+    return {
       url: this.options.url,
       username: this.options.user ?? 'default',
       password: this.options.password ?? '',
       log: { level: ClickHouseLogLevel.OFF },
       request_timeout: 30_000,
+      // Int64 columns (ts) come back as JSON numbers, not strings.
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 as const },
     };
-    const bootstrap = createClient(base);
+  }
+
+  async open(): Promise<{ version: string }> {
+    const bootstrap = createClient(this.base());
     try {
       const ping = await bootstrap.ping();
       if (!ping.success) throw ping.error;
@@ -40,23 +49,82 @@ export class ClickHouseStore implements Store {
     } finally {
       await bootstrap.close();
     }
-    this.client = createClient({ ...base, database: this.options.database });
-    await this.client.command({
-      query: `CREATE TABLE IF NOT EXISTS sg_meta (key String, value String, updated DateTime DEFAULT now()) ENGINE = ReplacingMergeTree(updated) ORDER BY key`,
-    });
-    await this.client.insert({ table: 'sg_meta', values: [{ key: 'schema_version', value: String(SCHEMA_VERSION) }], format: 'JSONEachRow' });
-    const [row] = await this.query('SELECT version() AS version');
+    this.client = createClient({ ...this.base(), database: this.options.database });
+    await this.migrate(this.client);
+    const [row] = await this.query({ text: 'SELECT version() AS version', params: [] });
     return { version: String(row?.version ?? 'unknown') };
   }
 
-  async query(sql: string): Promise<Record<string, unknown>[]> {
-    if (!this.client) throw new Error('the ClickHouse store is not open');
-    const result = await this.client.query({ query: sql, format: 'JSONEachRow' });
+  private async migrate(client: ClickHouseClient): Promise<void> {
+    await client.command({
+      query: `CREATE TABLE IF NOT EXISTS sg_meta (key String, value String, updated DateTime DEFAULT now()) ENGINE = ReplacingMergeTree(updated) ORDER BY key`,
+    });
+    const rows = await this.query({ text: `SELECT argMax(value, updated) AS value FROM sg_meta WHERE key = 'schema_version' GROUP BY key`, params: [] });
+    let version = rows[0] ? Number(rows[0].value) : 1;
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= version) continue;
+      try {
+        // DDL here is idempotent (IF NOT EXISTS), so a migration cut short is simply applied again.
+        for (const statement of migration.sql('clickhouse')) await client.command({ query: statement });
+      } catch (error) {
+        throw new Error(`migrating ClickHouse to schema ${migration.version} (${migration.what}) failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      await client.insert({ table: 'sg_meta', values: [{ key: 'schema_version', value: String(migration.version) }], format: 'JSONEachRow' });
+      version = migration.version;
+    }
+  }
+
+  async write(batch: Partial<RowBatch>): Promise<void> {
+    const client = this.require();
+    for (const table of TABLES) {
+      const rows = batch[table];
+      if (!rows?.length) continue;
+      // One INSERT per table and batch: ClickHouse applies a block (up to a million rows) whole or not at all.
+      await client.insert({ table, values: rows, format: 'JSONEachRow' });
+    }
+  }
+
+  async presentMessageIds(table: TableName, ids: readonly string[], minTs: number): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.query({
+      text: `SELECT DISTINCT msg_id FROM ${table} WHERE ts >= ? AND msg_id IN (${ids.map(() => '?').join(', ')})`,
+      params: [Math.floor(minTs), ...ids],
+    });
+    return new Set(rows.map((r) => String(r.msg_id)));
+  }
+
+  async query(query: Sql): Promise<Record<string, unknown>[]> {
+    const result = await this.require().query({ query: renderClickHouse(query), format: 'JSONEachRow' });
     return result.json<Record<string, unknown>>();
+  }
+
+  async applyRetention(retentionDays: Record<TableName, number>, now = Date.now()): Promise<void> {
+    const client = this.require();
+    for (const table of TABLES) {
+      const cutoff = Number(new Date(now - retentionDays[table] * 86_400_000).toISOString().slice(0, 10).replace(/-/g, ''));
+      const parts = await this.query({
+        text: `SELECT DISTINCT partition FROM system.parts WHERE database = ? AND table = ? AND active`,
+        params: [this.options.database, table],
+      });
+      for (const { partition } of parts) {
+        const day = Number(partition);
+        if (Number.isInteger(day) && day < cutoff) await client.command({ query: `ALTER TABLE ${table} DROP PARTITION ${clickHouseLiteral(day)}` });
+      }
+    }
+  }
+
+  async ping(): Promise<void> {
+    const ping = await this.require().ping();
+    if (!ping.success) throw ping.error;
   }
 
   async close(): Promise<void> {
     await this.client?.close();
     this.client = undefined;
+  }
+
+  private require(): ClickHouseClient {
+    if (!this.client) throw new Error('the ClickHouse store is not open');
+    return this.client;
   }
 }

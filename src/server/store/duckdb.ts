@@ -1,27 +1,39 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { SCHEMA_VERSION, type Store } from './store';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBListType } from '@duckdb/node-api';
+import type { Row, RowBatch } from './rows';
+import { COLUMNS, DUCK_TYPES, isList, MIGRATIONS, TABLES, type ColumnType, type TableName } from './schema';
+import type { Sql } from './sql';
+import type { Store } from './store';
 
+type DuckApi = typeof import('@duckdb/node-api');
+
+/** The embedded store: one DuckDB file, written with appenders, read with prepared statements. */
 export class DuckDbStore implements Store {
   readonly kind = 'duckdb' as const;
+  readonly dialect = 'duckdb' as const;
+  private api: DuckApi | undefined;
   private instance: DuckDBInstance | undefined;
   private connection: DuckDBConnection | undefined;
+  /** Writes and retention run one at a time on the one connection; reads use their own. */
+  private writer: Promise<unknown> = Promise.resolve();
+  private reader: DuckDBConnection | undefined;
 
   constructor(readonly location: string) {}
 
   async open(): Promise<{ version: string }> {
     // Loaded lazily: the native binding is only needed when the DuckDB store is used.
-    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const api = await import('@duckdb/node-api');
+    this.api = api;
     if (this.location !== ':memory:') {
       try {
         mkdirSync(dirname(this.location), { recursive: true });
       } catch (error) {
-        throw new Error(`cannot create the folder for the DuckDB file ${this.location}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+        throw new Error(`cannot create the folder for the DuckDB file ${this.location}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
       }
     }
     try {
-      this.instance = await DuckDBInstance.create(this.location);
+      this.instance = await api.DuckDBInstance.create(this.location);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/lock/i.test(message)) {
@@ -30,22 +42,151 @@ export class DuckDbStore implements Store {
       throw new Error(`cannot open the DuckDB file ${this.location}: ${message}`);
     }
     this.connection = await this.instance.connect();
-    await this.connection.run(`CREATE TABLE IF NOT EXISTS sg_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`);
-    await this.connection.run(`INSERT OR REPLACE INTO sg_meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
-    const [row] = await this.query('SELECT version() AS version');
+    this.reader = await this.instance.connect();
+    await this.migrate(this.connection);
+    // Appending list values cell by cell costs ~25 µs each; lists go through a temporary table as JSON text and
+    // are cast in one vectorised INSERT … SELECT instead (six times faster for the metrics table).
+    for (const table of TABLES) {
+      if (!COLUMNS[table].some((c) => isList(c.type))) continue;
+      const cols = COLUMNS[table].map((c) => `${c.name} ${isList(c.type) ? 'VARCHAR' : DUCK_TYPES[c.type]}`).join(', ');
+      await this.connection.run(`CREATE TEMP TABLE ${table}_stage (${cols})`);
+    }
+    const [row] = await this.query({ text: 'SELECT version() AS version', params: [] });
     return { version: String(row?.version ?? 'unknown') };
   }
 
-  async query(sql: string): Promise<Record<string, unknown>[]> {
-    if (!this.connection) throw new Error('the DuckDB store is not open');
-    const reader = await this.connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS();
+  private async migrate(connection: DuckDBConnection): Promise<void> {
+    await connection.run(`CREATE TABLE IF NOT EXISTS sg_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`);
+    const current = (await connection.runAndReadAll(`SELECT value FROM sg_meta WHERE key = 'schema_version'`)).getRowObjectsJS()[0];
+    let version = current ? Number(current.value) : 1;
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= version) continue;
+      await connection.run('BEGIN TRANSACTION');
+      try {
+        for (const statement of migration.sql('duckdb')) await connection.run(statement);
+        await connection.run(`INSERT OR REPLACE INTO sg_meta VALUES ('schema_version', $1)`, [String(migration.version)]);
+        await connection.run('COMMIT');
+      } catch (error) {
+        await connection.run('ROLLBACK');
+        throw new Error(`migrating the DuckDB file to schema ${migration.version} (${migration.what}) failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      version = migration.version;
+    }
+  }
+
+  write(batch: Partial<RowBatch>): Promise<void> {
+    const run = this.writer.then(async () => {
+      const connection = this.open_();
+      for (const table of TABLES) {
+        const rows = batch[table];
+        if (!rows?.length) continue;
+        const staged = COLUMNS[table].some((c) => isList(c.type));
+        const appender = staged ? await connection.createAppender(`${table}_stage`, 'main', 'temp') : await connection.createAppender(table);
+        try {
+          this.appendRows(appender, table, rows, staged);
+        } finally {
+          // Closing flushes and commits; a failure leaves no partial rows of this table.
+          appender.closeSync();
+        }
+        if (staged) await this.moveStaged(connection, table);
+      }
+    });
+    this.writer = run.catch(() => {});
+    return run;
+  }
+
+  /** Staged rows into their table in one transaction: all of them or none, and the stage left empty. */
+  private async moveStaged(connection: DuckDBConnection, table: TableName): Promise<void> {
+    const select = COLUMNS[table].map((c) => (isList(c.type) ? `CAST(CAST(${c.name} AS JSON) AS ${DUCK_TYPES[c.type]}) AS ${c.name}` : c.name)).join(', ');
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      await connection.run(`INSERT INTO ${table} SELECT ${select} FROM temp.${table}_stage`);
+      await connection.run(`DELETE FROM temp.${table}_stage`);
+      await connection.run('COMMIT');
+    } catch (error) {
+      await connection.run('ROLLBACK');
+      await connection.run(`DELETE FROM temp.${table}_stage`);
+      throw error;
+    }
+  }
+
+  private appendRows(appender: DuckDBAppender, table: TableName, rows: Row[], staged: boolean): void {
+    const api = this.api!;
+    const columns = COLUMNS[table];
+    const listTypes: Partial<Record<ColumnType, DuckDBListType>> = { strs: api.LIST(api.VARCHAR), i32s: api.LIST(api.INTEGER), f64s: api.LIST(api.DOUBLE) };
+    for (const row of rows) {
+      for (const column of columns) {
+        const value = row[column.name];
+        switch (column.type) {
+          case 'i64':
+            appender.appendBigInt(BigInt(Math.trunc(value as number)));
+            break;
+          case 'i32':
+            appender.appendInteger(value as number);
+            break;
+          case 'f64':
+            appender.appendDouble(value as number);
+            break;
+          case 'str':
+            appender.appendVarchar(value as string);
+            break;
+          case 'strs':
+          case 'i32s':
+          case 'f64s':
+            if (staged) appender.appendVarchar(JSON.stringify(value));
+            else appender.appendList(api.listValue(value as readonly (string | number)[]), listTypes[column.type]);
+            break;
+        }
+      }
+      appender.endRow();
+    }
+  }
+
+  async presentMessageIds(table: TableName, ids: readonly string[], minTs: number): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.query({
+      text: `SELECT DISTINCT msg_id FROM ${table} WHERE ts >= ? AND msg_id IN (${ids.map(() => '?').join(', ')})`,
+      params: [Math.floor(minTs), ...ids],
+    });
+    return new Set(rows.map((r) => String(r.msg_id)));
+  }
+
+  async query(query: Sql): Promise<Record<string, unknown>[]> {
+    const reader = this.reader;
+    if (!reader) throw new Error('the DuckDB store is not open');
+    const result = await reader.runAndReadAll(query.text, query.params.map((p) => (Array.isArray(p) ? this.api!.listValue(p as (string | number)[]) : (p as string | number | boolean))));
+    return result.getRowObjectsJS().map((row) => {
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(row)) out[key] = typeof value === 'bigint' ? Number(value) : value;
+      return out;
+    });
+  }
+
+  applyRetention(retentionDays: Record<TableName, number>, now = Date.now()): Promise<void> {
+    const run = this.writer.then(async () => {
+      const connection = this.open_();
+      for (const table of TABLES) await connection.run(`DELETE FROM ${table} WHERE ts < $1`, [BigInt(Math.floor(now - retentionDays[table] * 86_400_000))]);
+    });
+    this.writer = run.catch(() => {});
+    return run;
+  }
+
+  async ping(): Promise<void> {
+    await this.query({ text: 'SELECT 1', params: [] });
   }
 
   async close(): Promise<void> {
+    await this.writer;
+    this.reader?.closeSync();
     this.connection?.closeSync();
     this.instance?.closeSync();
+    this.reader = undefined;
     this.connection = undefined;
     this.instance = undefined;
+  }
+
+  private open_(): DuckDBConnection {
+    if (!this.connection) throw new Error('the DuckDB store is not open');
+    return this.connection;
   }
 }

@@ -34,7 +34,9 @@ describe('Profiles in VS Code', () => {
     mkdirSync(join(workspace, 'gohot'), { recursive: true });
     cpSync(join(repo, 'test', 'fixtures', 'profiles', 'gohot', 'main.go'), join(workspace, 'gohot', 'main.go'));
     mkdirSync(join(workspace, 'demo', 'gateway'), { recursive: true });
-    for (const f of readdirSync(join(repo, 'demo', 'gateway'))) cpSync(join(repo, 'demo', 'gateway', f), join(workspace, 'demo', 'gateway', f));
+    // The gateway's sources as they were when its fixture profile was taken.
+    const gatewaySources = join(repo, 'test', 'fixtures', 'profiles', 'node', 'gateway-src');
+    for (const f of readdirSync(gatewaySources)) cpSync(join(gatewaySources, f), join(workspace, 'demo', 'gateway', f.replace(/\.txt$/, '')));
   });
 
   afterEach(async () => {
