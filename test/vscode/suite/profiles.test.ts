@@ -13,7 +13,7 @@ import type { FleetReady } from '../../../src/protocol/cli';
 import { readProfileFile } from '../../../src/server/profiles/decode';
 import { buildFlameTree } from '../../../src/server/profiles/flame';
 import { mergeProfiles } from '../../../src/server/profiles/merge';
-import { actInWebview, activeApi, ON_SCREEN, screenshot, useNatsUrl, waitFor } from '../support';
+import { actInWebview, activeApi, ON_SCREEN, runFromPalette, screenshot, useNatsUrl, waitFor } from '../support';
 
 const repo = join(__dirname, '..', '..', '..', '..');
 const goDir = join(repo, 'test', 'fixtures', 'profiles', 'go');
@@ -116,11 +116,16 @@ describe('Profiles in VS Code', () => {
   it(`shows code lenses, gutter heat and a hover on the gateway's functions ${ON_SCREEN}`, async () => {
     const opened = await vscode.commands.executeCommand<OpenedProfile>('streamgate.openProfile', vscode.Uri.file(gatewayProfile));
     assert.ok(opened);
-    assert.equal(await vscode.commands.executeCommand('streamgate.toggleHotCode'), true);
+    // Turned on from the command palette, as a person would.
+    await runFromPalette('StreamGate: Toggle Hot Code in Editor');
     const server = vscode.Uri.file(join(workspace, 'demo', 'gateway', 'server.ts'));
     const document = await vscode.workspace.openTextDocument(server);
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', server);
-    const ours = lenses.filter((l) => l.command?.title.includes('CPU: self'));
+    let ours: vscode.CodeLens[] = [];
+    await waitFor('code lenses on server.ts', async () => {
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', server);
+      ours = lenses.filter((l) => l.command?.title.includes('CPU: self'));
+      return ours.length > 0;
+    });
     assert.ok(ours.length >= 2, `${ours.length} CPU lenses on server.ts`);
     const streamOf = ours.find((l) => l.command?.arguments?.[0] === 'streamOf');
     assert.ok(streamOf, 'a lens on streamOf');
