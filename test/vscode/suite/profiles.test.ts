@@ -116,10 +116,11 @@ describe('Profiles in VS Code', () => {
   it(`shows code lenses, gutter heat and a hover on the gateway's functions ${ON_SCREEN}`, async () => {
     const opened = await vscode.commands.executeCommand<OpenedProfile>('streamgate.openProfile', vscode.Uri.file(gatewayProfile));
     assert.ok(opened);
-    // Turned on from the command palette, as a person would.
-    await runFromPalette('StreamGate: Toggle Hot Code in Editor');
     const server = vscode.Uri.file(join(workspace, 'demo', 'gateway', 'server.ts'));
     const document = await vscode.workspace.openTextDocument(server);
+    await vscode.window.showTextDocument(document);
+    // Turned on from the command palette, as a person would (with the source in front of them).
+    await runFromPalette('StreamGate: Toggle Hot Code in Editor');
     let ours: vscode.CodeLens[] = [];
     await waitFor('code lenses on server.ts', async () => {
       const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', server);
