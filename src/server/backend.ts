@@ -7,6 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { NatsConnection } from 'nats';
 import { errorMessage, type Logger } from '../common/logger';
+import { fetchProfile } from '../common/podClient';
+import type { ProfileRequest } from '../protocol/nats';
 import { ensureStreams } from '../common/streams';
 import { VERSION } from '../common/version';
 import type { PodStatus } from '../protocol/nats';
@@ -121,6 +123,13 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       throw new Error(`the store is not ready (${this.storeStatus.state}${this.storeStatus.error ? `: ${this.storeStatus.error}` : ''})`);
     }
     return this.store;
+  }
+
+  /** A profile from a live pod (gzipped pprof), asked over the server's NATS connection. */
+  async podProfile(pod: string, request: ProfileRequest): Promise<Buffer> {
+    const nc = this.nats.nc;
+    if (!nc) throw new Error(`not connected to NATS (${this.nats.status.state}): cannot profile ${pod}`);
+    return fetchProfile(nc, pod, request);
   }
 
   private readyStore(): Store | undefined {
