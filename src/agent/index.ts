@@ -15,6 +15,9 @@ import {
   type BusinessEvent,
   type BusinessEventType,
   type ControlOp,
+  debugSubject,
+  DebugEvalRequestSchema,
+  DebugSyncRequestSchema,
   type HealthReply,
   type IncidentKind,
   type LogRecord,
@@ -22,7 +25,9 @@ import {
 } from '../protocol/nats';
 import type { NatsSettings } from '../protocol/settings';
 import { redactUrl } from '../protocol/settings';
-import { registerControl, type JsonHandler } from './control';
+import { check } from '../protocol/schema';
+import { ControlRequestError, registerControl, type JsonHandler } from './control';
+import { SnapshotDebugger, type DebuggerStats } from './debugger/debugger';
 import { handlePprofRequest } from './http';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram, type Labels } from './metrics';
 import { Profiler } from './profiler';
@@ -64,6 +69,11 @@ export interface AgentOptions {
   connectTimeoutMs?: number;
   /** Telemetry stream retention when the agent creates it (default 24 h). */
   streamMaxAgeMs?: number;
+  /**
+   * The non-breaking debugger (snapshot breakpoints, logpoints) on sg.dbg.<pod>.*; `false` turns it off.
+   * `redactNames` replaces the list of names whose values are never captured (see docs/debugging.md).
+   */
+  debug?: false | { redactNames?: string[] };
 }
 
 export interface TraceIds {
@@ -99,6 +109,8 @@ export interface Agent {
   handlePprof(req: IncomingMessage, res: ServerResponse): boolean;
   health(): HealthReply;
   cpuProfile(seconds: number): Promise<Buffer>;
+  /** The debugger's counters and recent capture times; undefined when debugging is off. */
+  debugStats(): DebuggerStats | undefined;
   heapProfile(): Promise<Buffer>;
   /** Sends everything buffered; resolves when JetStream has acknowledged it (or after `timeoutMs`). */
   flush(timeoutMs?: number): Promise<boolean>;
@@ -201,6 +213,8 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     health,
     profile: (request) => (request.type === 'cpu' ? profiler.cpu(request.seconds ?? 10) : profiler.heap()),
   });
+  const debug = options.debug === false ? undefined : startDebugger(nc, options, control.addEndpointAt);
+  if (debug) undo.push(() => void debug.stop());
   // Once startAgent resolves the server knows our subscriptions: discovery and control answer at once.
   await nc.flush();
 
@@ -254,6 +268,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     handlePprof: (req, res) => handlePprofRequest(profiler, req, res),
     health,
     cpuProfile: (seconds) => profiler.cpu(seconds),
+    debugStats: () => debug?.stats(),
     heapProfile: () => profiler.heap(),
     async flush(timeoutMs = 10_000) {
       collectMetrics();
@@ -266,6 +281,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
       clearInterval(flushTimer);
       await agent.flush(3000).catch(() => false);
       await spanExporter.shutdown();
+      await debug?.stop();
       publisher.stop();
       await stopService(control.service);
       runtime.stop();
@@ -274,6 +290,23 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     },
   };
   return agent;
+}
+
+/** The debugger and its two control endpoints, on subjects of their own (sg.dbg.<pod>.sync | eval). */
+function startDebugger(nc: NatsConnection, options: AgentOptions, addEndpointAt: (name: string, subject: string, handler: JsonHandler) => void): SnapshotDebugger {
+  const redactNames = options.debug ? options.debug.redactNames : undefined;
+  const debug = new SnapshotDebugger({ nc, pod: options.pod, service: options.service, version: options.version, ...(redactNames ? { redactNames } : {}) });
+  addEndpointAt('debug-sync', debugSubject(options.pod, 'sync'), async (request) => {
+    const parsed = check(DebugSyncRequestSchema, request);
+    if (!parsed.ok) throw new ControlRequestError(`bad debug sync request: ${parsed.error}`);
+    return debug.sync(parsed.value);
+  });
+  addEndpointAt('debug-eval', debugSubject(options.pod, 'eval'), async (request) => {
+    const parsed = check(DebugEvalRequestSchema, request);
+    if (!parsed.ok) throw new ControlRequestError(`bad debug eval request: ${parsed.error}`);
+    return debug.evaluate(parsed.value);
+  });
+  return debug;
 }
 
 async function stopService(service: Service): Promise<void> {
