@@ -362,11 +362,15 @@ export class StreamGateDebugSession extends DebugSession {
         return;
       case 'log': {
         const bp = this.book.bySpecId(event.breakpointId);
-        const output = new OutputEvent(`[${event.pod}] ${event.text}\n`, 'stdout') as DebugProtocol.OutputEvent;
-        if (bp) {
-          output.body.source = { name: basename(bp.source), path: bp.source };
-          output.body.line = bp.line;
-        }
+        const output = new OutputEvent(`[${event.pod}] ${event.text}\n`, 'stdout');
+        const body: DebugProtocol.OutputEvent['body'] = {
+          category: 'stdout',
+          output: `[${event.pod}] ${event.text}\n`,
+          // For programs driving the adapter (sg debug logpoint --json): who logged what, when.
+          data: { pod: event.pod, service: event.service, at: event.at, text: event.text, breakpointId: bp?.dapId },
+          ...(bp ? { source: { name: basename(bp.source), path: bp.source }, line: bp.line } : {}),
+        };
+        Object.assign(output.body, body);
         this.sendEvent(output);
         return;
       }
@@ -388,7 +392,7 @@ export class StreamGateDebugSession extends DebugSession {
     if (thread === undefined) return;
     if (snapshot.breakpointId && !this.book.bySpecId(snapshot.breakpointId)) return; // removed meanwhile
     if (this.queues.offer(thread, snapshot) === 'show') this.announce(thread, snapshot);
-    else this.say(`${snapshot.pod}: another snapshot is waiting (${this.queues.waitingCount(thread)}); Continue on its thread shows it.\n`);
+    else if (this.queues.waitingCount(thread) === 1) this.say(`${snapshot.pod}: more snapshots are waiting; Continue on its thread shows the next.\n`);
   }
 
   private announce(thread: number, snapshot: SnapshotEvent): void {

@@ -1,13 +1,14 @@
 /** `sg`: the StreamGate DevTools command line. */
 import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
+import { debugCommand } from './commands/debug';
 import { evalCommand } from './commands/eval';
 import { fleetCommand } from './commands/fleet';
 import { podsCommand } from './commands/pods';
 import { profileCommand } from './commands/profile';
 import { serverCommand } from './commands/server';
 
-const COMMANDS: CliCommand[] = [evalCommand, fleetCommand, podsCommand, profileCommand, serverCommand];
+const COMMANDS: CliCommand[] = [debugCommand, evalCommand, fleetCommand, podsCommand, profileCommand, serverCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

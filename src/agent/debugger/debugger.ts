@@ -14,6 +14,7 @@
  * the handler awaits: Node keeps memory per pause while a paused handler awaits.
  */
 import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { Session } from 'node:inspector';
 import type { Debugger, InspectorNotification, Runtime } from 'node:inspector';
 import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
@@ -45,7 +46,7 @@ import {
   type SnapshotEvent,
 } from '../../protocol/nats';
 import { ControlRequestError } from '../control';
-import { CaptureBudget, capture, captureNamed, formatForLog } from './capture';
+import { CaptureBudget, Capturer, capture, formatForLog } from './capture';
 import { CpuBudget, DebugGate, RateLimit, type GateSlot } from './gate';
 import { Redactor } from './redaction';
 import { ScriptIndex } from './scripts';
@@ -100,6 +101,8 @@ interface Breakpoint {
   conditionErrors: number;
   /** Removed from its session (or replaced): a resolution still in flight must not install it. */
   gone?: boolean;
+  /** The top frame's variable names, learnt at the first pause: later snapshots are taken without one. */
+  fastNames?: string[];
 }
 
 interface V8Location {
@@ -148,6 +151,7 @@ export class SnapshotDebugger {
   private syncQueue: Promise<void> = Promise.resolve();
   /** Script ids to URLs (call frames carry only the id). */
   private readonly scriptUrls = new Map<string, string>();
+  private readonly fileUrls = new Map<string, string>();
 
   constructor(private readonly options: SnapshotDebuggerOptions) {
     this.scripts = new ScriptIndex(options.pod);
@@ -336,7 +340,13 @@ export class SnapshotDebugger {
   private update(bp: Breakpoint, spec: BreakpointSpec): void {
     const before = bp.spec;
     bp.spec = spec;
-    if (JSON.stringify(before.watches ?? []) !== JSON.stringify(spec.watches ?? [])) this.setWatches(bp, spec.watches ?? []);
+    if (JSON.stringify(before.watches ?? []) !== JSON.stringify(spec.watches ?? []) || before.limits?.pauseEveryHit !== spec.limits?.pauseEveryHit) {
+      this.setWatches(bp, spec.watches ?? []);
+      if (bp.fastNames && !this.canSkipPause(bp)) {
+        bp.fastNames = undefined; // watches are evaluated by V8 with its side-effect check: that needs a pause
+        for (const key of bp.locationKeys) this.refreshLocation(this.locations.get(key)!);
+      }
+    }
     if (bp.slot && (before.snapshotsPerMinute !== spec.snapshotsPerMinute || before.logsPerSecond !== spec.logsPerSecond || before.cpuBudgetPercent !== spec.cpuBudgetPercent)) {
       // Rates and budgets start afresh; hit counts carry on.
       const old = bp.slot;
@@ -401,7 +411,9 @@ export class SnapshotDebugger {
       evaluationCostMs: this.evaluationCostMs ?? 0.05,
       onBudgetExceeded: () => setImmediate(() => this.disableForBudget(bp)),
       onConditionError: (error) => this.conditionError(bp, error),
-      ...(logpoint ? { onLog: (values: unknown[] | undefined, error: unknown, startedAt: number) => this.log(bp, values, error, startedAt) } : {}),
+      ...(logpoint
+        ? { onLog: (values: unknown[] | undefined, error: unknown, startedAt: number) => this.log(bp, values, error, startedAt) }
+        : { onCapture: (self: unknown, locals: (() => unknown)[], sites: NodeJS.CallSite[], startedAt: number) => this.snapshotWithoutPause(bp, self, locals, sites, startedAt) }),
     }));
     bp.slot = slot;
     this.bySlot.set(slot.slot, bp);
@@ -420,6 +432,7 @@ export class SnapshotDebugger {
           const parts = (bp.template ?? []).filter((p) => p.compiled).map((p) => `(${p.compiled})`);
           return `(${guard} && ${g}.l(${n}, () => [${parts.join(', ')}]))`;
         }
+        if (bp.fastNames) return `(${guard} && ${g}.s(${n}, this, [${bp.fastNames.map((name) => `() => ${name}`).join(', ')}]))`;
         return `(${guard} && ${g}.t(${n}))`;
       })
       .join(' | ');
@@ -674,14 +687,82 @@ export class SnapshotDebugger {
 
   private snapshot(params: Debugger.PausedEventDataType, bp: Breakpoint, startedAt: number): void {
     const limits = { ...DEFAULT_CAPTURE_LIMITS, ...bp.spec.limits };
-    const budget = new CaptureBudget(limits, startedAt + limits.maxCaptureMs, this.redactor);
-    const { frames, watches } = this.capture(params.callFrames, bp.watches, undefined, budget);
+    // The hard budget bounds the agent's own work; V8's pause before it is spent already (and reported in captureMs).
+    const budget = new CaptureBudget(limits, performance.now() + limits.maxCaptureMs, this.redactor);
+    const { frames, watches, topNames } = this.capture(params.callFrames, bp.watches, undefined, budget);
     this.publishSnapshot(bp.session, { breakpointId: bp.spec.id, reason: 'breakpoint', frames, watches, budget, startedAt });
+    if (!bp.fastNames && this.canSkipPause(bp)) {
+      // The scopes at this line are now known: from the next hit on, capture inside the condition, unpaused.
+      const names = topNames.filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && !name.startsWith('__streamgate'));
+      setImmediate(() => {
+        if (bp.state.state !== 'installed' || bp.fastNames || !this.canSkipPause(bp)) return;
+        bp.fastNames = names;
+        for (const key of bp.locationKeys) this.refreshLocation(this.locations.get(key)!);
+      });
+    }
     const elapsed = performance.now() - startedAt;
     if (bp.slot && !bp.slot.budget.charge(elapsed)) {
       bp.slot.active = false;
       setImmediate(() => this.disableForBudget(bp));
     }
+  }
+
+  /** No watches and no demand to pause every time: snapshots after the first need no pause. */
+  private canSkipPause(bp: Breakpoint): boolean {
+    return bp.spec.kind === 'snapshot' && bp.watches.length === 0 && !bp.spec.limits?.pauseEveryHit;
+  }
+
+  /**
+   * A snapshot taken inside the breakpoint's condition: the top frame's locals (read through one small getter
+   * each), `this`, and the call stack from V8's call sites. No pause: V8 never builds the frames' scope chains.
+   */
+  private snapshotWithoutPause(bp: Breakpoint, self: unknown, getters: (() => unknown)[], sites: NodeJS.CallSite[], startedAt: number): void {
+    try {
+      const limits = { ...DEFAULT_CAPTURE_LIMITS, ...bp.spec.limits };
+      const budget = new CaptureBudget(limits, startedAt + limits.maxCaptureMs, this.redactor);
+      const capturer = new Capturer(budget);
+      const locals = (bp.fastNames ?? []).map((name, i): [string, { value: CapturedValue }] => {
+        try {
+          return [name, capturer.add(getters[i]!(), name)];
+        } catch {
+          return [name, { value: { t: 'omitted', reason: 'not initialised yet at this line' } }];
+        }
+      });
+      const selfHolder = self !== undefined && self !== globalThis ? capturer.add(self) : undefined;
+      capturer.run();
+      // The condition's own frame (an eval) comes first: the app's frames start after it.
+      const start = sites.findIndex((site) => !site.isEval());
+      const frames = sites.slice(Math.max(0, start), Math.max(0, start) + limits.maxFrames).map((site): CapturedFrame => {
+        const file = site.getFileName() ?? '';
+        const position = this.scripts.originalPosition(this.fileUrl(file), site.getLineNumber() ?? 0, Math.max(0, (site.getColumnNumber() ?? 1) - 1));
+        return { function: site.getFunctionName() ?? '(anonymous)', file: position.file, line: position.line, column: position.column };
+      });
+      if (frames[0]) {
+        frames[0].locals = locals.map(([name, holder]) => [name, holder.value]);
+        if (selfHolder) frames[0].this = selfHolder.value;
+      }
+      if (frames.length > 1 && limits.maxFramesWithLocals > 1) {
+        budget.leftOut.add('the locals of outer frames: this snapshot was taken without pausing the pod (the first snapshot of a breakpoint on a pod has them; captureLimits.pauseEveryHit takes them every time, at ~1–2 ms a hit)');
+      }
+      this.publishSnapshot(bp.session, { breakpointId: bp.spec.id, reason: 'breakpoint', frames, watches: [], budget, startedAt });
+      if (bp.slot && !bp.slot.budget.charge(performance.now() - startedAt)) {
+        bp.slot.active = false;
+        setImmediate(() => this.disableForBudget(bp));
+      }
+    } catch {
+      // Nothing may escape into the app's code from a condition.
+    }
+  }
+
+  private fileUrl(file: string): string {
+    if (!file.startsWith('/')) return file;
+    let url = this.fileUrls.get(file);
+    if (!url) {
+      url = pathToFileURL(file).href;
+      if (this.fileUrls.size > 10_000) this.fileUrls.clear();
+      this.fileUrls.set(file, url);
+    }
+    return url;
   }
 
   private onException(params: Debugger.PausedEventDataType, startedAt: number): void {
@@ -695,7 +776,7 @@ export class SnapshotDebugger {
       const cost = () => (this.pauseCostMs ?? 0.5) + (performance.now() - startedAt);
       if (settings.rate.take()) {
         const limits = { ...DEFAULT_CAPTURE_LIMITS, ...settings.limits };
-        const budget = new CaptureBudget(limits, startedAt + limits.maxCaptureMs, this.redactor);
+        const budget = new CaptureBudget(limits, performance.now() + limits.maxCaptureMs, this.redactor);
         const { frames, watches, extra } = this.capture(params.callFrames, [], data, budget);
         this.publishSnapshot(session, { reason: 'exception', frames, watches, budget, startedAt, exception: extra, uncaught });
       }
@@ -720,7 +801,7 @@ export class SnapshotDebugger {
     watches: string[],
     extraObject: Runtime.RemoteObject | undefined,
     budget: CaptureBudget,
-  ): { frames: CapturedFrame[]; watches: [string, CapturedValue][]; extra?: CapturedValue } {
+  ): { frames: CapturedFrame[]; watches: [string, CapturedValue][]; extra?: CapturedValue; topNames: string[] } {
     const { limits } = budget;
     const frames = callFrames.slice(0, limits.maxFrames);
     if (callFrames.length > frames.length) budget.leftOut.add(`${callFrames.length - frames.length} frames past the first ${limits.maxFrames} (maxFrames)`);
@@ -768,42 +849,56 @@ export class SnapshotDebugger {
       });
       values = this.gate.takeSunk();
     }
+    // Everything is captured breadth first under one budget: every local gets its first level before any
+    // gets its second, so running out cuts the deepest parts, never a whole variable.
+    const capturer = new Capturer(budget);
+    const frameHolders = frames.map((_, i) => {
+      const p = plan[i];
+      if (!p) return undefined;
+      return {
+        locals: this.localHolders(p.scopes.map((r) => values[r]), capturer),
+        ...(p.thisRef !== undefined ? { self: capturer.add(values[p.thisRef]) } : {}),
+      };
+    });
+    const watchHolders = watchResults.map(({ expression, ref, value }) => ({
+      expression,
+      holder: value !== undefined ? { value } : capturer.add(values[ref!], lastName(expression)),
+    }));
+    const extraHolder = extraRef !== undefined ? capturer.add(values[extraRef]) : undefined;
+    capturer.run();
     const captured: CapturedFrame[] = frames.map((frame, i) => {
       const position = this.scripts.originalPosition(this.frameUrl(frame), frame.location.lineNumber + 1, frame.location.columnNumber ?? 0);
       const entry: CapturedFrame = { function: frame.functionName || '(anonymous)', file: position.file, line: position.line, column: position.column };
-      const p = plan[i];
-      if (p && !budget.exhausted) {
-        entry.locals = this.locals(p.scopes.map((r) => values[r]), budget);
-        if (p.thisRef !== undefined) entry.this = capture(values[p.thisRef], budget, 0, []);
+      const holders = frameHolders[i];
+      if (holders) {
+        entry.locals = holders.locals.map(([name, holder]) => [name, holder.value]);
+        if (holders.self) entry.this = holders.self.value;
       }
       return entry;
     });
-    const watchValues = watchResults.map(({ expression, ref, value }): [string, CapturedValue] => [
-      expression,
-      value ?? (lastName(expression) && this.redactor.isSecretName(lastName(expression)!) ? '[redacted]' : capture(values[ref!], budget, 0, [])),
-    ]);
-    const extra = extraRef !== undefined ? capture(values[extraRef], budget, 0, []) : extraObject ? this.remoteValue(extraObject, undefined, budget) : undefined;
-    return { frames: captured, watches: watchValues, ...(extra !== undefined ? { extra } : {}) };
+    const watchValues = watchHolders.map(({ expression, holder }): [string, CapturedValue] => [expression, holder.value]);
+    const extra = extraHolder ? extraHolder.value : extraObject ? this.remoteValue(extraObject, undefined, budget) : undefined;
+    return { frames: captured, watches: watchValues, ...(extra !== undefined ? { extra } : {}), topNames: frameHolders[0]?.locals.map(([name]) => name) ?? [] };
   }
 
   private frameUrl(frame: Debugger.CallFrame): string {
     return frame.url || this.scriptUrls.get(frame.location.scriptId) || '';
   }
 
-  private locals(scopes: unknown[], budget: CaptureBudget): [string, CapturedValue][] {
+  private localHolders(scopes: unknown[], capturer: Capturer): [string, { value: CapturedValue }][] {
     const seen = new Set<string>();
-    const locals: [string, CapturedValue][] = [];
+    const locals: [string, { value: CapturedValue }][] = [];
     for (const scope of scopes) {
       if (typeof scope !== 'object' || scope === null) continue;
       for (const name of Object.keys(scope)) {
         if (seen.has(name)) continue; // an inner block's variable shadows the outer one
         seen.add(name);
-        if (locals.length >= MAX_LOCALS || budget.exhausted) {
-          budget.leftOut.add(`locals past the first ${MAX_LOCALS} of a frame`);
+        if (locals.length >= MAX_LOCALS) {
+          capturer.budget.leftOut.add(`locals past the first ${MAX_LOCALS} of a frame`);
           return locals;
         }
         const descriptor = Object.getOwnPropertyDescriptor(scope, name);
-        locals.push([name, descriptor && 'value' in descriptor ? captureNamed(name, descriptor.value, budget) : { t: 'getter' }]);
+        locals.push([name, descriptor && 'value' in descriptor ? capturer.add(descriptor.value, name) : { value: { t: 'getter' } }]);
       }
     }
     return locals;
@@ -823,13 +918,13 @@ export class SnapshotDebugger {
     }
     if (result.type === 'object' && result.objectId) {
       this.post('Runtime.callFunctionOn', { objectId: result.objectId, functionDeclaration: `function () { globalThis.${GATE_GLOBAL}.sink(this); }`, objectGroup: CAPTURE_GROUP, silent: true });
-      return capture(this.gate.takeSunk()[0], budget, 0, []);
+      return capture(this.gate.takeSunk()[0], budget);
     }
     if (result.unserializableValue !== undefined) return result.type === 'bigint' ? { t: 'bigint', v: result.unserializableValue.replace(/n$/, '') } : { t: 'number', v: result.unserializableValue };
     if (result.type === 'undefined') return { t: 'undefined' };
     if (result.type === 'function') return { t: 'function', name: result.description ?? '(anonymous)' };
     if (result.type === 'symbol') return { t: 'symbol', v: result.description ?? 'Symbol()' };
-    return capture(result.value as unknown, budget, 0, []);
+    return capture(result.value as unknown, budget);
   }
 
   private publishSnapshot(
@@ -870,7 +965,7 @@ export class SnapshotDebugger {
       let i = 0;
       for (const part of bp.template ?? []) {
         if ('text' in part) text += part.text;
-        else text += formatForLog(capture(values[i++], budget, 0, []));
+        else text += formatForLog(capture(values[i++], budget));
       }
     } else {
       text = `<logpoint failed: ${this.redactor.redactText(error instanceof Error ? error.message : String(error), 300)}>`;

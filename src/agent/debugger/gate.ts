@@ -71,6 +71,8 @@ export interface GateSlot {
   onConditionError(error: unknown): void;
   /** Logpoints: the evaluated parts (or the error that stopped them). */
   onLog?(values: unknown[] | undefined, error: unknown, startedAt: number): void;
+  /** Snapshots taken without pausing: the frame's `this`, its locals' getters and the call sites. */
+  onCapture?(self: unknown, locals: (() => unknown)[], stack: NodeJS.CallSite[], startedAt: number): void;
 }
 
 export class DebugGate {
@@ -134,6 +136,17 @@ export class DebugGate {
       s.onLog(values, failure, startedAt);
       return false;
     },
+    /** Snapshot without pausing (see SnapshotDebugger): hit condition, rate limit, then capture here. */
+    s: (slot: number, self: unknown, locals: (() => unknown)[]): boolean => {
+      const s = this.slots[slot];
+      if (!s?.onCapture) return false;
+      s.hits++;
+      if (s.hitCondition && !hitConditionMet(s.hitCondition, s.hits)) return false;
+      const startedAt = performance.now();
+      if (!s.rate.take(startedAt)) return false;
+      s.onCapture(self, locals, callSites(this.api.s, 40), startedAt);
+      return false;
+    },
     /** An allowed method on a built-in receiver (see debugExpressions.ts). */
     m: (receiver: unknown, method: string, optional: boolean, ...args: unknown[]): unknown => callMethod(receiver, method, optional, args),
     /** An allowed pure function. */
@@ -181,6 +194,25 @@ export class DebugGate {
     if (!s.active) return;
     s.active = false;
     s.onBudgetExceeded();
+  }
+}
+
+/**
+ * The call stack above `below`, as V8's structured call sites (no string formatting, no source-map lookup by
+ * Node: mapping is done by the debugger with the maps it already holds).
+ */
+function callSites(below: (...args: never[]) => unknown, limit: number): NodeJS.CallSite[] {
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  const prepare = Error.prepareStackTrace;
+  const stackLimit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = limit;
+    Error.prepareStackTrace = (_error, sites) => sites;
+    Error.captureStackTrace(holder, below);
+    return holder.stack ?? [];
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = stackLimit;
   }
 }
 
