@@ -47,9 +47,10 @@ export function checkExpression(source: string): ExpressionCheck {
   const text = source.trim();
   if (!text) return { ok: false, reason: 'is empty' };
   if (text.length > MAX_EXPRESSION_LENGTH) return { ok: false, reason: `is ${text.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are allowed` };
+  if (/\b__streamgate/.test(text)) return { ok: false, reason: "uses __streamgate…, the debugger's own names" };
   let root: AnyNode;
   try {
-    root = parseExpressionAt(text, 0, { ecmaVersion: 'latest' }) as AnyNode;
+    root = parseExpressionAt(text, 0, { ecmaVersion: 'latest', preserveParens: true, allowAwaitOutsideFunction: true }) as AnyNode;
     const rest = tokenizer(text.slice(root.end), { ecmaVersion: 'latest' }).getToken();
     if (rest.type.label !== 'eof') return { ok: false, reason: `is not a single expression (unexpected "${text.slice(root.end).trim().slice(0, 20)}")` };
   } catch (error) {
@@ -153,6 +154,9 @@ function compileCall(node: AnyNode, text: string): string {
       return `${GATE_GLOBAL}.m(${receiver}, ${JSON.stringify(method)}, ${optional}${args.map((a) => `, ${a}`).join('')})`;
     }
   }
+  // A callee that is itself refused (a function literal, say) is the better reason to give.
+  if (callee.type === 'MemberExpression') compile(callee.object as AnyNode, text);
+  else if (callee.type !== 'Identifier') compile(callee, text);
   throw new Refusal(`calls ${snippet(callee, text)}(), a function with possible side effects or unbounded cost (${allowedList()})`);
 }
 

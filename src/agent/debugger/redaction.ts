@@ -16,14 +16,16 @@ const SECRET_SHAPES = new RegExp(
   [
     'eyJ[A-Za-z0-9_-]{6,}\\.eyJ[A-Za-z0-9_-]{6,}\\.[A-Za-z0-9_-]*', // JWT
     '\\b(?:Bearer|Basic|Token)\\s+[A-Za-z0-9._~+/=-]{8,}', // Authorization header values
-    '\\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9_]{8,}', // Stripe-style keys (and the sandbox tenants')
-    '\\bgh[pousr]_[A-Za-z0-9]{20,}', // GitHub tokens
-    '\\bgithub_pat_[A-Za-z0-9_]{20,}',
-    '\\bxox[abprs]-[A-Za-z0-9-]{10,}', // Slack
-    '\\bAKIA[0-9A-Z]{16}\\b', // AWS access key id
-    '\\bAIza[0-9A-Za-z_-]{35}', // Google API key
-    '\\bglpat-[A-Za-z0-9_-]{20,}', // GitLab
-    '\\bnpm_[A-Za-z0-9]{36}', // npm
+    // Key prefixes match even glued to other text ("key=sk_live_…", "xsk_live_…"): a false positive costs a
+    // value shown as [redacted]; a false negative costs a leaked key.
+    '(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9_]{8,}', // Stripe-style keys (and the sandbox tenants')
+    'gh[pousr]_[A-Za-z0-9]{20,}', // GitHub tokens
+    'github_pat_[A-Za-z0-9_]{20,}',
+    'xox[abprs]-[A-Za-z0-9-]{10,}', // Slack
+    'AKIA[0-9A-Z]{16}', // AWS access key id
+    'AIza[0-9A-Za-z_-]{35}', // Google API key
+    'glpat-[A-Za-z0-9_-]{20,}', // GitLab
+    'npm_[A-Za-z0-9]{36}', // npm
     '\\bS[UACONPX][A-Z2-7]{56}\\b', // NATS NKey seeds
     '-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)',
   ].join('|'),
