@@ -4,6 +4,9 @@
  */
 import type { PlainValue } from '../protocol/dap';
 import type { CapturedValue } from '../protocol/nats';
+import type { PathStep } from '../common/debugExpressions';
+
+export { parsePath, type PathStep } from '../common/debugExpressions';
 
 export const REDACTED = '[redacted]';
 
@@ -156,29 +159,6 @@ export function plain(value: CapturedValue): PlainValue {
     default:
       return `[${describe(value)}]`;
   }
-}
-
-export type PathStep = string | number;
-
-/** `req.headers["x-tenant"][0]` → ['req', 'headers', 'x-tenant', 0]; undefined when it is not a plain path. */
-export function parsePath(expression: string): PathStep[] | undefined {
-  const text = expression.trim();
-  const head = /^[A-Za-z_$][\w$]*/.exec(text);
-  if (!head) return undefined;
-  const steps: PathStep[] = [head[0]];
-  let rest = text.slice(head[0].length);
-  while (rest.length) {
-    const m = /^\s*(?:\?\.|\.)\s*([A-Za-z_$][\w$]*)|^\s*\[\s*(\d+)\s*\]|^\s*\[\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\]/.exec(rest);
-    if (!m) return undefined;
-    if (m[1] !== undefined) steps.push(m[1]);
-    else if (m[2] !== undefined) steps.push(Number(m[2]));
-    else {
-      const quoted = m[3]!;
-      steps.push(quoted.startsWith("'") ? quoted.slice(1, -1).replace(/\\'/g, "'") : (JSON.parse(quoted) as string));
-    }
-    rest = rest.slice(m[0].length);
-  }
-  return steps;
 }
 
 export type Lookup = { found: true; value: CapturedValue } | { found: false; reason: 'missing' | 'not-captured'; at?: string };

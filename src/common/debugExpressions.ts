@@ -251,3 +251,29 @@ export function hitConditionMet(condition: HitCondition, hits: number): boolean 
       return hits % condition.n === (condition.remainder ?? 0);
   }
 }
+
+// --- Paths -------------------------------------------------------------------------------------------------------
+
+export type PathStep = string | number;
+
+/** `req.headers["x-tenant"][0]` → ['req', 'headers', 'x-tenant', 0]; undefined when it is not a plain path. */
+export function parsePath(expression: string): PathStep[] | undefined {
+  const text = expression.trim();
+  const head = /^[A-Za-z_$][\w$]*/.exec(text);
+  if (!head) return undefined;
+  const steps: PathStep[] = [head[0]];
+  let rest = text.slice(head[0].length);
+  while (rest.length) {
+    const m = /^\s*(?:\?\.|\.)\s*([A-Za-z_$][\w$]*)|^\s*\[\s*(\d+)\s*\]|^\s*\[\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\]/.exec(rest);
+    if (!m) return undefined;
+    if (m[1] !== undefined) steps.push(m[1]);
+    else if (m[2] !== undefined) steps.push(Number(m[2]));
+    else {
+      const quoted = m[3]!;
+      steps.push(quoted.startsWith("'") ? quoted.slice(1, -1).replace(/\\'/g, "'") : (JSON.parse(quoted) as string));
+    }
+    rest = rest.slice(m[0].length);
+  }
+  return steps;
+}
+

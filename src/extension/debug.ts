@@ -57,7 +57,7 @@ export function resolveAttach(folder: vscode.WorkspaceFolder | undefined, debugC
   if (!resolved.nats && nats) resolved.nats = nats.url;
   if (!resolved.natsOptions && nats && resolved.nats === nats.url) {
     const { url: _url, ...options } = nats;
-    const present = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    const present = Object.fromEntries(Object.entries(options).filter(([, value]: [string, unknown]) => value !== undefined));
     if (Object.keys(present).length) resolved.natsOptions = present;
   }
   const root = folder?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;

@@ -18,7 +18,8 @@ import { pathToFileURL } from 'node:url';
 import { Session } from 'node:inspector';
 import type { Debugger, InspectorNotification, Runtime } from 'node:inspector';
 import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
-import { checkExpression, GATE_GLOBAL, parseHitCondition, parseLogTemplate, type HitCondition, type TemplatePart } from '../../common/debugExpressions';
+import { types } from 'node:util';
+import { checkExpression, GATE_GLOBAL, parseHitCondition, parseLogTemplate, parsePath, type HitCondition, type TemplatePart } from '../../common/debugExpressions';
 import {
   AUDIT_STREAM,
   AUDIT_SUBJECTS,
@@ -95,10 +96,11 @@ interface Breakpoint {
   condition?: string;
   /** Logpoints: the template, with each expression compiled. */
   template?: (TemplatePart & { compiled?: string })[];
-  /** Watch expressions as written (evaluated by V8 with throwOnSideEffect). */
+  /** Watch expressions as written: paths are read from the live values, the rest evaluated by V8 with throwOnSideEffect. */
   watches: string[];
   locationKeys: string[];
   conditionErrors: number;
+  captureFailures: number;
   /** Removed from its session (or replaced): a resolution still in flight must not install it. */
   gone?: boolean;
   /** The top frame's variable names, learnt at the first pause: later snapshots are taken without one. */
@@ -280,7 +282,7 @@ export class SnapshotDebugger {
   // --- Breakpoints ------------------------------------------------------------------------------------------------
 
   private async install(session: DebugSession, spec: BreakpointSpec): Promise<Breakpoint> {
-    const bp: Breakpoint = { session, spec, state: { id: spec.id, state: 'pending' }, watches: [], locationKeys: [], conditionErrors: 0 };
+    const bp: Breakpoint = { session, spec, state: { id: spec.id, state: 'pending' }, watches: [], locationKeys: [], conditionErrors: 0, captureFailures: 0 };
     const refusal = this.compile(bp);
     if (refusal) {
       bp.state = { id: spec.id, state: 'rejected', message: refusal };
@@ -572,6 +574,7 @@ export class SnapshotDebugger {
     this.post('Debugger.enable');
     this.post('Debugger.setAsyncCallStackDepth', { maxDepth: 0 });
     this.calibrate();
+    warmUp(this.redactor);
     this.pauseMode = 'none';
     this.applyExceptionMode();
   }
@@ -672,7 +675,12 @@ export class SnapshotDebugger {
       }
       for (const slot of fired.slots) {
         const bp = this.bySlot.get(slot.slot);
-        if (bp) this.snapshot(params, bp, startedAt);
+        if (!bp) continue;
+        try {
+          this.snapshot(params, bp, startedAt);
+        } catch (error) {
+          this.captureFailed(bp, error);
+        }
       }
     } catch {
       // Nothing may escape a paused handler: the pod carries on whatever happened here.
@@ -707,9 +715,9 @@ export class SnapshotDebugger {
     }
   }
 
-  /** No watches and no demand to pause every time: snapshots after the first need no pause. */
+  /** Only path watches (read from live values) and no demand to pause every time: later snapshots need no pause. */
   private canSkipPause(bp: Breakpoint): boolean {
-    return bp.spec.kind === 'snapshot' && bp.watches.length === 0 && !bp.spec.limits?.pauseEveryHit;
+    return bp.spec.kind === 'snapshot' && bp.watches.every((w) => parsePath(w) !== undefined) && !bp.spec.limits?.pauseEveryHit;
   }
 
   /**
@@ -729,6 +737,11 @@ export class SnapshotDebugger {
         }
       });
       const selfHolder = self !== undefined && self !== globalThis ? capturer.add(self) : undefined;
+      const scope = Object.fromEntries((bp.fastNames ?? []).map((name, i) => [name, readGetter(getters[i]!)]));
+      const watchHolders = bp.watches.map((expression): [string, { value: CapturedValue }] => {
+        const live = readPath(expression, [scope], self);
+        return [expression, live ? capturer.add(live.value, lastName(expression)) : { value: { t: 'omitted', reason: 'not found in the frame' } }];
+      });
       capturer.run();
       // The condition's own frame (an eval) comes first: the app's frames start after it.
       const start = sites.findIndex((site) => !site.isEval());
@@ -744,14 +757,27 @@ export class SnapshotDebugger {
       if (frames.length > 1 && limits.maxFramesWithLocals > 1) {
         budget.leftOut.add('the locals of outer frames: this snapshot was taken without pausing the pod (the first snapshot of a breakpoint on a pod has them; captureLimits.pauseEveryHit takes them every time, at ~1–2 ms a hit)');
       }
-      this.publishSnapshot(bp.session, { breakpointId: bp.spec.id, reason: 'breakpoint', frames, watches: [], budget, startedAt });
+      const watches = watchHolders.map(([expression, holder]): [string, CapturedValue] => [expression, holder.value]);
+      this.publishSnapshot(bp.session, { breakpointId: bp.spec.id, reason: 'breakpoint', frames, watches, budget, startedAt });
       if (bp.slot && !bp.slot.budget.charge(performance.now() - startedAt)) {
         bp.slot.active = false;
         setImmediate(() => this.disableForBudget(bp));
       }
-    } catch {
-      // Nothing may escape into the app's code from a condition.
+    } catch (error) {
+      // Nothing may escape into the app's code from a condition; the breakpoint says what went wrong instead.
+      this.captureFailed(bp, error);
     }
+  }
+
+  /** A capture that failed (a bug, or a value no one foresaw) is reported once on the breakpoint, not swallowed. */
+  private captureFailed(bp: Breakpoint, error: unknown): void {
+    if (bp.captureFailures++ > 0) return;
+    const message = this.redactor.redactText(error instanceof Error ? `${error.name}: ${error.message}` : String(error), 300);
+    setImmediate(() => {
+      if (bp.state.state !== 'installed') return;
+      bp.state = { ...bp.state, message: `a capture failed on ${this.options.pod} (${message}); the pod carries on` };
+      this.publishStatus(bp);
+    });
   }
 
   private fileUrl(file: string): string {
@@ -817,9 +843,30 @@ export class SnapshotDebugger {
       const thisRef = frame.this.type === 'object' && frame.this.objectId ? refs.push(frame.this.objectId) - 1 : undefined;
       plan.push({ scopes, ...(thisRef !== undefined ? { thisRef } : {}) });
     }
-    // Watches: V8 evaluates them in the top frame and refuses anything with a side effect; time-bounded.
-    const watchResults: { expression: string; ref?: number; value?: CapturedValue }[] = [];
+    const extraRef = extraObject?.objectId ? refs.push(extraObject.objectId) - 1 : undefined;
+    let values: unknown[] = [];
+    if (refs.length) {
+      this.post('Runtime.callFunctionOn', {
+        objectId: refs[0],
+        functionDeclaration: `function (...rest) { globalThis.${GATE_GLOBAL}.sink(this, ...rest); }`,
+        arguments: refs.slice(1).map((objectId) => ({ objectId })),
+        objectGroup: CAPTURE_GROUP,
+        silent: true,
+      });
+      values = this.gate.takeSunk();
+    }
+    // Watches: a path (req.headers["x-tenant"]) is read from the live values, never calling a getter; anything
+    // else is evaluated by V8 in the top frame, which refuses side effects, within the time left.
+    const top = plan[0];
+    const topScopes = top ? top.scopes.map((r) => values[r]) : [];
+    const topThis = top?.thisRef !== undefined ? values[top.thisRef] : undefined;
+    const watchResults: { expression: string; live?: { value: unknown }; value?: CapturedValue }[] = [];
     for (const expression of watches) {
+      const live = readPath(expression, topScopes, topThis);
+      if (live) {
+        watchResults.push({ expression, live });
+        continue;
+      }
       const left = budget.timeLeft();
       if (left <= 0 || !frames[0]) {
         watchResults.push({ expression, value: { t: 'omitted', reason: `the capture time budget of ${limits.maxCaptureMs} ms ran out` } });
@@ -834,20 +881,12 @@ export class SnapshotDebugger {
         timeout: Math.max(1, Math.floor(left)),
         silent: true,
       });
-      if (!result.exceptionDetails && result.result.type === 'object' && result.result.objectId) watchResults.push({ expression, ref: refs.push(result.result.objectId) - 1 });
-      else watchResults.push({ expression, value: this.remoteValue(result.result, result.exceptionDetails, budget) });
-    }
-    const extraRef = extraObject?.objectId ? refs.push(extraObject.objectId) - 1 : undefined;
-    let values: unknown[] = [];
-    if (refs.length) {
-      this.post('Runtime.callFunctionOn', {
-        objectId: refs[0],
-        functionDeclaration: `function (...rest) { globalThis.${GATE_GLOBAL}.sink(this, ...rest); }`,
-        arguments: refs.slice(1).map((objectId) => ({ objectId })),
-        objectGroup: CAPTURE_GROUP,
-        silent: true,
-      });
-      values = this.gate.takeSunk();
+      if (!result.exceptionDetails && result.result.type === 'object' && result.result.objectId) {
+        this.post('Runtime.callFunctionOn', { objectId: result.result.objectId, functionDeclaration: `function () { globalThis.${GATE_GLOBAL}.sink(this); }`, objectGroup: CAPTURE_GROUP, silent: true });
+        watchResults.push({ expression, live: { value: this.gate.takeSunk()[0] } });
+      } else {
+        watchResults.push({ expression, value: this.remoteValue(result.result, result.exceptionDetails, budget) });
+      }
     }
     // Everything is captured breadth first under one budget: every local gets its first level before any
     // gets its second, so running out cuts the deepest parts, never a whole variable.
@@ -860,9 +899,9 @@ export class SnapshotDebugger {
         ...(p.thisRef !== undefined ? { self: capturer.add(values[p.thisRef]) } : {}),
       };
     });
-    const watchHolders = watchResults.map(({ expression, ref, value }) => ({
+    const watchHolders = watchResults.map(({ expression, live, value }) => ({
       expression,
-      holder: value !== undefined ? { value } : capturer.add(values[ref!], lastName(expression)),
+      holder: live ? capturer.add(live.value, lastName(expression)) : { value: value ?? { t: 'undefined' } },
     }));
     const extraHolder = extraRef !== undefined ? capturer.add(values[extraRef]) : undefined;
     capturer.run();
@@ -1078,9 +1117,72 @@ function sameInstallation(a: BreakpointSpec, b: BreakpointSpec): boolean {
   return a.kind === b.kind && a.file === b.file && a.line === b.line && (a.condition ?? '') === (b.condition ?? '') && (a.hitCondition ?? '') === (b.hitCondition ?? '') && (a.logMessage ?? '') === (b.logMessage ?? '');
 }
 
+/** A local's value through its getter; undefined when it is not initialised yet at the breakpoint's line. */
+function readGetter(getter: () => unknown): unknown {
+  try {
+    return getter();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A watch that is a plain path, read from live values without calling anything: own data properties only (an
+ * accessor, a Proxy or a missing step means "not a path here", and V8 evaluates it instead).
+ */
+function readPath(expression: string, scopes: unknown[], self: unknown): { value: unknown } | undefined {
+  const steps = parsePath(expression);
+  if (!steps) return undefined;
+  const [root = '', ...rest] = steps;
+  let value: unknown;
+  if (root === 'this') value = self;
+  else {
+    const holder = scopes.find((scope) => typeof scope === 'object' && scope !== null && Object.prototype.hasOwnProperty.call(scope, root));
+    if (!holder) return undefined;
+    value = (holder as Record<string, unknown>)[root as string];
+  }
+  for (const step of rest) {
+    if (typeof value === 'string' && step === 'length') {
+      value = value.length;
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || types.isProxy(value)) return undefined;
+    const descriptor = Reflect.getOwnPropertyDescriptor(value, step);
+    if (!descriptor || !('value' in descriptor)) return undefined;
+    value = descriptor.value;
+  }
+  return { value };
+}
+
 /** `req.headers.authorization` → "authorization": a watch's own name decides redaction like a variable's. */
 function lastName(expression: string): string | undefined {
   return /([A-Za-z_$][\w$]*)\s*\]?\s*$/.exec(expression.replace(/\[\s*["']([^"']+)["']\s*\]\s*$/, '.$1'))?.[1];
+}
+
+/**
+ * Runs the capture code over a varied object graph a few times when the debugger attaches, so the first
+ * real snapshot does not pay for compiling it (a cold capture is ~10× slower and would hit its time budget).
+ */
+function warmUp(redactor: Redactor): void {
+  class Sample {
+    constructor(readonly id: number, readonly tags: string[]) {}
+  }
+  const graph = {
+    text: 'warm up the capture code',
+    secretToken: 'not a real one',
+    list: Array.from({ length: 30 }, (_, i) => new Sample(i, ['a', 'b'])),
+    map: new Map(Array.from({ length: 30 }, (_, i) => [`k${i}`, { i, when: new Date(0) }])),
+    set: new Set([1, 2, 3]),
+    bytes: Buffer.from('bytes'),
+    nested: { a: { b: { c: { d: 1 } } } },
+    error: new Error('sample'),
+  };
+  for (let i = 0; i < 5; i++) {
+    const capturer = new Capturer(new CaptureBudget(undefined, performance.now() + 50, redactor));
+    capturer.add(graph, 'graph');
+    capturer.add('card 4111 1111 1111 1111', 'note');
+    capturer.run();
+  }
 }
 
 /** A small function of ordinary shape whose conditional breakpoint V8 evaluates during calibration. */
