@@ -17,6 +17,8 @@ import { REDACTED, type Redactor } from './redaction';
 
 /** Extra characters scanned for secret shapes past the cut, so a secret straddling it is still found. */
 const SECRET_SCAN_MARGIN = 512;
+/** Share of the time budget kept for serialising and publishing what was read. */
+const SERIALISE_SHARE = 0.4;
 /** How often (in values) the time budget is checked. */
 const DEADLINE_STRIDE = 16;
 /** Bytes of a Buffer or Uint8Array shown as hex. */
@@ -43,9 +45,16 @@ export class CaptureBudget {
   exhausted: string | undefined;
   readonly leftOut = new Set<string>();
 
+  /**
+   * `deadline` is when the whole capture must be done; reading values stops earlier (SERIALISE_SHARE of the
+   * budget is left for turning the snapshot into JSON and handing it to NATS, which costs about as much per byte).
+   */
   constructor(limits: CaptureLimits | undefined, readonly deadline: number, readonly redactor: Redactor) {
     this.limits = { ...DEFAULT_CAPTURE_LIMITS, ...limits };
+    this.readDeadline = deadline - this.limits.maxCaptureMs * SERIALISE_SHARE;
   }
+
+  private readonly readDeadline: number;
 
   /** Counts a value; false once the time or size budget is spent (and says which, once). */
   take(size: number): boolean {
@@ -55,7 +64,7 @@ export class CaptureBudget {
       this.exhaust(`values past the snapshot size limit of ${Math.round(this.limits.maxSnapshotBytes / 1024)} kB (maxSnapshotBytes)`);
       return false;
     }
-    if (++this.values % DEADLINE_STRIDE === 0 && performance.now() > this.deadline) {
+    if (++this.values % DEADLINE_STRIDE === 0 && performance.now() > this.readDeadline) {
       this.exhaust(`values past the capture time budget of ${this.limits.maxCaptureMs} ms (maxCaptureMs)`);
       return false;
     }
@@ -146,7 +155,7 @@ export class Capturer {
 
   private object(value: object, task: Task): CapturedValue {
     const budget = this.budget;
-    if (!budget.take(24)) return budget.omitted();
+    if (!budget.take(44)) return budget.omitted(); // {"t":"object","class":"…","props":[]} and the like
     if (types.isProxy(value)) return { t: 'proxy' };
     const { name: cls, kind } = describeProto(value);
     if (task.ancestors.includes(value)) return { t: 'cycle', class: cls };
@@ -235,7 +244,7 @@ export class Capturer {
     const props: [string, CapturedValue][] = [];
     for (const key of keys) {
       if (props.length >= max) break;
-      if (!budget.take(key.length + 4)) break;
+      if (!budget.take(key.length + 6)) break; // ["key",…],
       const own = ownValue(value, key);
       if (own === undefined) continue;
       const prop: [string, CapturedValue] = [key, { t: 'undefined' }];
@@ -283,7 +292,7 @@ function captureString(value: string, budget: CaptureBudget): CapturedValue {
   const max = budget.limits.maxStringLength;
   const redacted = budget.redactor.redactText(value, max + SECRET_SCAN_MARGIN);
   const cut = redacted.length > max ? redacted.slice(0, max) : redacted;
-  if (!budget.take(cut.length + 2)) return budget.omitted();
+  if (!budget.take(cut.length + 3)) return budget.omitted();
   if (value.length <= max && redacted.length <= max) return redacted;
   budget.leftOut.add(`strings past ${max} characters (maxStringLength)`);
   return { t: 'string', v: cut, length: value.length };

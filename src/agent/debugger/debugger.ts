@@ -235,6 +235,9 @@ export class SnapshotDebugger {
       this.audit(bp.state.state === 'rejected' ? 'refused' : existing ? 'change' : 'set', session, spec, bp.state.state === 'rejected' ? bp.state.message : undefined);
     }
     this.setExceptions(session, request.exceptions);
+    // Exceptions can come from any script: their maps are loaded before V8 starts pausing on them.
+    if (session.exceptions.mode !== 'none') await this.scripts.preloadAll();
+    this.applyExceptionMode();
     if (session.breakpoints.size === 0 && session.exceptions.mode === 'none') this.sessions.delete(session.id);
     this.maybeDetach();
     return {
@@ -646,12 +649,13 @@ export class SnapshotDebugger {
     };
     this.calibrating = true;
     try {
-      const base = runs(100);
+      // Few runs: this happens once per attach, on the pod's thread, and every pause here costs what it measures.
+      const base = runs(50);
       const conditional = this.post<{ breakpointId: string }>('Debugger.setBreakpointOnFunctionCall', { objectId: result.objectId, condition: 'false' });
-      const withCondition = runs(100);
+      const withCondition = runs(50);
       this.post('Debugger.removeBreakpoint', { breakpointId: conditional.breakpointId });
       const pausing = this.post<{ breakpointId: string }>('Debugger.setBreakpointOnFunctionCall', { objectId: result.objectId });
-      const withPause = runs(20);
+      const withPause = runs(5);
       this.post('Debugger.removeBreakpoint', { breakpointId: pausing.breakpointId });
       this.evaluationCostMs = Math.min(1, Math.max(0.005, withCondition - base));
       this.pauseCostMs = Math.min(5, Math.max(0.05, withPause - base));
@@ -891,6 +895,8 @@ export class SnapshotDebugger {
     // Everything is captured breadth first under one budget: every local gets its first level before any
     // gets its second, so running out cuts the deepest parts, never a whole variable.
     const capturer = new Capturer(budget);
+    // The exception (if any) first: it is what an exception snapshot is about.
+    const extraHolder = extraRef !== undefined ? capturer.add(values[extraRef]) : undefined;
     const frameHolders = frames.map((_, i) => {
       const p = plan[i];
       if (!p) return undefined;
@@ -903,7 +909,6 @@ export class SnapshotDebugger {
       expression,
       holder: live ? capturer.add(live.value, lastName(expression)) : { value: value ?? { t: 'undefined' } },
     }));
-    const extraHolder = extraRef !== undefined ? capturer.add(values[extraRef]) : undefined;
     capturer.run();
     const captured: CapturedFrame[] = frames.map((frame, i) => {
       const position = this.scripts.originalPosition(this.frameUrl(frame), frame.location.lineNumber + 1, frame.location.columnNumber ?? 0);
@@ -1027,7 +1032,6 @@ export class SnapshotDebugger {
       session.exceptions = exceptionSettings(mode, wanted?.limits, wanted?.snapshotsPerMinute);
       if (current.mode !== mode) this.audit('exceptions', session, undefined, `exception snapshots: ${mode}`);
     }
-    this.applyExceptionMode();
   }
 
   private applyExceptionMode(): void {

@@ -93,11 +93,29 @@ export class ScriptIndex {
     return loading;
   }
 
+  /** Loads every script's map in the background (exception snapshots can come from anywhere). */
+  async preloadAll(): Promise<void> {
+    for (const script of [...this.scripts.values()]) {
+      if (this.ready.has(script.url)) continue;
+      await this.load(script);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
   /** Finds where `file:line` runs in this pod. */
   async resolve(file: string, line: number): Promise<Resolution> {
     const wanted = normalize(file);
     const wantedSegments = wanted.split('/').filter(Boolean);
-    const scripts = await Promise.all([...this.scripts.values()].map((s) => this.load(s)));
+    const scripts: (LoadedScript | undefined)[] = [];
+    for (const script of [...this.scripts.values()]) {
+      // One map at a time, yielding between them: parsing many maps back to back would stall the pod.
+      const cached = this.ready.get(script.url);
+      if (cached !== undefined || this.ready.has(script.url)) scripts.push(cached);
+      else {
+        scripts.push(await this.load(script));
+        await new Promise((r) => setImmediate(r));
+      }
+    }
     // Every (script, source) pair with how many trailing path segments it shares with the asked file.
     const candidates: { script: LoadedScript; sourceIndex: number; source: string; score: number }[] = [];
     for (const script of scripts) {
