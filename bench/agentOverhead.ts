@@ -1,20 +1,24 @@
 /**
- * What the agent costs a pod: the sandbox gateway's throughput, latency and CPU per request under a
- * saturating load, in three arms interleaved round by round in one run:
+ * What the agent costs a pod: the sandbox gateway's CPU per request (the headline: steadier than throughput on
+ * shared machines), throughput and latency under a saturating load, in three arms:
  *   baseline      no instrumentation at all (`--no-agent`)
  *   agent         the agent: metrics, events, logs, runtime metrics, heap sampling, and one 10-second CPU
  *                 profile per minute of load
  *   agent+traces  the same plus OpenTelemetry tracing with 5 % head sampling (`--trace-sample 0.05`)
- * The gateway is pinned to CPU 0, the load generator and nats-server to CPU 1 (taskset), so every arm has
- * the same single core to serve with. Ratios are taken against the baseline of the same round; the median
- * over rounds is reported because the machines are shared and a whole round can be slow.
+ * Gateways are pinned to CPU 0, the load generators and nats-server to CPU 1 (taskset). By default the three
+ * arms run at the same time, sharing CPU 0, each under its own closed-loop load: the kernel interleaves them
+ * every few milliseconds, so whatever else a shared machine does hits all arms alike, and with fair shares
+ * of one core their throughput ratio is the inverse of their CPU-per-request ratio. SG_BENCH_MODE=sequential
+ * runs one arm after the other instead, each alone on CPU 0, in an order that rotates from round to round.
+ * Ratios are taken against the baseline of the same round; the median over rounds is reported with its
+ * quartiles and range.
  *
- *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=3)
+ *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=8, SG_BENCH_MODE=concurrent|sequential)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { connect } from 'nats';
 import { LOADTEST_TENANT } from '../demo/gateway/tenants';
 import { fetchProfile } from '../src/common/podClient';
@@ -25,7 +29,15 @@ import { tempDirectory } from './support';
 
 const root = join(__dirname, '..', '..');
 const SECONDS = Number(process.env.SG_BENCH_SECONDS ?? 60);
-const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 8);
+/**
+ * concurrent (default): the three gateways run at the same time, all pinned to CPU 0, each with its own load,
+ * so whatever else the machine does in a round hits every arm alike; sequential: one arm after the other,
+ * each alone on CPU 0 (the arms then see different moments of a shared machine).
+ */
+const MODE = process.env.SG_BENCH_MODE === 'sequential' ? 'sequential' : 'concurrent';
+/** Continuous profiling's duty cycle: one 10-second CPU profile per minute of load. */
+const PROFILE_SECONDS = Math.max(1, Math.round(SECONDS / 6));
 const WARMUP_SECONDS = 5;
 type Arm = 'baseline' | 'agent' | 'agent+traces';
 const ARM_ARGS: Record<Arm, string[]> = { baseline: ['--no-agent'], agent: ['--no-tracing'], 'agent+traces': ['--trace-sample', '0.05'] };
@@ -87,11 +99,21 @@ function pinned(cpu: number, command: string, args: string[]): [string, string[]
 interface ArmResult extends LoadResult {
   arm: Arm;
   round: number;
+  cpuSeconds: number;
   cpuPerThousand: number;
-  profiled: boolean;
+  /** Seconds of CPU profile taken during the run (0: none). */
+  profiled: number;
 }
 
-async function runArm(arm: Arm, round: number, natsUrl: string): Promise<ArmResult> {
+interface RunningGateway {
+  arm: Arm;
+  pod: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startGateway(arm: Arm, round: number, natsUrl: string): Promise<RunningGateway> {
   const port = await freePort();
   const pod = `bench-${arm.replace('+', '-')}-${round}`;
   const dir = tempDirectory('sg-bench-gw-');
@@ -107,27 +129,60 @@ async function runArm(arm: Arm, round: number, natsUrl: string): Promise<ArmResu
   const gateway = spawnService(`gateway (${arm})`, command, args, { logFile: join(dir, 'gateway.log') });
   try {
     await waitUntil('the gateway', () => httpOk(`http://127.0.0.1:${port}/healthz`), { service: gateway });
-    const pid = gateway.pid; // taskset execs the command, so this is the gateway itself
-    await runLoader(port, WARMUP_SECONDS);
-    const cpuBefore = cpuSeconds(pid);
-    // One 10-second CPU profile per minute of load, as continuous profiling would take.
-    let profiled = false;
-    const profiling =
-      arm !== 'baseline'
-        ? (async () => {
-            const nc = await connect({ servers: natsUrl });
-            await new Promise((r) => setTimeout(r, Math.max(0, (SECONDS / 2 - 5) * 1000)));
-            await fetchProfile(nc, pod, { type: 'cpu', seconds: Math.min(10, SECONDS) });
-            profiled = true;
-            await nc.close();
-          })()
-        : Promise.resolve();
-    const load = await runLoader(port, SECONDS);
-    await profiling;
-    const cpu = cpuSeconds(pid) - cpuBefore;
-    return { arm, round, ...load, cpuPerThousand: (cpu / Math.max(1, load.requests)) * 1000, profiled };
-  } finally {
+  } catch (error) {
     await gateway.stop();
+    throw error;
+  }
+  // taskset execs the command, so this is the gateway itself
+  return { arm, pod, port, pid: gateway.pid, stop: () => gateway.stop() };
+}
+
+/** One 10-second CPU profile per minute of load, as continuous profiling would take, from the middle of the run. */
+async function profileMidRun(natsUrl: string, pod: string): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    await new Promise((r) => setTimeout(r, Math.max(0, ((SECONDS - PROFILE_SECONDS) / 2) * 1000)));
+    await fetchProfile(nc, pod, { type: 'cpu', seconds: PROFILE_SECONDS });
+    return PROFILE_SECONDS;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Loads the given gateways at the same time and measures each one's requests and CPU over the same window. */
+async function measure(gateways: RunningGateway[], round: number, natsUrl: string): Promise<ArmResult[]> {
+  await Promise.all(gateways.map((g) => runLoader(g.port, WARMUP_SECONDS)));
+  const cpuBefore = gateways.map((g) => cpuSeconds(g.pid));
+  const profiles = gateways.map((g) => (g.arm === 'baseline' ? Promise.resolve(0) : profileMidRun(natsUrl, g.pod)));
+  const loads = await Promise.all(gateways.map((g) => runLoader(g.port, SECONDS)));
+  const profiled = await Promise.all(profiles);
+  return gateways.map((g, i) => {
+    const cpu = cpuSeconds(g.pid) - cpuBefore[i]!;
+    const load = loads[i]!;
+    return { arm: g.arm, round, ...load, cpuSeconds: cpu, cpuPerThousand: (cpu / Math.max(1, load.requests)) * 1000, profiled: profiled[i]! };
+  });
+}
+
+/** A round: the arms one after the other (sequential), or all at once sharing CPU 0 (concurrent). */
+async function runRound(round: number, order: Arm[], natsUrl: string): Promise<ArmResult[]> {
+  if (MODE === 'sequential') {
+    const out: ArmResult[] = [];
+    for (const arm of order) {
+      const gateway = await startGateway(arm, round, natsUrl);
+      try {
+        out.push(...(await measure([gateway], round, natsUrl)));
+      } finally {
+        await gateway.stop();
+      }
+    }
+    return out;
+  }
+  const gateways: RunningGateway[] = [];
+  try {
+    for (const arm of order) gateways.push(await startGateway(arm, round, natsUrl));
+    return await measure(gateways, round, natsUrl);
+  } finally {
+    await Promise.all(gateways.map((g) => g.stop()));
   }
 }
 
@@ -141,6 +196,23 @@ function runLoader(port: number, seconds: number): Promise<LoadResult> {
   });
 }
 
+const median = (xs: number[]) => quantile(xs, 0.5);
+
+/** Linear-interpolated quantile of a sample. */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
+}
+
+/** "×1.004 (quartiles 0.998–1.010, range 0.990–1.020)" of per-round ratios. */
+function spread(ratios: number[], digits = 3): string {
+  const f = (x: number) => x.toFixed(digits);
+  return `×${f(median(ratios))} (quartiles ${f(quantile(ratios, 0.25))}–${f(quantile(ratios, 0.75))}, range ${f(Math.min(...ratios))}–${f(Math.max(...ratios))})`;
+}
+
 async function main(): Promise<void> {
   const [flag, portArg, secondsArg] = process.argv.slice(2);
   if (flag === '--loader') {
@@ -152,33 +224,53 @@ async function main(): Promise<void> {
   const taskset = findExecutable('taskset');
   if (taskset) execFileSync(taskset, ['-cp', '1', String(nats.process.pid)], { stdio: 'ignore' });
   try {
+    const arms = Object.keys(ARM_ARGS) as Arm[];
     const results: ArmResult[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const arm of Object.keys(ARM_ARGS) as Arm[]) {
-        const r = await runArm(arm, round, nats.url);
+      // Rotate the order so that no arm always runs (or starts) first.
+      const order = arms.map((_, i) => arms[(i + round) % arms.length]!);
+      for (const r of await runRound(round, order, nats.url)) {
         results.push(r);
-        process.stderr.write(`  round ${round + 1} ${arm}: ${(r.requests / r.seconds).toFixed(0)} req/s\n`);
+        process.stderr.write(`  round ${round + 1} ${r.arm}: ${(r.requests / r.seconds).toFixed(0)} req/s, ${r.cpuPerThousand.toFixed(4)} CPU s per 1000 requests\n`);
       }
     }
     const rate = (r: ArmResult) => r.requests / r.seconds;
-    const median = (xs: number[]) => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-    };
-    console.log(`gateway under a saturating closed-loop load (${CONCURRENCY} connections, ${SECONDS} s per run, ${ROUNDS} rounds${taskset ? ', gateway pinned to CPU 0' : ''})`);
+    const how = MODE === 'concurrent' ? 'the three arms at once, sharing CPU 0' : 'one arm after the other, rotated, each alone on CPU 0';
+    console.log(`gateway under a saturating closed-loop load (${CONCURRENCY} connections per gateway, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds, ${how}${taskset ? '; gateways pinned to CPU 0, load and nats-server to CPU 1' : ''})`);
+    if (MODE === 'concurrent') {
+      for (let round = 0; round < ROUNDS; round++) {
+        const rs = results.filter((r) => r.round === round);
+        const busy = rs.reduce((a, r) => a + r.cpuSeconds, 0) / Math.max(...rs.map((r) => r.seconds));
+        process.stdout.write(`  round ${round + 1}: the gateways kept CPU 0 ${(busy * 100).toFixed(0)} % busy\n`);
+      }
+    }
     console.log('  round  arm            req/s    p50 ms   p99 ms   CPU s/1000 req   errors   CPU profile');
     for (const r of results) {
-      console.log(`  ${String(r.round + 1).padStart(5)}  ${r.arm.padEnd(13)} ${rate(r).toFixed(0).padStart(6)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpuPerThousand.toFixed(3).padStart(12)} ${String(r.errors).padStart(10)}   ${r.profiled ? '10 s taken' : '—'}`);
+      console.log(`  ${String(r.round + 1).padStart(5)}  ${r.arm.padEnd(13)} ${rate(r).toFixed(0).padStart(6)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpuPerThousand.toFixed(4).padStart(12)} ${String(r.errors).padStart(10)}   ${r.profiled ? `${r.profiled} s taken` : '—'}`);
+    }
+    const summary: Record<string, unknown> = { mode: MODE, seconds: SECONDS, rounds: ROUNDS, profileSeconds: PROFILE_SECONDS, results };
+    for (const arm of ['baseline', 'agent', 'agent+traces'] as const) {
+      const cpu = results.filter((r) => r.arm === arm).map((r) => r.cpuPerThousand);
+      console.log(`${arm.padEnd(13)} CPU per request: median ${median(cpu).toFixed(4)} ms (range ${Math.min(...cpu).toFixed(4)}–${Math.max(...cpu).toFixed(4)})`);
     }
     for (const arm of ['agent', 'agent+traces'] as const) {
       const pairs = results
         .filter((r) => r.arm === arm)
         .map((r) => ({ r, base: results.find((b) => b.arm === 'baseline' && b.round === r.round)! }));
-      const throughput = median(pairs.map(({ r, base }) => rate(r) / rate(base)));
-      const p99 = median(pairs.map(({ r, base }) => r.p99 / base.p99));
-      const cpu = median(pairs.map(({ r, base }) => r.cpuPerThousand / base.cpuPerThousand));
-      console.log(`${arm.padEnd(13)} / baseline (median of ${pairs.length} rounds): throughput ${throughput.toFixed(4)} (budget ≥ 0.99), p99 latency ×${p99.toFixed(3)}, CPU per request ×${cpu.toFixed(3)}`);
+      const cpu = pairs.map(({ r, base }) => r.cpuPerThousand / base.cpuPerThousand);
+      const throughput = pairs.map(({ r, base }) => rate(r) / rate(base));
+      const p99 = pairs.map(({ r, base }) => r.p99 / base.p99);
+      summary[arm] = { cpuPerRequest: cpu, throughput, p99 };
+      console.log(`${arm} / baseline, per-round ratios, median of ${pairs.length} rounds:`);
+      console.log(`  CPU per request ${spread(cpu)}   (budget ≤ ×${arm === 'agent' ? '1.01' : '1.02'})`);
+      console.log(`  throughput      ${spread(throughput)}   (budget ≥ ${arm === 'agent' ? '0.99' : '0.98'})`);
+      console.log(`  p99 latency     ${spread(p99)}`);
+      console.log(`  CPU per request by round: ${cpu.map((x) => x.toFixed(3)).join(', ')}`);
     }
+    const out = join(root, 'bench-results', `agentOverhead-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(summary, null, 2));
+    console.log(`per-run figures: ${out}`);
   } finally {
     await nats.stop();
   }

@@ -2,9 +2,9 @@
  * Fan-out through NATS: a message published on any pod reaches the subscribers of its stream on every pod.
  * Subject gw.msg.<tenant>.<stream>; W3C trace context rides in the headers.
  */
-import { SpanKind, trace, TraceFlags, type Context, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Context, type Tracer } from '@opentelemetry/api';
 import { headers as natsHeaders, type NatsConnection, type Subscription } from 'nats';
-import { extractTraceContext, injectTraceHeaders } from '../../src/agent/tracing';
+import { extractTraceContext, hasTraceContext, injectTraceHeaders } from '../../src/agent/tracing';
 import type { Frame } from './frames';
 
 export type Deliver = (frame: Frame) => void;
@@ -29,8 +29,8 @@ export class Fanout {
         const key = msg.subject.slice('gw.msg.'.length);
         const subscribers = this.local.get(key);
         if (!subscribers?.size) return;
-        const parent = extractTraceContext(msg.headers);
         // Only sampled traces get a span here: an unsampled one would cost ids and a sampler call for nothing.
+        const parent = msg.headers ? extractTraceContext(msg.headers) : ROOT_CONTEXT;
         const span = isSampled(parent)
           ? this.tracer.startSpan('fanout.deliver', { kind: SpanKind.CONSUMER, attributes: { 'messaging.destination': msg.subject, subscribers: subscribers.size } }, parent)
           : undefined;
@@ -54,11 +54,15 @@ export class Fanout {
       for (const deliver of this.local.get(key) ?? []) deliver(frame);
       return;
     }
-    // Unsampled requests still propagate their trace id (and the decision), without a span of their own.
-    const span = isSampled(ctx) ? this.tracer.startSpan('fanout.publish', { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination': `gw.msg.${key}` } }, ctx) : undefined;
-    const headers = injectTraceHeaders(natsHeaders(), span ? trace.setSpan(ctx, span) : ctx);
-    this.nc.publish(`gw.msg.${key}`, new TextEncoder().encode(JSON.stringify(frame)), { headers });
-    span?.end();
+    const data = new TextEncoder().encode(JSON.stringify(frame));
+    // A sampled request gets a producer span; an unsampled one that came with a caller's trace context passes
+    // it on (with its not-sampled flag); an untraced one sends no trace headers at all.
+    if (isSampled(ctx)) {
+      const span = this.tracer.startSpan('fanout.publish', { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination': `gw.msg.${key}` } }, ctx);
+      this.nc.publish(`gw.msg.${key}`, data, { headers: injectTraceHeaders(natsHeaders(), trace.setSpan(ctx, span)) });
+      span.end();
+    } else if (hasTraceContext(ctx)) this.nc.publish(`gw.msg.${key}`, data, { headers: injectTraceHeaders(natsHeaders(), ctx) });
+    else this.nc.publish(`gw.msg.${key}`, data);
   }
 
   subscribe(tenant: string, stream: string, deliver: Deliver): () => void {

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { AuthError, Authenticator } from './auth';
 import { LruCache } from './cache';
 import type { Fanout } from './fanout';
@@ -32,13 +32,18 @@ class HttpError extends Error {
 
 /**
  * What one request carries through the gateway: its trace context, passed explicitly rather than through
- * an async context manager (which would cost every promise a hook on Node 20).
+ * an async context manager (which would cost every promise a hook on Node 20). Ids are absent when the
+ * request is not traced (an unsampled root).
  */
 interface RequestScope {
   ctx: Context;
-  traceId: string;
-  spanId: string;
+  traceId?: string;
+  spanId?: string;
 }
+
+/** The scope of every request that is not traced: shared, so an unsampled request builds nothing for tracing. */
+const UNTRACED: RequestScope = Object.freeze({ ctx: ROOT_CONTEXT });
+const SERVER_SPAN: SpanOptions = Object.freeze({ kind: SpanKind.SERVER });
 
 interface Session {
   id: string;
@@ -114,9 +119,9 @@ export class Gateway {
     const route = routeOf(req.method ?? 'GET', url.pathname);
     // A client's W3C traceparent, if any, makes this request part of the client's trace.
     const parent = req.headers.traceparent ? propagation.extract(ROOT_CONTEXT, req.headers) : ROOT_CONTEXT;
-    const span = tracer.startSpan(`${req.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.method': req.method ?? 'GET', 'http.route': route } }, parent);
-    const { traceId, spanId } = span.spanContext();
-    const scope: RequestScope = { ctx: trace.setSpan(parent, span), traceId, spanId };
+    // The tracer decides sampling first: attributes and contexts are built for recorded spans only.
+    const span = tracer.startSpan(spanName(req.method ?? 'GET', route), SERVER_SPAN, parent);
+    const scope = requestScope(parent, span, route, req.method ?? 'GET');
     let status = 500;
     try {
       await incidents.requestDelay();
@@ -296,6 +301,21 @@ export class Gateway {
     this.deps.telemetry.counter('gw_history_cache_total', { result: cached ? 'hit' : 'miss' }).inc();
     return json(res, 200, { stream, messages: messages.slice(-limit) });
   }
+}
+
+function requestScope(parent: Context, span: Span, route: string, method: string): RequestScope {
+  const { traceId, spanId } = span.spanContext();
+  if (span.isRecording()) {
+    span.setAttributes({ 'http.method': method, 'http.route': route.slice(route.indexOf(' ') + 1) });
+    return { ctx: trace.setSpan(parent, span), traceId, spanId };
+  }
+  // Not sampled: a caller's trace context still travels on (with its not-sampled flag); otherwise nothing does.
+  return trace.isSpanContextValid(span.spanContext()) ? { ctx: parent, traceId, spanId } : UNTRACED;
+}
+
+/** Routes already name their method ("POST /v1/sessions"), except /healthz and unmatched paths. */
+function spanName(method: string, route: string): string {
+  return route.includes(' ') ? route : `${method} ${route}`;
 }
 
 function routeOf(method: string, path: string): string {

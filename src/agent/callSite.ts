@@ -56,3 +56,8 @@ function topFrame(callee: (...args: never[]) => unknown): NodeJS.CallSite | unde
     Error.stackTraceLimit = limit;
   }
 }
+
+/** A call site as OpenTelemetry's code attributes (what the server reads a log record's site from). */
+export function siteAttributes(site: LogSite): Record<string, string | number> {
+  return { 'code.filepath': site.file, 'code.lineno': site.line, ...(site.column ? { 'code.column': site.column } : {}), ...(site.function ? { 'code.function': site.function } : {}) };
+}

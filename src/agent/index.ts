@@ -10,9 +10,11 @@ import type { Attributes } from '@opentelemetry/api';
 import { explainNatsError, natsConnectionOptions } from '../common/natsOptions';
 import { VERSION } from '../common/version';
 import {
-  type BusinessEvent,
   type BusinessEventType,
   type ControlOp,
+  debugSubject,
+  DebugEvalRequestSchema,
+  DebugSyncRequestSchema,
   type HealthReply,
   type IncidentKind,
   type LogRecord,
@@ -20,12 +22,14 @@ import {
 } from '../protocol/nats';
 import type { NatsSettings } from '../protocol/settings';
 import { redactUrl } from '../protocol/settings';
-import { registerControl, type JsonHandler } from './control';
+import { check } from '../protocol/schema';
+import { ControlRequestError, registerControl, type JsonHandler } from './control';
+import { SnapshotDebugger, type DebuggerStats } from './debugger/debugger';
+import { CallSites, siteAttributes } from './callSite';
 import { handlePprofRequest } from './http';
-import { CallSites } from './callSite';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram, type Labels } from './metrics';
 import { Profiler } from './profiler';
-import { TelemetryPublisher } from './publisher';
+import { TelemetryPublisher, type EventFields, type TraceIds } from './publisher';
 import { RuntimeMetrics } from './runtime';
 import { StreamGateSpanExporter } from './spans';
 import { activeTraceIds } from './tracing';
@@ -33,6 +37,7 @@ import { activeTraceIds } from './tracing';
 export { ControlRequestError } from './control';
 export { extractTraceContext, injectTraceHeaders, setupTracing, activeTraceIds } from './tracing';
 export type { Counter, Gauge, Histogram, Labels } from './metrics';
+export type { EventFields, TraceIds } from './publisher';
 
 export interface AgentOptions {
   /** NATS URL, or full settings with credentials file, token, user/password and TLS. */
@@ -61,21 +66,16 @@ export interface AgentOptions {
   sourceMaps?: boolean;
   /** How long to wait for NATS at start (default 10 s). */
   connectTimeoutMs?: number;
-  /** Send each log record's call site (file and line, through source maps), for the log analyzer (default true). */
+  /**
+   * Add each log record's call site (file, line and function, through source maps) as the OpenTelemetry
+   * attributes code.filepath, code.lineno and code.function, for the log analyzer (default true).
+   */
   logCallSites?: boolean;
-}
-
-export interface TraceIds {
-  traceId?: string;
-  spanId?: string;
-}
-
-export interface EventFields {
-  traceId?: string;
-  tenant?: string;
-  session?: string;
-  stream?: string;
-  attrs?: Record<string, string | number | boolean>;
+  /**
+   * The non-breaking debugger (snapshot breakpoints, logpoints) on sg.dbg.<pod>.*; `false` turns it off.
+   * `redactNames` replaces the list of names whose values are never captured (see docs/debugging.md).
+   */
+  debug?: false | { redactNames?: string[] };
 }
 
 export interface Agent {
@@ -98,6 +98,8 @@ export interface Agent {
   handlePprof(req: IncomingMessage, res: ServerResponse): boolean;
   health(): HealthReply;
   cpuProfile(seconds: number): Promise<Buffer>;
+  /** The debugger's counters and recent capture times; undefined when debugging is off. */
+  debugStats(): DebuggerStats | undefined;
   heapProfile(): Promise<Buffer>;
   /** Sends everything buffered; resolves when JetStream has acknowledged it (or after `timeoutMs`). */
   flush(timeoutMs?: number): Promise<boolean>;
@@ -121,6 +123,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 10_000,
+      // No stack captured for every request (each telemetry publish is one): the agent's errors say what failed.
+      noAsyncTraces: true,
     });
   } catch (error) {
     throw new Error(`StreamGate agent: ${explainNatsError(error, redactUrl(settings.url))}`);
@@ -159,8 +163,6 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
   await profiler.startHeapSampling();
   const spanExporter = new StreamGateSpanExporter(publisher);
 
-  let itemSeq = 0;
-  const itemId = () => `${options.pod}.${bootId}.${(itemSeq++).toString(36)}`;
   const metricsInterval = options.metricsIntervalMs ?? 1000;
 
   const health = (): HealthReply => {
@@ -198,6 +200,8 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     health,
     profile: (request) => (request.type === 'cpu' ? profiler.cpu(request.seconds ?? 10) : profiler.heap()),
   });
+  const debug = options.debug === false ? undefined : startDebugger(nc, options, control.addEndpointAt);
+  if (debug) undo.push(() => void debug.stop());
   // Once startAgent resolves the server knows our subscriptions: discovery and control answer at once.
   await nc.flush();
 
@@ -223,8 +227,8 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
   metricsTimer.unref();
   flushTimer.unref();
 
-  const callSites = options.logCallSites === false ? undefined : new CallSites();
   let stopped = false;
+  const callSites = options.logCallSites === false ? undefined : new CallSites();
   const agent: Agent = {
     service: options.service,
     pod: options.pod,
@@ -233,18 +237,11 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     counter: (name, labels) => registry.counter(name, labels),
     gauge: (name, labels) => registry.gauge(name, labels),
     histogram: (name, labels) => registry.histogram(name, labels),
-    event(type, fields = {}) {
-      const id = itemId();
-      const traceId = fields.traceId ?? activeTraceIds().traceId;
-      const event: BusinessEvent = { id, ts: Date.now(), type, ...fields, ...(traceId ? { traceId } : {}) };
-      publisher.enqueue('events', event);
-      return id;
-    },
-    log(level, msg, attrs, trace) {
-      const ids = trace ?? activeTraceIds();
+    // Encoded straight into the publisher's buffers: nothing of an event or log record stays on the heap.
+    event: (type, fields = NO_FIELDS) => publisher.enqueueEvent(type, fields, fields.traceId ?? activeTraceIds().traceId),
+    log: (level, msg, attrs, trace) => {
       const site = callSites?.callerOf(agent.log);
-      const record: LogRecord = { id: itemId(), ts: Date.now(), level, msg, ...ids, ...(attrs ? { attrs: plainAttrs(attrs) } : {}), ...(site ? { site } : {}) };
-      publisher.enqueue('logs', record);
+      publisher.enqueueLog(level, msg, site ? { ...attrs, ...siteAttributes(site) } : attrs, trace ?? activeTraceIds());
     },
     truth(incident) {
       publisher.send('truth', { incident: { ...incident, pod: options.pod } });
@@ -253,6 +250,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     handlePprof: (req, res) => handlePprofRequest(profiler, req, res),
     health,
     cpuProfile: (seconds) => profiler.cpu(seconds),
+    debugStats: () => debug?.stats(),
     heapProfile: () => profiler.heap(),
     async flush(timeoutMs = 10_000) {
       collectMetrics();
@@ -265,6 +263,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
       clearInterval(flushTimer);
       await agent.flush(3000).catch(() => false);
       await spanExporter.shutdown();
+      await debug?.stop();
       publisher.stop();
       await stopService(control.service);
       runtime.stop();
@@ -275,16 +274,25 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
   return agent;
 }
 
+/** The debugger and its two control endpoints, on subjects of their own (sg.dbg.<pod>.sync | eval). */
+function startDebugger(nc: NatsConnection, options: AgentOptions, addEndpointAt: (name: string, subject: string, handler: JsonHandler) => void): SnapshotDebugger {
+  const redactNames = options.debug ? options.debug.redactNames : undefined;
+  const debug = new SnapshotDebugger({ nc, pod: options.pod, service: options.service, version: options.version, ...(redactNames ? { redactNames } : {}) });
+  addEndpointAt('debug-sync', debugSubject(options.pod, 'sync'), async (request) => {
+    const parsed = check(DebugSyncRequestSchema, request);
+    if (!parsed.ok) throw new ControlRequestError(`bad debug sync request: ${parsed.error}`);
+    return debug.sync(parsed.value);
+  });
+  addEndpointAt('debug-eval', debugSubject(options.pod, 'eval'), async (request) => {
+    const parsed = check(DebugEvalRequestSchema, request);
+    if (!parsed.ok) throw new ControlRequestError(`bad debug eval request: ${parsed.error}`);
+    return debug.evaluate(parsed.value);
+  });
+  return debug;
+}
+
 async function stopService(service: Service): Promise<void> {
   await service.stop().catch(() => {});
 }
 
-function plainAttrs(attrs: Attributes): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [key, value] of Object.entries(attrs)) {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value;
-    // Callers in plain JavaScript can pass null despite the types: skip it like undefined.
-    else if (value !== undefined && (value as unknown) !== null) out[key] = JSON.stringify(value);
-  }
-  return out;
-}
+const NO_FIELDS: EventFields = Object.freeze({});

@@ -27,31 +27,68 @@ function seriesKey(name: string, labels: Labels | undefined): string {
 }
 
 /**
- * Series lookups happen on every request of an instrumented service, so they go through a cache keyed by the
- * labels in the caller's order (no sort, no arrays); a miss resolves the canonical key once.
+ * Series lookups happen on every request of an instrumented service, so they allocate nothing: the name and
+ * labels are hashed where they are (the label pairs' hashes are summed, so their order does not matter) and
+ * compared with the series in that hash's bucket. A miss resolves the canonical key once.
  */
 class SeriesTable<T> {
   private readonly byKey = new Map<string, T>();
-  private readonly byCallerOrder = new Map<string, T>();
+  private readonly byHash = new Map<number, { name: string; labels: Labels | undefined; series: T }[]>();
 
   get(name: string, labels: Labels | undefined, create: () => T): T {
-    let fast = name;
-    if (labels) for (const k in labels) fast += `\u0001${k}\u0002${labels[k]}`;
-    let series = this.byCallerOrder.get(fast);
-    if (series !== undefined) return series;
+    let hash = hashText(name, 0x811c9dc5);
+    let size = 0;
+    if (labels) {
+      for (const k in labels) {
+        hash = (hash + hashText(labelText(labels[k]), hashText(k, 0x01000193))) | 0;
+        size++;
+      }
+    }
+    const bucket = this.byHash.get(hash);
+    if (bucket) for (const entry of bucket) if (entry.name === name && sameLabels(entry.labels, labels, size)) return entry.series;
     const key = seriesKey(name, labels);
-    series = this.byKey.get(key);
+    let series = this.byKey.get(key);
     if (series === undefined) {
       series = create();
       this.byKey.set(key, series);
     }
-    this.byCallerOrder.set(fast, series);
+    const entry = { name, labels: size ? textLabels(labels!) : undefined, series };
+    if (bucket) bucket.push(entry);
+    else this.byHash.set(hash, [entry]);
     return series;
   }
 
   values(): IterableIterator<T> {
     return this.byKey.values();
   }
+}
+
+/** FNV-1a over UTF-16 code units, continuing from `seed`. */
+function hashText(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** Label values are strings; plain JavaScript callers may pass numbers, compared as their text (as before). */
+function labelText(value: unknown): string {
+  return typeof value === 'string' ? value : String(value);
+}
+
+function textLabels(labels: Labels): Labels {
+  const out: Labels = {};
+  for (const k in labels) out[k] = labelText(labels[k]);
+  return out;
+}
+
+function sameLabels(stored: Labels | undefined, given: Labels | undefined, givenSize: number): boolean {
+  if (!stored) return givenSize === 0;
+  let n = 0;
+  for (const k in stored) {
+    if (!given || !(k in given) || labelText(given[k]) !== stored[k]) return false;
+    n++;
+  }
+  return n === givenSize;
 }
 
 class CounterSeries implements Counter {

@@ -25,6 +25,21 @@ export class Ring<T> {
     return true;
   }
 
+  /** The oldest item, left in place. */
+  peek(): T | undefined {
+    return this.size ? this.items[this.head] : undefined;
+  }
+
+  /** Removes and returns the oldest item. */
+  shift(): T | undefined {
+    if (!this.size) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.size--;
+    return item;
+  }
+
   /** Removes and returns up to `max` items, oldest first. */
   take(max: number): T[] {
     const n = Math.min(max, this.size);

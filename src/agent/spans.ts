@@ -1,12 +1,27 @@
 /**
- * An OpenTelemetry SpanExporter that publishes spans as OTLP/JSON through the agent's publisher. Use it with
- * any span processor of `@opentelemetry/sdk-trace-base` (SimpleSpanProcessor is enough: export only queues).
+ * Spans leave the pod as OTLP/JSON through the agent's publisher. The agent's own tracer (tracing.ts) hands
+ * its sampled spans to `exportSpan`; `StreamGateSpanExporter` is also an OpenTelemetry SpanExporter, for a
+ * process that prefers the OpenTelemetry SDK's tracer provider (any span processor will do: export only queues).
  */
-import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { Attributes, HrTime, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { OtlpKeyValueT, OtlpSpan } from '../protocol/nats';
-import type { SpanItem, TelemetryPublisher } from './publisher';
+import type { TelemetryPublisher } from './publisher';
+
+/** What export needs of an ended span: the part of the SDK's ReadableSpan that OTLP carries. */
+export interface FinishedSpan {
+  readonly name: string;
+  readonly kind: SpanKind;
+  spanContext(): SpanContext;
+  readonly parentSpanContext?: SpanContext | undefined;
+  readonly startTime: HrTime;
+  readonly endTime: HrTime;
+  readonly attributes: Attributes;
+  readonly status: SpanStatus;
+  readonly events: readonly { name: string; time: HrTime; attributes?: Attributes | undefined }[];
+  readonly instrumentationScope: { name: string; version?: string | undefined };
+}
 
 export class StreamGateSpanExporter implements SpanExporter {
   private stopped = false;
@@ -18,14 +33,15 @@ export class StreamGateSpanExporter implements SpanExporter {
       resultCallback({ code: ExportResultCode.FAILED, error: new Error('the StreamGate agent is stopped') });
       return;
     }
-    for (const span of spans) {
-      const item: SpanItem = {
-        scope: { name: span.instrumentationScope.name, ...(span.instrumentationScope.version ? { version: span.instrumentationScope.version } : {}) },
-        span: toOtlpSpan(span),
-      };
-      this.publisher.enqueueSpan(item);
-    }
+    for (const span of spans) this.exportSpan(span);
     resultCallback({ code: ExportResultCode.SUCCESS });
+  }
+
+  /** Queues one ended span (dropped once the agent has stopped). */
+  exportSpan(span: FinishedSpan): void {
+    if (this.stopped) return;
+    const { name, version } = span.instrumentationScope;
+    this.publisher.enqueueSpan(version ? { name, version } : { name }, toOtlpSpan(span));
   }
 
   async forceFlush(): Promise<void> {
@@ -37,7 +53,7 @@ export class StreamGateSpanExporter implements SpanExporter {
   }
 }
 
-export function toOtlpSpan(span: ReadableSpan): OtlpSpan {
+export function toOtlpSpan(span: FinishedSpan): OtlpSpan {
   const context = span.spanContext();
   const parent = span.parentSpanContext;
   return {
@@ -57,8 +73,11 @@ export function toOtlpSpan(span: ReadableSpan): OtlpSpan {
   };
 }
 
-function hrTimeToNanos([seconds, nanos]: HrTime): string {
-  return (BigInt(seconds) * 1_000_000_000n + BigInt(nanos)).toString();
+/** Unix nanoseconds as a decimal string (beyond 2^53, so built from the parts rather than multiplied). */
+export function hrTimeToNanos([seconds, nanos]: HrTime): string {
+  if (seconds === 0) return String(nanos);
+  const digits = String(nanos);
+  return `${seconds}${'000000000'.slice(digits.length)}${digits}`;
 }
 
 export function toOtlpAttributes(attributes: Attributes): OtlpKeyValueT[] {

@@ -2,6 +2,7 @@
 import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
 import { analyticsCommand } from './commands/analytics';
+import { debugCommand } from './commands/debug';
 import { evalCommand } from './commands/eval';
 import { fleetCommand } from './commands/fleet';
 import { podsCommand } from './commands/pods';
@@ -12,7 +13,7 @@ import { serverCommand } from './commands/server';
 import { streamsCommand } from './commands/streams';
 import { tracesCommand } from './commands/traces';
 
-const COMMANDS: CliCommand[] = [analyticsCommand, evalCommand, fleetCommand, grafanaCommand, logsCommand, podsCommand, profileCommand, serverCommand, streamsCommand, tracesCommand];
+const COMMANDS: CliCommand[] = [analyticsCommand, debugCommand, evalCommand, fleetCommand, grafanaCommand, logsCommand, podsCommand, profileCommand, serverCommand, streamsCommand, tracesCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -14,10 +14,11 @@ import { extractTraceContext, injectTraceHeaders, setupTracing, startAgent, type
 import { fetchProfile, listPods, PodError } from '../../src/common/podClient';
 import { ensureStreamsAt } from '../../src/common/streams';
 import { startNatsServer } from '../../src/launch/nats';
-import { findExecutable } from '../../src/launch/process';
+import { findExecutable, freePort, httpOk, spawnService, waitUntil } from '../../src/launch/process';
+import { LOADTEST_TENANT } from '../../demo/gateway/tenants';
 import { TelemetryMessageSchema, type EventBatch, type SpanBatch } from '../../src/protocol/nats';
 import { check } from '../../src/protocol/schema';
-import { eventually, ownNats, sharedNats, tempDir, type Shared } from '../support/services';
+import { eventually, ownNats, repoRoot, sharedNats, tempDir, type Shared } from '../support/services';
 import { readTelemetry } from '../support/telemetry';
 
 /** Real CPU work with a name a profile can find. */
@@ -280,6 +281,68 @@ describe('pod agent faults', () => {
       await agent.stop();
       await nc0.close();
       await server.stop();
+    }
+  });
+});
+
+describe('tracing in the sandbox gateway', () => {
+  it('joins a caller\'s sampled trace and passes it on to the fan-out, forwards an unsampled one, and traces nothing else', async () => {
+    const nats = await sharedNats();
+    await ensureStreamsAt(nats.url);
+    const nc = await connect({ servers: nats.url });
+    const port = await freePort();
+    const dir = tempDir();
+    const pod = `trace-gw-${process.pid}`;
+    // Sampling ratio 0: only a caller's sampled trace may produce spans.
+    const gateway = spawnService('gateway', process.execPath, [join(repoRoot, 'dist', 'demo', 'gateway.js'), '--pod', pod, '--port', String(port), '--nats', nats.url, '--data-dir', dir, '--state-dir', dir, '--trace-sample', '0'], { logFile: join(dir, 'gateway.log') });
+    const fanout: { traceparent: string | undefined; stream: string }[] = [];
+    const sub = nc.subscribe('gw.msg.>', { callback: (_e, m) => fanout.push({ traceparent: m.headers?.get('traceparent') || undefined, stream: m.subject.split('.').at(-1)! }) });
+    try {
+      await waitUntil('the gateway', () => httpOk(`http://127.0.0.1:${port}/healthz`), { service: gateway });
+      const post = async (stream: string, traceparent?: string) => {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/streams/${stream}/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${LOADTEST_TENANT.apiKey}`, 'content-type': 'application/json', ...(traceparent ? { traceparent } : {}) },
+          body: JSON.stringify({ hello: stream }),
+        });
+        assert.equal(res.status, 202);
+      };
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      await post('sampled', `00-${traceId}-b7ad6b7169203331-01`);
+      await post('unsampled', `00-${traceId.replace('0a', '1b')}-b7ad6b7169203331-00`);
+      for (let i = 0; i < 20; i++) await post('untraced');
+      await eventually('22 fan-out messages', () => fanout.length === 22);
+
+      const unsampled = fanout.find((m) => m.stream === 'unsampled');
+      assert.equal(unsampled?.traceparent, `00-${traceId.replace('0a', '1b')}-b7ad6b7169203331-00`, 'the caller\'s unsampled context goes on unchanged');
+      assert.deepEqual(fanout.filter((m) => m.stream === 'untraced').map((m) => m.traceparent), Array(20).fill(undefined), 'no trace headers for untraced requests');
+      const sampled = fanout.find((m) => m.stream === 'sampled');
+      const [, outTrace, outParent, outFlags] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(sampled?.traceparent ?? '') ?? [];
+      assert.equal(outTrace, traceId);
+      assert.equal(outFlags, '01');
+
+      // The gateway's spans reach the telemetry stream as OTLP: the server span is the caller's child, the
+      // producer span the server span's child, and the fan-out carries the producer span's id.
+      const spansOf = async () => (await readTelemetry(nc, `sg.tel.spans.gateway.${pod}`)).flatMap((m) => {
+        const parsed = check(TelemetryMessageSchema, m.body);
+        assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+        return (m.body as SpanBatch).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+      });
+      await eventually('the gateway to export its spans', async () => (await spansOf()).length >= 2);
+      const spans = await spansOf();
+      assert.deepEqual(new Set(spans.map((s) => s.traceId)), new Set([traceId]), 'spans of the sampled trace only');
+      const server = spans.find((s) => s.name === 'POST /v1/streams/:stream/messages');
+      const producer = spans.find((s) => s.name === 'fanout.publish');
+      assert.equal(server?.parentSpanId, 'b7ad6b7169203331');
+      assert.equal(server.kind, 2);
+      assert.ok(server.attributes.some((a) => a.key === 'http.status_code' && a.value.intValue === 202));
+      assert.equal(producer?.parentSpanId, server.spanId);
+      assert.equal(outParent, producer.spanId);
+    } finally {
+      sub.unsubscribe();
+      await gateway.stop();
+      await nc.close();
+      await nats.stop();
     }
   });
 });

@@ -43,6 +43,24 @@ describe('MetricsRegistry', () => {
     const registry = new MetricsRegistry();
     assert.equal(registry.counter('x', { a: '1', b: '2' }), registry.counter('x', { b: '2', a: '1' }));
   });
+  it('finds each series again by name and labels, whatever their order, and never mixes two label sets', () => {
+    const registry = new MetricsRegistry();
+    const counters = new Map<string, unknown>();
+    for (let i = 0; i < 2000; i++) counters.set(`t${i}`, registry.counter('messages', { tenant: `t${i}`, type: 'json' }));
+    assert.equal(new Set(counters.values()).size, 2000, 'one series per label set');
+    for (let i = 0; i < 2000; i++) assert.equal(registry.counter('messages', { type: 'json', tenant: `t${i}` }), counters.get(`t${i}`));
+    const a = registry.counter('x', { a: '1' });
+    assert.notEqual(registry.counter('x', { a: '1', b: '2' }), a, 'a superset is another series');
+    assert.notEqual(registry.counter('x', { b: '1' }), a, 'same value under another key is another series');
+    assert.notEqual(registry.counter('x'), a);
+    assert.notEqual(registry.counter('y', { a: '1' }), a, 'another name is another series');
+    assert.notEqual(registry.gauge('x', { a: '1' }), a);
+    // Plain JavaScript callers may pass a number: it is the same series as its text.
+    assert.equal(registry.counter('x', { a: 1 as unknown as string }), a);
+    registry.counter('messages', { type: 'json', tenant: 't7' }).inc(3);
+    const t7 = registry.collect().counters.filter((c) => c.labels?.tenant === 't7');
+    assert.deepEqual(t7, [{ name: 'messages', labels: { tenant: 't7', type: 'json' }, total: 3, delta: 3 }]);
+  });
   it('refuses to count down', () => {
     assert.throws(() => new MetricsRegistry().counter('x').inc(-1), /can only go up/);
   });

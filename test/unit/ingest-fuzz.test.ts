@@ -19,7 +19,7 @@ describe('telemetry entry point under fuzzing', () => {
     fc.assert(
       fc.property(fc.string(), fc.uint8Array({ maxLength: 2048 }), (subject, bytes) => {
         const decoded = decodeTelemetry(subject, bytes, NOW);
-        if (!decoded.ok) assert.ok(decoded.reason.length > 0);
+        assert.ok(decoded.ok || decoded.reason.length > 0);
       }),
       { numRuns: 2000 },
     );
@@ -30,7 +30,7 @@ describe('telemetry entry point under fuzzing', () => {
       fc.property(fc.jsonValue(), (json) => {
         const decoded = decodeTelemetry('sg.tel.events.svc.pod', encode(json), NOW);
         assert.equal(decoded.ok, false, 'random JSON is never a valid events message');
-        if (!decoded.ok) assert.match(decoded.reason, /not a valid telemetry message|not JSON|subject/);
+        assert.match(decoded.reason, /not a valid telemetry message|not JSON|subject/);
       }),
       { numRuns: 2000 },
     );
@@ -56,7 +56,7 @@ describe('telemetry entry point under fuzzing', () => {
       fc.property(brokenMessage, ({ subject, data, how }) => {
         const decoded = decodeTelemetry(subject, typeof data === 'string' ? encode(data) : new Uint8Array(data), NOW);
         assert.equal(decoded.ok, false, `a ${how} message is refused`);
-        if (!decoded.ok) assert.ok(decoded.reason.length > 10, `${how}: ${decoded.reason}`);
+        assert.ok(decoded.reason.length > 10, `${how}: ${decoded.reason}`);
       }),
       { numRuns: 1000 },
     );
@@ -65,6 +65,6 @@ describe('telemetry entry point under fuzzing', () => {
   it('refuses a message larger than the stream accepts before parsing it', () => {
     const decoded = decodeTelemetry('sg.tel.logs.s.p', new Uint8Array(TELEMETRY_STREAM_SPEC.maxMsgSize + 1), NOW);
     assert.equal(decoded.ok, false);
-    assert.match(decoded.ok ? '' : decoded.reason, /bytes; telemetry messages are at most/);
+    assert.match(decoded.reason, /bytes; telemetry messages are at most/);
   });
 });

@@ -5,19 +5,17 @@
 export const EXTENSION_ID = 'streamgate.streamgate-devtools';
 export const RESULT_PREFIX = 'SG_SUITE_RESULT ';
 export const SCREENSHOT_PREFIX = 'SG_SCREENSHOT ';
+export const ACT_PREFIX = 'SG_ACT ';
+
+/** What a user does in a webview, done by the harness in the browser (by CSS selector, in the webview's page). */
+export type WebviewAction =
+  | { kind: 'fill'; selector: string; text: string }
+  | { kind: 'click' | 'dblclick'; selector: string; position?: { x: number; y: number } }
+  | { kind: 'press'; selector: string; key: string }
+  | { kind: 'select'; selector: string; value: string };
+
 /** Asks the harness to run a command the way a person does: F1, type its title, Enter. */
 export const PALETTE_PREFIX = 'SG_PALETTE ';
-/** Asks the harness to click an element of a webview, as a person does. */
-export const CLICK_PREFIX = 'SG_CLICK ';
-
-export interface ClickRequest {
-  /** A name for the done file. */
-  name: string;
-  /** The webview's title. */
-  webview: string;
-  /** A CSS selector inside the webview; the first visible match is clicked. */
-  selector: string;
-}
 
 export type ScreenshotTarget = { kind: 'webview'; title: string } | { kind: 'sidebar' } | { kind: 'editor' } | { kind: 'workbench' };
 

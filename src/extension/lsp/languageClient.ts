@@ -17,6 +17,7 @@ import {
   LogTemplateRequest,
   LogTemplatesRequest,
   OPEN_DASHBOARD_COMMAND,
+  PodProfileRequest,
   PodsChangedNotification,
   PodsRequest,
   StatusChangedNotification,
@@ -37,6 +38,7 @@ export interface LspConnection {
   status(): Promise<ServerStatus>;
   configure(settings: ServerSettings): Promise<ServerStatus>;
   pods(): Promise<PodStatus[]>;
+  podProfile(params: PodProfileRequest.Params): Promise<PodProfileRequest.Result>;
   summary(request: SummaryRequest): Promise<AnalyticsSummary>;
   series(query: SeriesQuery): Promise<SeriesResult>;
   dashboard(query: DashboardQuery): Promise<DashboardData>;
@@ -87,6 +89,7 @@ export async function startLanguageClient(
     status: () => client.sendRequest(StatusRequest.type),
     configure: (next) => client.sendRequest(ConfigureRequest.type, next),
     pods: () => client.sendRequest(PodsRequest.type),
+    podProfile: (params) => client.sendRequest(PodProfileRequest.type, params),
     summary: (request) => client.sendRequest(AnalyticsSummaryRequest.type, request),
     series: (query) => client.sendRequest(AnalyticsSeriesRequest.type, query),
     dashboard: (query) => client.sendRequest(DashboardRequest.type, query),

@@ -134,11 +134,14 @@ export async function bucketStore(store: Store, q: SeriesQuery): Promise<Buckete
   const groupBy = [...groupNames, 'step'].join(', ');
   const groups = new Map<string, { labels: Record<string, string>; steps: Map<number, StepAggregate> }>();
   const stepOf = (row: Record<string, unknown>) => {
-    const labels: Record<string, string> = {};
-    by.forEach((name, i) => (labels[name] = String(row[`g${i}`] ?? '')));
-    const { key } = groupKeyOf(labels, by);
+    let key = '';
+    for (let i = 0; i < by.length; i++) key += `${String(row[`g${i}`] ?? '')}\u0000`;
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { labels, steps: new Map() }));
+    if (!group) {
+      const labels: Record<string, string> = {};
+      by.forEach((name, i) => (labels[name] = String(row[`g${i}`] ?? '')));
+      groups.set(key, (group = { labels, steps: new Map() }));
+    }
     const at = Number(row.step);
     let agg = group.steps.get(at);
     if (!agg) group.steps.set(at, (agg = newStep()));
@@ -169,12 +172,23 @@ export async function bucketStore(store: Store, q: SeriesQuery): Promise<Buckete
     const stats = await store.query(
       join([raw('SELECT'), select('sum(count) AS c, sum(sum) AS s, min(min) AS mn, max(max) AS mx, sum(zero) AS z'), raw('FROM metrics WHERE'), where, raw(`GROUP BY ${groupBy}`)], ' '),
     );
+    // Bins merged by key per step in SQL and handed back as one list per step: a few thousand rows, not one
+    // row per step and key.
+    const grouped = [...groupNames, 'step'].join(', ');
     const bins = await store.query(
       store.dialect === 'duckdb'
-        ? join([raw(`SELECT ${[...groupNames, 'step'].join(', ')}, k, sum(n) AS n FROM (SELECT`), select('unnest(bin_keys) AS k, unnest(bin_counts) AS n'), raw('FROM metrics WHERE'), where, raw(`) AS b GROUP BY ${groupBy}, k ORDER BY k`)], ' ')
-        : join([raw('SELECT'), select('k, sum(c) AS n'), raw('FROM metrics ARRAY JOIN bin_keys AS k, bin_counts AS c WHERE'), where, raw(`GROUP BY ${groupBy}, k ORDER BY k`)], ' '),
+        ? join(
+            [
+              raw(`SELECT ${grouped}, list(k ORDER BY k) AS ks, list(n ORDER BY k) AS ns FROM (SELECT ${grouped}, k, sum(n) AS n FROM (SELECT`),
+              select('unnest(bin_keys) AS k, unnest(bin_counts) AS n'),
+              raw('FROM metrics WHERE'),
+              where,
+              raw(`) AS u GROUP BY ${groupBy}, k) AS b GROUP BY ${grouped}`),
+            ],
+            ' ',
+          )
+        : join([raw(`SELECT ${grouped}, groupArray(k) AS ks, groupArray(n) AS ns FROM (SELECT`), select('k, sum(c) AS n'), raw('FROM metrics ARRAY JOIN bin_keys AS k, bin_counts AS c WHERE'), where, raw(`GROUP BY ${groupBy}, k) GROUP BY ${grouped}`)], ' '),
     );
-    const binsOf = new Map<StepAggregate, { keys: number[]; counts: number[] }>();
     for (const row of stats) {
       const agg = stepOf(row);
       agg.increase += Number(row.c);
@@ -184,13 +198,15 @@ export async function bucketStore(store: Store, q: SeriesQuery): Promise<Buckete
     }
     for (const row of bins) {
       const agg = stepOf(row);
-      let b = binsOf.get(agg);
-      if (!b) binsOf.set(agg, (b = { keys: [], counts: [] }));
-      b.keys.push(Number(row.k));
-      b.counts.push(Number(row.n));
-    }
-    for (const [agg, b] of binsOf) {
-      if (agg.dist) agg.dist = { ...agg.dist, keys: Int32Array.from(b.keys), counts: Float64Array.from(b.counts) };
+      if (!agg.dist) continue;
+      const keys = (row.ks as number[]).map(Number);
+      const counts = (row.ns as number[]).map(Number);
+      const order = keys.every((k, i) => i === 0 || keys[i - 1]! < k) ? undefined : keys.map((_, i) => i).sort((a, b) => keys[a]! - keys[b]!);
+      agg.dist = {
+        ...agg.dist,
+        keys: Int32Array.from(order ? order.map((i) => keys[i]!) : keys),
+        counts: Float64Array.from(order ? order.map((i) => counts[i]!) : counts),
+      };
     }
   }
   return { kind, groups: [...groups.values()] };

@@ -94,7 +94,8 @@ export class LogTemplateIndex implements IngestEnricher {
     for (const record of message.logs) {
       const mined = this.miner.add(record.msg);
       for (const merged of mined.merged) this.monitor.forget(merged);
-      if (record.site) this.sites.set(mined.templateId, record.site);
+      const site = record.site ?? siteOfAttributes(record.attrs);
+      if (site) this.sites.set(mined.templateId, site);
       lines.push({
         ts: record.ts,
         id: record.id,
@@ -104,7 +105,7 @@ export class LogTemplateIndex implements IngestEnricher {
         trace_id: record.traceId ?? '',
         template_id: mined.templateId,
         params: mined.params,
-        site: record.site ? formatSite(record.site) : '',
+        site: site ? formatSite(site) : '',
         msg_id: message.id,
       });
       const minute = Math.floor(record.ts / MINUTE_MS) * MINUTE_MS;
@@ -202,6 +203,19 @@ export class LogTemplateIndex implements IngestEnricher {
     clearInterval(this.timer);
     await this.save();
   }
+}
+
+/**
+ * A log record's call site from OpenTelemetry's code attributes (code.filepath, code.lineno, code.column,
+ * code.function), which the StreamGate agent and OTel log bridges write.
+ */
+export function siteOfAttributes(attrs: Record<string, string | number | boolean> | undefined): LogSite | undefined {
+  const file = attrs?.['code.filepath'];
+  const line = Number(attrs?.['code.lineno']);
+  if (typeof file !== 'string' || !file || !Number.isInteger(line) || line < 1) return undefined;
+  const column = Number(attrs['code.column']);
+  const fn = attrs['code.function'];
+  return { file, line, ...(Number.isInteger(column) && column > 0 ? { column } : {}), ...(typeof fn === 'string' && fn ? { function: fn } : {}) };
 }
 
 /** The miner as saved in the store, or a fresh one. */

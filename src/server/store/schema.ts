@@ -12,8 +12,12 @@ export type TableName = (typeof TABLES)[number];
 
 export type ColumnType = 'i64' | 'i32' | 'f64' | 'str' | 'strs' | 'i32s' | 'f64s';
 
-const DUCK: Record<ColumnType, string> = { i64: 'BIGINT', i32: 'INTEGER', f64: 'DOUBLE', str: 'VARCHAR', strs: 'VARCHAR[]', i32s: 'INTEGER[]', f64s: 'DOUBLE[]' };
+export const DUCK_TYPES: Record<ColumnType, string> = { i64: 'BIGINT', i32: 'INTEGER', f64: 'DOUBLE', str: 'VARCHAR', strs: 'VARCHAR[]', i32s: 'INTEGER[]', f64s: 'DOUBLE[]' };
 const CH: Record<ColumnType, string> = { i64: 'Int64', i32: 'Int32', f64: 'Float64', str: 'String', strs: 'Array(String)', i32s: 'Array(Int32)', f64s: 'Array(Float64)' };
+
+export function isList(type: ColumnType): boolean {
+  return type === 'strs' || type === 'i32s' || type === 'f64s';
+}
 
 export interface Column {
   name: string;
@@ -167,7 +171,7 @@ export const DEFAULT_RETENTION_DAYS: Record<TableName, number> = {
 export type Dialect = 'duckdb' | 'clickhouse';
 
 export function createTableSql(dialect: Dialect, table: TableName): string {
-  const cols = COLUMNS[table].map((col) => `${col.name} ${dialect === 'duckdb' ? DUCK[col.type] : CH[col.type]}`).join(', ');
+  const cols = COLUMNS[table].map((col) => `${col.name} ${dialect === 'duckdb' ? DUCK_TYPES[col.type] : CH[col.type]}`).join(', ');
   if (dialect === 'duckdb') return `CREATE TABLE IF NOT EXISTS ${table} (${cols})`;
   // One partition per UTC day, so retention drops whole partitions (18.16 has no TTL).
   return `CREATE TABLE IF NOT EXISTS ${table} (${cols}) ENGINE = MergeTree PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts, 1000))) ORDER BY ${CH_ORDER[table]}`;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../../src/extension/api';
 import type { FleetReady } from '../../../src/protocol/cli';
-import { activeApi, clickInWebview, ON_SCREEN, runFromPalette, screen, screenshot, useNatsUrl, waitFor } from '../support';
+import { actInWebview, activeApi, ON_SCREEN, runFromPalette, screen, screenshot, useNatsUrl, waitFor } from '../support';
 
 /** A fresh screenshot name each time: a name seen before would find its old done file. */
 let shots = 0;
@@ -94,7 +94,7 @@ describe('Traces and logs in VS Code', function () {
       const { text } = await screen(shot('logs-analyzer'), { kind: 'webview', title: 'StreamGate Logs' });
       return text.includes(listening.template) && /Most lines/.test(text) && text.includes(siteText);
     }, 60_000);
-    await clickInWebview('StreamGate Logs', `button[aria-label^="Go to call site ${site.file}:${site.line}"]`);
+    await actInWebview(shot('logs-click-site'), 'StreamGate Logs', [{ kind: 'click', selector: `button[aria-label^="Go to call site ${site.file}:${site.line}"]` }]);
     await waitFor('the call site open in an editor', () => {
       const editor = vscode.window.activeTextEditor;
       return editor?.document.uri.fsPath === site.file && editor.selection.active.line === site.line - 1;
