@@ -214,11 +214,11 @@ export class LocalLogs implements LogsApi {
     if (!ids.length) return out;
     const all = ids.flatMap((id) => [id, ...(miner.template(id)?.absorbed ?? [])]);
     const rows = await store.query({
-      text: `SELECT template_id, max(site) AS site FROM log_lines WHERE ts >= ? AND site != '' AND template_id IN (${all.map(() => '?').join(', ')}) GROUP BY template_id`,
+      text: `SELECT template_id, max(site) AS last_site FROM log_lines WHERE ts >= ? AND site != '' AND template_id IN (${all.map(() => '?').join(', ')}) GROUP BY template_id`,
       params: [Math.floor(from - 24 * 3600_000), ...all],
     });
     for (const r of rows) {
-      const site = parseSite(String(r.site));
+      const site = parseSite(String(r.last_site));
       if (site) out.set(miner.resolve(Number(r.template_id)) ?? Number(r.template_id), site);
     }
     return out;
