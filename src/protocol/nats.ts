@@ -495,6 +495,17 @@ export type DebugOp = (typeof DEBUG_OPS)[number];
 export const AUDIT_STREAM = 'SG_AUDIT';
 export const AUDIT_SUBJECTS = 'sg.audit.>';
 
+/** The debug audit trail: owned by the server like the others, so pods need no JetStream API to keep it. */
+export const AUDIT_STREAM_SPEC: StreamSpec = {
+  name: AUDIT_STREAM,
+  subjects: [AUDIT_SUBJECTS],
+  description: 'Every debug action on a pod (who set which breakpoint, logpoint or evaluation, and when)',
+  maxAgeMs: 90 * 24 * 3600_000,
+  maxBytes: 1024 ** 3,
+  maxMsgSize: 1024 * 1024,
+  duplicateWindowMs: 120_000,
+};
+
 export function debugSubject(pod: string, op: DebugOp): string {
   return `sg.dbg.${subjectToken(pod)}.${op}`;
 }
