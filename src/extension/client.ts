@@ -3,9 +3,12 @@
  * language client itself lives in dist/lspClient.js and is loaded on start (see lsp/languageClient.ts).
  */
 import * as vscode from 'vscode';
+import type { PodProfileRequest } from '../protocol/lsp';
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../protocol/analytics';
+import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../protocol/logs';
 import type { PodStatus } from '../protocol/nats';
 import type { AlertEvent, AlertsAnswer, AlertsQuery, ForecastAnswer, ForecastRequest, PredictionsData, PredictionsQuery } from '../protocol/predict';
+import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from '../protocol/traces';
 import type { ServerSettings } from '../protocol/settings';
 import type { ServerStatus } from '../protocol/status';
 import type { LspConnection, startLanguageClient } from './lsp/languageClient';
@@ -79,6 +82,12 @@ export class ServerClient implements vscode.Disposable {
     return pods;
   }
 
+  /** A CPU or heap profile from a live pod, taken by the server (gzipped pprof). */
+  async podProfile(params: PodProfileRequest.Params): Promise<Buffer> {
+    const result = await this.require().podProfile(params);
+    return Buffer.from(result.pprofBase64, 'base64');
+  }
+
   summary(request: SummaryRequest): Promise<AnalyticsSummary> {
     return this.require().summary(request);
   }
@@ -94,6 +103,26 @@ export class ServerClient implements vscode.Disposable {
   /** Live pushes for `query` arrive on onLive with this id until unsubscribe (or the server stops). */
   subscribe(id: string, query: DashboardQuery): Promise<void> {
     return this.require().subscribe(id, query);
+  }
+
+  searchTraces(query: TraceSearchQuery): Promise<TraceSearchResult> {
+    return this.require().searchTraces(query);
+  }
+
+  traceView(traceId: string): Promise<TraceView> {
+    return this.require().traceView(traceId);
+  }
+
+  traceSpan(traceId: string, row: number): Promise<SpanDetail> {
+    return this.require().traceSpan(traceId, row);
+  }
+
+  logTemplates(query: LogTemplatesQuery): Promise<LogTemplatesResult> {
+    return this.require().logTemplates(query);
+  }
+
+  logTemplate(query: LogTemplateQuery): Promise<LogTemplateDetail> {
+    return this.require().logTemplate(query);
   }
 
   async unsubscribe(id: string): Promise<void> {

@@ -11,10 +11,17 @@ export const COMMAND_IDS = [
   'streamgate.refreshFleet',
   'streamgate.startSandboxFleet',
   'streamgate.stopSandboxFleet',
+  'streamgate.openProfile',
+  'streamgate.compareProfiles',
+  'streamgate.profilePod',
+  'streamgate.toggleHotCode',
+  'streamgate.showInFlamegraph',
   'streamgate.openDashboard',
   'streamgate.openPredictions',
   'streamgate.openRunbook',
   'streamgate.refreshAlerts',
+  'streamgate.openTraceViewer',
+  'streamgate.openLogAnalyzer',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
@@ -24,4 +31,5 @@ export const CONTEXT_KEYS = {
   serverRunning: 'streamgate.serverRunning',
   connected: 'streamgate.connected',
   sandboxRunning: 'streamgate.sandboxRunning',
+  hotCode: 'streamgate.hotCodeOn',
 } as const;

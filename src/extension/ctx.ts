@@ -10,10 +10,14 @@ import { CONTEXT_KEYS } from './commandIds';
 import { Config } from './config';
 import { registerDebugType } from './debug';
 import { FleetViewProvider } from './fleetView';
+import { HotCodeEditor } from './profiles/hotCodeEditor';
+import { ProfileViews } from './profiles/profileViews';
 import { SandboxFleet } from './sandbox';
 import { DashboardPanel } from './dashboardPanel';
 import { AlertsViewProvider } from './alertsView';
 import { PredictionsPanel } from './predictionsPanel';
+import { LogAnalyzerPanel } from './logAnalyzerPanel';
+import { TraceViewerPanel } from './traceViewerPanel';
 import { ConnectionStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
 
@@ -27,9 +31,12 @@ export class Ctx implements vscode.Disposable {
   readonly dashboard: DashboardPanel;
   readonly predictions: PredictionsPanel;
   readonly alerts: AlertsViewProvider;
+  readonly traces: TraceViewerPanel;
+  readonly logs: LogAnalyzerPanel;
   readonly sandbox: SandboxFleet;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
+  private profileFeature: { views: ProfileViews; hotCode: HotCodeEditor } | undefined;
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.config = new Config(context.globalStorageUri.fsPath);
@@ -38,6 +45,10 @@ export class Ctx implements vscode.Disposable {
     this.dashboard = new DashboardPanel(context.extensionUri, this.client, this.output);
     this.predictions = new PredictionsPanel(context.extensionUri, this.client, this.output);
     this.alerts = new AlertsViewProvider(this.client, this.output, () => this.config.alertNotifications);
+    this.traces = new TraceViewerPanel(context.extensionUri, this.client, this.output);
+    this.logs = new LogAnalyzerPanel(context.extensionUri, this.client, this.output);
+    this.traces.openLogs = (traceId) => this.logs.show({ traceId });
+    this.logs.openTrace = (traceId) => this.traces.show(traceId);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
   }
 
@@ -55,6 +66,8 @@ export class Ctx implements vscode.Disposable {
       this.predictions,
       this.alerts,
       vscode.window.registerTreeDataProvider('streamgate.alerts', this.alerts),
+      this.traces,
+      this.logs,
       this.sandbox,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
@@ -84,6 +97,13 @@ export class Ctx implements vscode.Disposable {
         summary: (request) => this.client.summary(request),
         dashboard: (query) => this.client.dashboard(query),
       },
+      traces: {
+        search: (query) => this.client.searchTraces(query),
+        view: (traceId) => this.client.traceView(traceId),
+      },
+      logs: {
+        templates: (query) => this.client.logTemplates(query),
+      },
       sandbox: () => this.sandbox.info,
       predict: {
         forecast: (request) => this.client.forecast(request),
@@ -91,6 +111,17 @@ export class Ctx implements vscode.Disposable {
         alerts: () => this.alerts.current,
       },
     };
+  }
+
+  /** Flamegraphs and hot code, made on first use (nothing of them runs at activation). */
+  get profiles(): { views: ProfileViews; hotCode: HotCodeEditor } {
+    if (!this.profileFeature) {
+      const views = new ProfileViews(this.context.extensionUri, this.output);
+      const hotCode = new HotCodeEditor(this.context.extensionUri, views);
+      this.disposables.push(hotCode, views);
+      this.profileFeature = { views, hotCode };
+    }
+    return this.profileFeature;
   }
 
   async restartServer(): Promise<void> {

@@ -41,6 +41,23 @@ export namespace PodsChangedNotification {
   export const type = new NotificationType<PodStatus[]>(method);
 }
 
+/** A CPU or heap profile from a live pod, taken by the server over NATS (gzipped pprof, base64). */
+export namespace PodProfileRequest {
+  export const method = 'streamgate/podProfile';
+  export interface Params {
+    pod: string;
+    type: 'cpu' | 'heap';
+    seconds?: number;
+  }
+  export interface Result {
+    pprofBase64: string;
+    pod: string;
+    type: 'cpu' | 'heap';
+    seconds?: number;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
 // --- Analytics (src/protocol/analytics.ts has the shapes) ---------------------------------------------------
 
 export namespace AnalyticsSummaryRequest {
@@ -106,4 +123,32 @@ export namespace AlertsRequest {
 export namespace AlertNotification {
   export const method = 'streamgate/alerts/changed';
   export const type = new NotificationType<import('./predict').AlertEvent>(method);
+}
+
+// --- Traces and logs (src/protocol/traces.ts and logs.ts have the shapes) ----------------------------------
+
+export namespace TraceSearchRequest {
+  export const method = 'streamgate/traces/search';
+  export const type = new RequestType<import('./traces').TraceSearchQuery, import('./traces').TraceSearchResult, void>(method);
+}
+
+/** A trace as the viewer's rows; the server keeps the assembled trace for the span requests that follow. */
+export namespace TraceViewRequest {
+  export const method = 'streamgate/traces/view';
+  export const type = new RequestType<import('./traces').TraceGetRequest, import('./traces').TraceView, void>(method);
+}
+
+export namespace TraceSpanRequest {
+  export const method = 'streamgate/traces/span';
+  export const type = new RequestType<{ traceId: string; row: number }, import('./traces').SpanDetail, void>(method);
+}
+
+export namespace LogTemplatesRequest {
+  export const method = 'streamgate/logs/templates';
+  export const type = new RequestType<import('./logs').LogTemplatesQuery, import('./logs').LogTemplatesResult, void>(method);
+}
+
+export namespace LogTemplateRequest {
+  export const method = 'streamgate/logs/template';
+  export const type = new RequestType<import('./logs').LogTemplateQuery, import('./logs').LogTemplateDetail, void>(method);
 }

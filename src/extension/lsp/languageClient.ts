@@ -18,14 +18,22 @@ import {
   DashboardSubscribeRequest,
   DashboardUnsubscribeNotification,
   ForecastRequestType,
+  LogTemplateRequest,
+  LogTemplatesRequest,
   OPEN_DASHBOARD_COMMAND,
+  PodProfileRequest,
   PodsChangedNotification,
   PodsRequest,
   PredictionsRequest,
   StatusChangedNotification,
   StatusRequest,
+  TraceSearchRequest,
+  TraceSpanRequest,
+  TraceViewRequest,
   type InitializationOptions,
 } from '../../protocol/lsp';
+import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../../protocol/logs';
+import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from '../../protocol/traces';
 import type { PodStatus } from '../../protocol/nats';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
@@ -35,6 +43,7 @@ export interface LspConnection {
   status(): Promise<ServerStatus>;
   configure(settings: ServerSettings): Promise<ServerStatus>;
   pods(): Promise<PodStatus[]>;
+  podProfile(params: PodProfileRequest.Params): Promise<PodProfileRequest.Result>;
   summary(request: SummaryRequest): Promise<AnalyticsSummary>;
   series(query: SeriesQuery): Promise<SeriesResult>;
   dashboard(query: DashboardQuery): Promise<DashboardData>;
@@ -43,6 +52,11 @@ export interface LspConnection {
   forecast(request: ForecastRequest): Promise<ForecastAnswer>;
   predictions(query: PredictionsQuery): Promise<PredictionsData>;
   alerts(query: AlertsQuery): Promise<AlertsAnswer>;
+  searchTraces(query: TraceSearchQuery): Promise<TraceSearchResult>;
+  traceView(traceId: string): Promise<TraceView>;
+  traceSpan(traceId: string, row: number): Promise<SpanDetail>;
+  logTemplates(query: LogTemplatesQuery): Promise<LogTemplatesResult>;
+  logTemplate(query: LogTemplateQuery): Promise<LogTemplateDetail>;
   stop(): Promise<void>;
 }
 
@@ -85,6 +99,7 @@ export async function startLanguageClient(
     status: () => client.sendRequest(StatusRequest.type),
     configure: (next) => client.sendRequest(ConfigureRequest.type, next),
     pods: () => client.sendRequest(PodsRequest.type),
+    podProfile: (params) => client.sendRequest(PodProfileRequest.type, params),
     summary: (request) => client.sendRequest(AnalyticsSummaryRequest.type, request),
     series: (query) => client.sendRequest(AnalyticsSeriesRequest.type, query),
     dashboard: (query) => client.sendRequest(DashboardRequest.type, query),
@@ -93,6 +108,11 @@ export async function startLanguageClient(
     forecast: (request) => client.sendRequest(ForecastRequestType.type, request),
     predictions: (query) => client.sendRequest(PredictionsRequest.type, query),
     alerts: (query) => client.sendRequest(AlertsRequest.type, query),
+    searchTraces: (query) => client.sendRequest(TraceSearchRequest.type, query),
+    traceView: (traceId) => client.sendRequest(TraceViewRequest.type, { traceId }),
+    traceSpan: (traceId, row) => client.sendRequest(TraceSpanRequest.type, { traceId, row }),
+    logTemplates: (query) => client.sendRequest(LogTemplatesRequest.type, query),
+    logTemplate: (query) => client.sendRequest(LogTemplateRequest.type, query),
     stop: () => client.stop(),
   };
 }

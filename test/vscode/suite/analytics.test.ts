@@ -96,6 +96,21 @@ describe('Real-time analytics in VS Code', function () {
     await vscode.commands.executeCommand('streamgate.openDashboard', { filters: {} });
   });
 
+  it(`says the language server was away, and goes on live after it restarts ${ON_SCREEN}`, async () => {
+    await vscode.commands.executeCommand('streamgate.openDashboard', { filters: {}, tab: 'overview' });
+    const restartedAt = Date.now();
+    await vscode.commands.executeCommand('streamgate.restartServer');
+    await waitFor('the server back and live', async () => {
+      const status = await api.status().catch(() => undefined);
+      return status?.nats.state === 'connected' && status.live?.state === 'live';
+    }, 90_000);
+    await waitFor('the banner and fresh figures', async () => {
+      const { text, values } = await screen('dashboard-after-restart', { kind: 'webview', title: 'StreamGate Analytics' });
+      const at = values.find((v) => /^\d{4}-\d\d-\d\dT/.test(v.value));
+      return /was away from .+ to .+; the gap is filled/.test(text) && at !== undefined && Date.parse(at.value) > restartedAt;
+    }, 60_000);
+  });
+
   it(`shows each pod's live request rate in the Fleet view ${ON_SCREEN}`, async () => {
     await waitFor('live figures on every gateway pod', () => api.pods().filter((p) => p.info.service === 'gateway' && p.live !== undefined).length === 3, 30_000);
     await vscode.commands.executeCommand('workbench.view.extension.streamgate');
@@ -119,9 +134,11 @@ describe('Real-time analytics in VS Code', function () {
     assert.match(hoverText, /!\[last 15 minutes of gw_http_requests_total\]\(data:image\/svg\+xml;base64,/);
     assert.match(hoverText, /command:streamgate\.openDashboard/);
     editor.selection = new vscode.Selection(position, position);
-    await vscode.commands.executeCommand('editor.action.showHover');
-    const seen = await screenshot('hover-live-value', { kind: 'workbench' });
-    assert.match(seen, /gw_http_requests_total · counter · live from the fleet/);
+    // The hover appears once the server answers: show it and look again until it is on screen.
+    await waitFor('the hover on screen', async () => {
+      await vscode.commands.executeCommand('editor.action.showHover');
+      return /gw_http_requests_total · counter · live from the fleet/.test(await screenshot('hover-live-value', { kind: 'workbench' }));
+    }, 60_000);
   });
 
   it(`puts live figures above the gateway's route handlers as code lenses ${ON_SCREEN}`, async () => {
