@@ -85,6 +85,7 @@ export async function runVsCodeSuite(options: HarnessOptions): Promise<HarnessRe
         SG_TEST_RESULTS: options.resultsDir,
         SG_TEST_HARNESS: 'code-server',
         ...(options.natsUrl ? { SG_TEST_NATS_URL: options.natsUrl } : {}),
+        ...(process.env.SG_TEST_GREP ? { SG_TEST_GREP: process.env.SG_TEST_GREP } : {}),
       },
     });
     log(`  code-server ${server.url} (profile ${profileDir})`);
