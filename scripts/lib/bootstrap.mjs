@@ -19,6 +19,7 @@ export const DEBIAN_PACKAGES = {
   openssl: 'openssl',
   prometheus: 'prometheus',
   promtool: 'prometheus',
+  zsh: 'zsh',
 };
 
 export function log(message) {

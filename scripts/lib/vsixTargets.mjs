@@ -116,7 +116,7 @@ const SCREENSHOT_LINK = /\]\(\.\.\/docs\/images\/([\w.-]+\.png)\)/g;
  * DuckDB's loader, detect-libc (which it asks musl or glibc) and the target's binding. `@duckdb/node-api` is
  * bundled into dist/server.js; its package.json is staged only so that vsce's `npm ls` finds the tree whole.
  */
-function stage(target, options) {
+export function stage(target, options = {}) {
   const spec = VSIX_TARGETS[target];
   const dir = join(root, 'dist-vsix', `.stage-${target}`);
   rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
 import { analyticsCommand } from './commands/analytics';
+import { completionCommand } from './commands/completion';
 import { debugCommand } from './commands/debug';
 import { evalCommand } from './commands/eval';
 import { fleetCommand } from './commands/fleet';
@@ -12,6 +13,7 @@ import { serverCommand } from './commands/server';
 import { streamsCommand } from './commands/streams';
 
 const COMMANDS: CliCommand[] = [analyticsCommand, debugCommand, evalCommand, fleetCommand, grafanaCommand, podsCommand, profileCommand, serverCommand, streamsCommand];
+COMMANDS.push(completionCommand(() => COMMANDS));
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -204,6 +204,19 @@ describe('VSIX packages', () => {
     }
   });
 
+  it('passes vsce ls and an ovsx publish dry run; a package without a manifest is refused', () => {
+    assert.ok(hostVsix);
+    const good = node([join(scripts, 'publish-dry-run.mjs'), hostVsix]);
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    assert.match(good.stdout, new RegExp(`✓ vsce ls \\(${host}\\): \\d+ files, 4 of them DuckDB's binding`));
+    assert.match(good.stdout, new RegExp(`✓ ovsx publish \\(dry run\\): streamgate\\.streamgate-devtools v\\d+\\.\\d+\\.\\d+@${host} from `));
+    const broken = join(tempDir('sg-vsix-'), 'no-manifest.vsix');
+    writeZip(broken, lib.readZip(readFileSync(hostVsix)).filter((e) => e.name !== 'extension/package.json' && !e.name.includes('node-bindings-')).map((e) => ({ name: e.name, data: e.read() })));
+    const bad = node([join(scripts, 'publish-dry-run.mjs'), broken]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /✗ ovsx publish .*no-manifest\.vsix: exit 1: .*extension\/package\.json or extension\.vsixmanifest is missing/s);
+  });
+
   it('refuses a VSIX checked against another platform: target, CPU and C library each named', () => {
     assert.ok(hostVsix);
     const other = host === 'linux-arm64' ? 'linux-x64' : 'linux-arm64';
