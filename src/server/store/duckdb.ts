@@ -213,7 +213,11 @@ export class DuckDbStore implements Store {
  * DuckDB has no build for) or fails to load (a binary of another platform, a missing C++ runtime).
  */
 export function duckDbUnavailable(error: unknown): string {
-  const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  // The npm package of sg leaves DuckDB to the user (an optional peer dependency of 70 MB).
+  if (/Cannot find (module|package) '@duckdb\/node-api'/.test(reason)) {
+    return 'DuckDB, the embedded store, is not installed beside sg: npm install -g @duckdb/node-api (the version in sg\'s package.json), or use --store clickhouse:URL.';
+  }
   return (
     `DuckDB, the embedded store, cannot run on this platform (${process.platform}-${process.arch}): ${reason}. ` +
     'Everything else works. For analytics, set streamgate.store.kind to "clickhouse" (and streamgate.clickhouse.url), ' +
