@@ -172,7 +172,6 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   private async attach(nc: NatsConnection): Promise<void> {
     await this.detach();
     if (nc.isClosed()) return;
-    this.attached = nc;
     const wanted = this.settings?.mode ?? 'embedded';
     let mode: ServerMode = wanted === 'shared' ? 'shared' : 'embedded';
     if (wanted !== 'embedded') {
@@ -185,7 +184,9 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
         this.log.warn('shared mode: no sg-server answers on this NATS yet; views stay empty until one does');
       }
     }
+    // Mode first, then the connection: a store that opens meanwhile must not start an ingest for a shared editor.
     this.mode = mode;
+    this.attached = nc;
     if (mode === 'shared') {
       this.remote = new RemoteAnalytics(nc);
       this.log.info(`shared mode: serving views from ${this.sharedServer ? `sg-server ${this.sharedServer.id} (${this.sharedServer.store})` : 'the sg-server group'}`);
@@ -206,7 +207,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       this.service = await ServerService.start(
         nc,
         this.local,
-        { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.ingest !== undefined), startedAt: new Date(this.startedAt).toISOString() },
+        { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.settings?.ingest !== false), startedAt: new Date(this.startedAt).toISOString() },
         this.log,
       );
     } catch (error) {
