@@ -73,6 +73,7 @@ describe('npm packages, installed as users install them', () => {
   /** The packed sg, run with npx from its tarball. */
   const sg = (...args: string[]): Run => run('npx', ['--yes', '--prefer-offline', `--package=${cliTarball}`, '--', 'sg', ...args], npxDir);
 
+  // Building, packing, installing and starting the fleet take a while on a loaded machine: the hook's own limit.
   before(async () => {
     const built = ok(run(process.execPath, [join(repoRoot, 'scripts', 'build-packages.mjs'), '--pack'], repoRoot), 'npm run build:packages -- --pack');
     agentTarball = /^(\S+streamgate-agent-[\d.]+\.tgz)$/m.exec(built)?.[1] ?? '';
@@ -103,7 +104,7 @@ describe('npm packages, installed as users install them', () => {
 
     userDir = scratchProject('service');
     npmInstall(userDir, [agentTarball, 'express@5']);
-  });
+  }, { timeout: 900_000 });
 
   after(async () => {
     await nc.close();
