@@ -17,6 +17,8 @@ export const COMMAND_IDS = [
   'streamgate.toggleHotCode',
   'streamgate.showInFlamegraph',
   'streamgate.openDashboard',
+  'streamgate.openTraceViewer',
+  'streamgate.openLogAnalyzer',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
