@@ -3,6 +3,7 @@ import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
 import { alertsCommand } from './commands/alerts';
 import { analyticsCommand } from './commands/analytics';
+import { completionCommand } from './commands/completion';
 import { debugCommand } from './commands/debug';
 import { evalCommand } from './commands/eval';
 import { fleetCommand } from './commands/fleet';
@@ -16,6 +17,7 @@ import { streamsCommand } from './commands/streams';
 import { tracesCommand } from './commands/traces';
 
 const COMMANDS: CliCommand[] = [alertsCommand, analyticsCommand, debugCommand, evalCommand, fleetCommand, grafanaCommand, logsCommand, podsCommand, predictCommand, profileCommand, serverCommand, streamsCommand, tracesCommand];
+COMMANDS.push(completionCommand(() => COMMANDS));
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
