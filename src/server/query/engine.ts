@@ -86,7 +86,16 @@ export async function runQuery(store: Store, request: QueryRequest): Promise<Que
   if (request.explain) return { ok: true, explain: explain(compiled, maxRows) };
   const sql = sqlFor(compiled, store.dialect, maxRows);
   const started = performance.now();
-  const raw = await store.query(sql, { timeoutMs: request.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS });
+  const timeoutMs = request.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  let raw: Record<string, unknown>[];
+  try {
+    raw = await store.query(sql, { timeoutMs });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // DuckDB's interrupt is reported by the store; ClickHouse says TIMEOUT_EXCEEDED (code 159), or its client gives up.
+    if (/ran longer than|Timeout exceeded|TIMEOUT_EXCEEDED|Code: 159|Timeout error/i.test(message)) throw new Error(`the query ran longer than ${timeoutMs} ms and was stopped`);
+    throw new Error(`${store.dialect === 'duckdb' ? 'DuckDB' : 'ClickHouse'} could not run the query: ${message}`);
+  }
   const elapsedMs = performance.now() - started;
   const truncated = raw.length > maxRows;
   const rows = (truncated ? raw.slice(0, maxRows) : raw).map((row) => compiled.columns.map((c) => normalise(row[c.name], c.type)));

@@ -98,7 +98,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     params: [],
     returns: fixed('time'),
     doc: 'The time the query runs.',
-    example: 'incidents | where end_ms > now() | project id, type, pod',
+    example: 'incidents | where start_ms < now() | project id, type, pod',
     fold: (_args, now) => ({ value: now, type: 'time' }),
   },
   {
@@ -153,8 +153,8 @@ export const FUNCTIONS: FunctionSpec[] = [
       return frag`(floor(${x!} * ${scale} + 0.5) / ${scale})`;
     },
   },
-  { name: 'floor', kind: 'scalar', params: [{ name: 'x', accepts: NUMBER, doc: 'a number' }], returns: same, doc: 'The largest whole number not above `x`.', example: 'spans | extend whole_ms = floor(duration_ms) | take 5 | project whole_ms', sql: call('floor') },
-  { name: 'abs', kind: 'scalar', params: [{ name: 'x', accepts: [...NUMBER, 'duration'], doc: 'a number' }], returns: same, doc: 'The absolute value.', example: 'metrics | where kind == "gauge" | extend a = abs(value) | take 3 | project a', sql: call('abs') },
+  { name: 'floor', kind: 'scalar', params: [{ name: 'x', accepts: NUMBER, doc: 'a number' }], returns: same, doc: 'The largest whole number not above `x`.', example: 'spans | summarize count() by ms = floor(duration_ms / 100) * 100 | sort by ms asc | take 5', sql: call('floor') },
+  { name: 'abs', kind: 'scalar', params: [{ name: 'x', accepts: [...NUMBER, 'duration'], doc: 'a number' }], returns: same, doc: 'The absolute value.', example: 'metrics | where kind == "gauge" | summarize furthest = max(abs(value - 50)) by name', sql: call('abs') },
   { name: 'sqrt', kind: 'scalar', params: [{ name: 'x', accepts: NUMBER, doc: 'a number ≥ 0' }], returns: fixed('float'), doc: 'The square root.', example: 'spans | summarize rms = sqrt(avg(duration_ms * duration_ms)) by service', sql: call('sqrt') },
   { name: 'exp', kind: 'scalar', params: [{ name: 'x', accepts: NUMBER, doc: 'a number' }], returns: fixed('float'), doc: 'e to the power `x`.', example: 'spans | summarize g = round(exp(avg(log(duration_ms + 1))) - 1, 3) by service', sql: call('exp') },
   {
@@ -166,7 +166,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     example: 'spans | summarize mean_log = round(avg(log(duration_ms + 1)), 3) by service',
     sql: (d, [x]) => frag`${{ text: by(d, 'ln', 'log'), params: [] }}(${x!})`,
   },
-  { name: 'log10', kind: 'scalar', params: [{ name: 'x', accepts: NUMBER, doc: 'a number > 0' }], returns: fixed('float'), doc: 'The base-10 logarithm.', example: 'spans | summarize decade = floor(log10(duration_ms + 1)) by route', sql: call('log10') },
+  { name: 'log10', kind: 'scalar', params: [{ name: 'x', accepts: NUMBER, doc: 'a number > 0' }], returns: fixed('float'), doc: 'The base-10 logarithm.', example: 'spans | summarize count() by decade = floor(log10(duration_ms + 1)) | sort by decade asc', sql: call('log10') },
   {
     name: 'pow',
     kind: 'scalar',
@@ -176,7 +176,7 @@ export const FUNCTIONS: FunctionSpec[] = [
     ],
     returns: fixed('float'),
     doc: '`x` to the power `y`.',
-    example: 'spans | extend sq = pow(duration_ms, 2) | take 3 | project sq',
+    example: 'spans | summarize mean_square = round(avg(pow(duration_ms, 2)), 1) by service',
     sql: (_d, [x, y]) => frag`pow(${x!}, ${y!})`,
   },
   // --- Text ---------------------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ export const FUNCTIONS: FunctionSpec[] = [
   },
   { name: 'sum', kind: 'aggregate', params: [{ name: 'x', accepts: [...NUMBER, 'duration'], doc: 'a numeric column' }], returns: same, doc: 'The sum.', example: 'metrics | where name == "gw_http_requests_total" | summarize requests = sum(value) by pod | sort by pod asc', sql: call('sum') },
   { name: 'avg', kind: 'aggregate', params: [{ name: 'x', accepts: [...NUMBER, 'duration'], doc: 'a numeric column' }], returns: (args) => (args[0] === 'duration' ? 'duration' : 'float'), doc: 'The mean.', example: 'spans | summarize avg(duration_ms) by route | sort by route asc', sql: call('avg') },
-  { name: 'min', kind: 'aggregate', params: [{ name: 'x', accepts: ORDERED, doc: 'a column' }], returns: same, doc: 'The smallest value.', example: 'spans | summarize first = min(ts) by trace_id | take 5', sql: call('min') },
+  { name: 'min', kind: 'aggregate', params: [{ name: 'x', accepts: ORDERED, doc: 'a column' }], returns: same, doc: 'The smallest value.', example: 'spans | summarize first = min(ts), last = max(ts) by pod | sort by pod asc', sql: call('min') },
   { name: 'max', kind: 'aggregate', params: [{ name: 'x', accepts: ORDERED, doc: 'a column' }], returns: same, doc: 'The largest value.', example: 'spans | summarize slowest = max(duration_ms) by service', sql: call('max') },
   {
     name: 'rate',
