@@ -83,3 +83,20 @@ export interface OpenDashboardArgs {
   metric?: string;
   tab?: import('./analytics').DashboardTab;
 }
+
+// --- Query language (src/protocol/query.ts has the shapes) ---------------------------------------------------
+
+/** Runs (or explains) an SGQL query on the server's store, or the shared server's. */
+export namespace QueryRunRequest {
+  export const method = 'streamgate/query/run';
+  export const type = new RequestType<import('./query').QueryRequest, import('./query').QueryAnswer, void>(method);
+}
+
+/** Runs the query of an .sgql document at an offset (code lenses; `explain` shows its SQL instead). */
+export const RUN_QUERY_COMMAND = 'streamgate.runQuery';
+
+export interface RunQueryArgs {
+  uri: string;
+  offset: number;
+  explain?: boolean;
+}

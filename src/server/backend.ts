@@ -19,6 +19,8 @@ import { LiveClients } from './live/clients';
 import { LiveFeed } from './live/feed';
 import { LiveWindows } from './live/windows';
 import { NatsLink } from './natsLink';
+import { LocalQueries, type QueryService } from './query/service';
+import { RemoteQueries } from './query/remote';
 import { PodDirectory } from './podDirectory';
 import { ServerService } from './serverService';
 import { findServers, RemoteAnalytics } from './sharedClient';
@@ -35,6 +37,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   readonly clients = new LiveClients();
   private readonly analytics: Analytics;
   private readonly local: LocalAnalytics;
+  private readonly localQueries = new LocalQueries(() => this.requireStore());
   private remote: RemoteAnalytics | undefined;
   private store: Store | undefined;
   private storeSettings: StoreSettings | undefined;
@@ -80,6 +83,11 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   /** Where queries go: this server's own windows and store, or the shared server. */
   get api(): AnalyticsApi {
     return this.mode === 'shared' && this.remote ? this.remote : this.local;
+  }
+
+  /** Where SGQL queries run: this server's store, or the shared server's. */
+  get queries(): QueryService {
+    return this.mode === 'shared' && this.remote && this.attached ? new RemoteQueries(this.attached) : this.localQueries;
   }
 
   status(): ServerStatus {
@@ -199,6 +207,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
         this.local,
         { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.ingest !== undefined), startedAt: new Date(this.startedAt).toISOString() },
         this.log,
+        this.localQueries,
       );
     } catch (error) {
       this.log.error(`registering the sg-server service: ${errorMessage(error)}`);

@@ -12,6 +12,8 @@ import { SERVER_SERVICE, serverSubject, SubscribeRequestSchema, UnsubscribeReque
 import { check } from '../protocol/schema';
 import type * as z from 'zod/mini';
 import type { AnalyticsApi } from './analytics/api';
+import { QueryCatalogRequestSchema, QueryRequestSchema } from '../protocol/query';
+import type { QueryService } from './query/service';
 
 interface Lease {
   stop: () => void;
@@ -27,7 +29,7 @@ export class ServerService {
     this.sweeper.unref();
   }
 
-  static async start(nc: NatsConnection, api: AnalyticsApi, metadata: ServerMetadata, log: Logger): Promise<ServerService> {
+  static async start(nc: NatsConnection, api: AnalyticsApi, metadata: ServerMetadata, log: Logger, queries?: QueryService): Promise<ServerService> {
     const service = await nc.services.add({
       name: SERVER_SERVICE,
       version: VERSION,
@@ -57,6 +59,10 @@ export class ServerService {
       self.leases.get(request.inbox)?.stop();
       return { ok: self.leases.delete(request.inbox) };
     });
+    if (queries) {
+      self.endpoint('query', QueryRequestSchema, (request) => queries.run(request));
+      self.endpoint('catalog', QueryCatalogRequestSchema, () => queries.catalog());
+    }
     return self;
   }
 

@@ -34,22 +34,27 @@ export class ServerRequestError extends Error {
 
 const LEASE_MS = 30_000;
 
+/** One request to whichever sg-server answers first; its error as a ServerRequestError. */
+export async function serverRequest<T>(nc: NatsConnection, op: ServerOp, body: unknown, timeoutMs: number): Promise<T> {
+  let msg: Msg;
+  try {
+    msg = await nc.request(serverSubject(op), new TextEncoder().encode(JSON.stringify(body)), { timeout: timeoutMs });
+  } catch (error) {
+    const text = String((error as Error).message);
+    if (/no responders|503/i.test(text)) throw new ServerRequestError(`no StreamGate server answers on this NATS (start one with sg server, or open the extension against it)`, 503);
+    if (/timeout/i.test(text)) throw new ServerRequestError(`the StreamGate server did not answer ${op} within ${timeoutMs} ms`, 504);
+    throw error;
+  }
+  const failure = msg.headers?.get('Nats-Service-Error');
+  if (failure) throw new ServerRequestError(failure, Number(msg.headers?.get('Nats-Service-Error-Code') ?? 500));
+  return JSON.parse(new TextDecoder().decode(msg.data)) as T;
+}
+
 export class RemoteAnalytics implements AnalyticsApi {
   constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 15_000) {}
 
-  private async request<T>(op: ServerOp, body: unknown): Promise<T> {
-    let msg: Msg;
-    try {
-      msg = await this.nc.request(serverSubject(op), new TextEncoder().encode(JSON.stringify(body)), { timeout: this.timeoutMs });
-    } catch (error) {
-      const text = String((error as Error).message);
-      if (/no responders|503/i.test(text)) throw new ServerRequestError(`no StreamGate server answers on this NATS (start one with sg server, or open the extension against it)`, 503);
-      if (/timeout/i.test(text)) throw new ServerRequestError(`the StreamGate server did not answer ${op} within ${this.timeoutMs} ms`, 504);
-      throw error;
-    }
-    const failure = msg.headers?.get('Nats-Service-Error');
-    if (failure) throw new ServerRequestError(failure, Number(msg.headers?.get('Nats-Service-Error-Code') ?? 500));
-    return JSON.parse(new TextDecoder().decode(msg.data)) as T;
+  private request<T>(op: ServerOp, body: unknown): Promise<T> {
+    return serverRequest<T>(this.nc, op, body, this.timeoutMs);
   }
 
   summary(request: SummaryRequest): Promise<AnalyticsSummary> {
