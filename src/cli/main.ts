@@ -7,10 +7,11 @@ import { fleetCommand } from './commands/fleet';
 import { podsCommand } from './commands/pods';
 import { grafanaCommand } from './commands/grafana';
 import { profileCommand } from './commands/profile';
+import { queryCommand } from './commands/query';
 import { serverCommand } from './commands/server';
 import { streamsCommand } from './commands/streams';
 
-const COMMANDS: CliCommand[] = [analyticsCommand, evalCommand, fleetCommand, grafanaCommand, podsCommand, profileCommand, serverCommand, streamsCommand];
+const COMMANDS: CliCommand[] = [analyticsCommand, evalCommand, fleetCommand, grafanaCommand, podsCommand, profileCommand, queryCommand, serverCommand, streamsCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
