@@ -12,6 +12,10 @@ export const COMMAND_IDS = [
   'streamgate.startSandboxFleet',
   'streamgate.stopSandboxFleet',
   'streamgate.openDashboard',
+  'streamgate.runQuery',
+  'streamgate.showQuerySql',
+  'streamgate.exportQueryResults',
+  'streamgate.newQueryNotebook',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

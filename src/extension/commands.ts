@@ -1,6 +1,6 @@
 /** The command table: one handler per id in COMMAND_IDS; the type makes a missing one a compile error. */
 import * as vscode from 'vscode';
-import type { OpenDashboardArgs } from '../protocol/lsp';
+import type { OpenDashboardArgs, RunQueryArgs } from '../protocol/lsp';
 import { isNatsUrlList } from '../protocol/settings';
 import type { Ctx } from './ctx';
 import type { CommandId } from './commandIds';
@@ -29,7 +29,24 @@ export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.startSandboxFleet': (ctx) => ctx.sandbox.start(),
   'streamgate.stopSandboxFleet': (ctx) => ctx.sandbox.stop(),
   'streamgate.openDashboard': (ctx, args) => ctx.dashboard.show(isOpenDashboardArgs(args) ? args : {}),
+  'streamgate.runQuery': (ctx, args) => ctx.queries.run(isRunQueryArgs(args) ? args : undefined),
+  'streamgate.showQuerySql': (ctx, args) => ctx.queries.run({ ...(isRunQueryArgs(args) ? args : activeQuery()), explain: true }),
+  'streamgate.exportQueryResults': (ctx, target) => ctx.queries.panel.exportCsv(target instanceof vscode.Uri ? target : undefined),
+  'streamgate.newQueryNotebook': (ctx) => ctx.queries.newNotebook(),
 };
+
+/** Code lenses pass where the query is; the palette and Ctrl+Enter pass nothing (the cursor says). */
+function isRunQueryArgs(value: unknown): value is RunQueryArgs {
+  if (typeof value !== 'object' || value === null) return false;
+  const { uri, offset, explain } = value as Record<string, unknown>;
+  return typeof uri === 'string' && typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 && (explain === undefined || typeof explain === 'boolean');
+}
+
+function activeQuery(): RunQueryArgs {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== 'sgql') throw new Error('open an .sgql file and put the cursor in the query');
+  return { uri: editor.document.uri.toString(), offset: editor.document.offsetAt(editor.selection.active) };
+}
 
 /** Arguments come from hovers and code lenses (the server) or from the palette (none): accept only the known shape. */
 function isOpenDashboardArgs(value: unknown): value is OpenDashboardArgs {

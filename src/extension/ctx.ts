@@ -14,6 +14,7 @@ import { SandboxFleet } from './sandbox';
 import { DashboardPanel } from './dashboardPanel';
 import { ConnectionStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
+import { QueryFeatures } from './query';
 
 export class Ctx implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('StreamGate', { log: true });
@@ -24,6 +25,7 @@ export class Ctx implements vscode.Disposable {
   readonly statusPanel: StatusPanel;
   readonly dashboard: DashboardPanel;
   readonly sandbox: SandboxFleet;
+  readonly queries: QueryFeatures;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
 
@@ -33,6 +35,7 @@ export class Ctx implements vscode.Disposable {
     this.statusPanel = new StatusPanel(context.extensionUri, this.client, this.output);
     this.dashboard = new DashboardPanel(context.extensionUri, this.client, this.output);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
+    this.queries = new QueryFeatures(context.extensionUri, this.client, this.output);
   }
 
   /**
@@ -47,6 +50,7 @@ export class Ctx implements vscode.Disposable {
       this.statusPanel,
       this.dashboard,
       this.sandbox,
+      this.queries,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
       this.client.onStatus((status) => this.onStatus(status)),

@@ -105,3 +105,14 @@ export interface QueryCatalog {
 }
 
 export const QueryCatalogRequestSchema = z.object({});
+
+/** Problems as the lines a person reads: "line 2, column 14: unknown column duraton_ms: did you mean duration_ms?". */
+export function describeProblems(text: string, problems: readonly QueryProblem[], fallback = 'the query has errors'): string {
+  if (!problems.length) return fallback;
+  return problems
+    .map((p) => {
+      const before = text.slice(0, p.start);
+      return `line ${before.split('\n').length}, column ${p.start - before.lastIndexOf('\n')}: ${p.message}`;
+    })
+    .join('\n');
+}

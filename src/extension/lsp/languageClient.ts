@@ -17,6 +17,8 @@ import {
   OPEN_DASHBOARD_COMMAND,
   PodsChangedNotification,
   PodsRequest,
+  QueryRunRequest,
+  RUN_QUERY_COMMAND,
   StatusChangedNotification,
   StatusRequest,
   type InitializationOptions,
@@ -24,6 +26,7 @@ import {
 import type { PodStatus } from '../../protocol/nats';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
+import type { QueryAnswer, QueryRequest } from '../../protocol/query';
 
 export interface LspConnection {
   isRunning(): boolean;
@@ -35,6 +38,7 @@ export interface LspConnection {
   dashboard(query: DashboardQuery): Promise<DashboardData>;
   subscribe(id: string, query: DashboardQuery): Promise<void>;
   unsubscribe(id: string): Promise<void>;
+  query(request: QueryRequest): Promise<QueryAnswer>;
   stop(): Promise<void>;
 }
 
@@ -46,6 +50,8 @@ export interface LspEvents {
 
 /** Files whose code the server reads for live values on hover and route code lenses. */
 const DOCUMENTS = ['typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'go'].map((language) => ({ scheme: 'file', language }));
+/** SGQL wherever it is written: files, unsaved editors and notebook cells. */
+const QUERY_DOCUMENTS = ['file', 'untitled', 'vscode-notebook-cell'].map((scheme) => ({ scheme, language: 'sgql' }));
 
 export async function startLanguageClient(
   serverModule: string,
@@ -59,11 +65,11 @@ export async function startLanguageClient(
   };
   const initializationOptions: InitializationOptions = { settings };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: DOCUMENTS,
+    documentSelector: [...DOCUMENTS, ...QUERY_DOCUMENTS],
     outputChannel: output,
     initializationOptions,
     // Hovers link to the dashboard; only that command may run from the server's markdown.
-    markdown: { isTrusted: { enabledCommands: [OPEN_DASHBOARD_COMMAND] }, supportHtml: false },
+    markdown: { isTrusted: { enabledCommands: [OPEN_DASHBOARD_COMMAND, RUN_QUERY_COMMAND] }, supportHtml: false },
   };
   const client = new LanguageClient('streamgate', 'StreamGate Language Server', serverOptions, clientOptions);
   client.onNotification(StatusChangedNotification.type, (status) => events.onStatus(status));
@@ -80,6 +86,7 @@ export async function startLanguageClient(
     dashboard: (query) => client.sendRequest(DashboardRequest.type, query),
     subscribe: (id, query) => client.sendRequest(DashboardSubscribeRequest.type, { id, query }),
     unsubscribe: (id) => client.sendNotification(DashboardUnsubscribeNotification.type, { id }),
+    query: (request) => client.sendRequest(QueryRunRequest.type, request),
     stop: () => client.stop(),
   };
 }

@@ -7,6 +7,7 @@
 import {
   DEFAULT_QUERY_ROWS,
   DEFAULT_QUERY_TIMEOUT_MS,
+  describeProblems,
   type QueryAnswer,
   type QueryColumn,
   type QueryExplain,
@@ -50,14 +51,7 @@ function valueType(type: Type): ValueType {
 
 /** "line 2, column 14: unknown column duraton_ms: did you mean duration_ms?" for each problem. */
 export function describe(text: string, problems: QueryProblem[]): string {
-  return problems
-    .map((p) => {
-      const before = text.slice(0, p.start);
-      const line = before.split('\n').length;
-      const column = p.start - before.lastIndexOf('\n');
-      return `line ${line}, column ${column}: ${p.message}`;
-    })
-    .join('\n');
+  return describeProblems(text, problems);
 }
 
 export function sqlFor(compiled: Compiled, dialect: Dialect, maxRows: number) {
