@@ -60,7 +60,7 @@ describe('sg query', () => {
       server.kill('SIGTERM');
       await new Promise((r) => server!.once('exit', r));
     }
-    await nats?.stop();
+    await nats.stop();
   });
 
   it('prints the rows as a table, with a count on stderr', async () => {

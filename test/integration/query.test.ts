@@ -49,8 +49,8 @@ describe('the query language on DuckDB and ClickHouse', () => {
   });
 
   after(async () => {
-    await stores?.close();
-    await ch?.stop();
+    await stores.close();
+    await ch.stop();
   });
 
   const both = async (text: string) => {

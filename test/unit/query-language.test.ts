@@ -56,8 +56,7 @@ describe('SGQL lexer and parser', () => {
     const script = parse(text);
     assert.deepEqual(script.problems, []);
     const query = script.statements[0]!;
-    assert.equal(query.kind, 'query');
-    if (query.kind !== 'query') return;
+    assert.ok(query.kind === 'query');
     assert.deepEqual(query.pipeline.steps.map((s) => s.kind), ['where', 'summarize', 'chart']);
     assert.equal(text.slice(query.pipeline.steps[1]!.span.start, query.pipeline.steps[1]!.span.end), '| summarize p99(duration_ms) by bin(ts, 1m), route');
   });
@@ -141,7 +140,6 @@ describe('SGQL compiler', () => {
     const hostile = `x'); DROP TABLE spans; --\\"`;
     const prepared = prepare(`spans | where route == ${JSON.stringify(hostile)} and duration_ms > 5 | take 3`, NOW);
     assert.ok(prepared.ok);
-    if (!prepared.ok) return;
     const sql = explain(prepared.compiled);
     assert.ok(!sql.duckdb.text.includes('DROP'), sql.duckdb.text);
     assert.ok(sql.duckdb.params.includes(hostile));
@@ -153,7 +151,6 @@ describe('SGQL compiler', () => {
   it('compiles the same plan for both dialects, each in its own words', () => {
     const prepared = prepare('metrics | where name == "m" | summarize p99(sketch), n = count() by bin(ts, 1m), labels.route', NOW);
     assert.ok(prepared.ok);
-    if (!prepared.ok) return;
     const sql = explain(prepared.compiled);
     assert.match(sql.duckdb.text, /unnest\(bin_keys\)/);
     assert.match(sql.duckdb.text, /list_position\(label_keys, \?\)/);
@@ -168,7 +165,6 @@ describe('SGQL compiler', () => {
     const first = prepare(text, NOW, text.indexOf('slow | count') + 2);
     const last = prepare(text, NOW);
     assert.ok(first.ok && last.ok);
-    if (!first.ok || !last.ok) return;
     assert.deepEqual(first.compiled.columns, [{ name: 'count', type: 'int' }]);
     assert.equal(last.compiled.columns[0]!.name, 'ts');
   });
@@ -246,8 +242,8 @@ describe('SGQL in the editor', () => {
     const { text, offset } = cursor('spans | summarize count() by bin(ts, ‸');
     const help = signatureHelp(text, offset);
     assert.equal(help?.label, 'bin(value: int | float | time | duration, size: duration | int | float): int');
-    assert.equal(help?.active, 1);
-    assert.equal(help && help.label.slice(...help.parameters[1]!.label), 'size: duration | int | float');
+    assert.equal(help.active, 1);
+    assert.equal(help.label.slice(...help.parameters[1]!.label), 'size: duration | int | float');
     assert.equal(signatureHelp('spans | take 1', 10), undefined);
   });
 

@@ -78,7 +78,7 @@ export function createResultView(): ResultView {
     const key = `${model.kind}/${model.xType}`;
     if (chart && chartKey === key) {
       chart.data.labels = model.labels;
-      chart.data.datasets = datasets as never;
+      chart.data.datasets = datasets;
       chart.update('none');
       return;
     }

@@ -82,15 +82,20 @@ export class QueryResultsPanel implements vscode.Disposable {
   /** Runs the shown query; `now` moves with each run, so ago() windows slide while live. */
   async run(): Promise<QueryResult | undefined> {
     const shown = this.shown;
-    if (!shown || !this.host || this.running) return this.last;
+    const host = this.host;
+    if (!shown || !host || this.running) return this.last;
     this.running = true;
     const { title, request } = shown;
-    void this.host.post({ type: 'running', title, text: request.text.slice(0, 4000) });
+    // The panel may close while the query runs: post only to the one that asked, while it is open.
+    const post = (message: QueryToWebview) => {
+      if (this.host === host) void host.post(message);
+    };
+    post({ type: 'running', title, text: request.text.slice(0, 4000) });
     try {
       const answer = await this.client.query({ ...request, now: Date.now() });
       if (!answer.ok) {
         this.last = undefined;
-        void this.host?.post({ type: 'error', title, text: request.text, message: describeProblems(request.text, answer.problems, answer.error), live: this.live, intervalMs: this.intervalMs });
+        post({ type: 'error', title, text: request.text, message: describeProblems(request.text, answer.problems, answer.error), live: this.live, intervalMs: this.intervalMs });
         return undefined;
       }
       if (!('result' in answer)) return undefined;
@@ -99,7 +104,7 @@ export class QueryResultsPanel implements vscode.Disposable {
       return answer.result;
     } catch (error) {
       this.last = undefined;
-      void this.host?.post({ type: 'error', title, text: request.text, message: error instanceof Error ? error.message : String(error), live: this.live, intervalMs: this.intervalMs });
+      post({ type: 'error', title, text: request.text, message: error instanceof Error ? error.message : String(error), live: this.live, intervalMs: this.intervalMs });
       return undefined;
     } finally {
       this.running = false;

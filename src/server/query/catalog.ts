@@ -95,7 +95,7 @@ function columnsOf(table: TableName): CatalogColumn[] {
   return out;
 }
 
-export const CATALOG: CatalogTable[] = TABLES.map((name) => ({ name, doc: TABLE_DOCS[name] ?? '', columns: columnsOf(name) }));
+export const CATALOG: CatalogTable[] = TABLES.map((name) => ({ name, doc: TABLE_DOCS[name], columns: columnsOf(name) }));
 
 export function findTable(name: string): CatalogTable | undefined {
   return CATALOG.find((t) => t.name === name);

@@ -166,9 +166,9 @@ export class DuckDbStore implements Store {
   private async guardedQuery(query: Sql, limits: QueryLimits): Promise<Record<string, unknown>[]> {
     if (!this.instance) throw new Error('the DuckDB store is not open');
     const connection = await this.instance.connect();
-    let timedOut = false;
+    const state = { timedOut: false };
     const timer = setTimeout(() => {
-      timedOut = true;
+      state.timedOut = true;
       connection.interrupt();
     }, limits.timeoutMs);
     try {
@@ -176,7 +176,7 @@ export class DuckDbStore implements Store {
       const result = await connection.runAndReadAll(query.text, this.bindable(query));
       return this.rowsOf(result);
     } catch (error) {
-      if (timedOut) throw new Error(`the query ran longer than ${limits.timeoutMs} ms and was stopped`);
+      if (state.timedOut) throw new Error(`the query ran longer than ${limits.timeoutMs} ms and was stopped`);
       throw error;
     } finally {
       clearTimeout(timer);
