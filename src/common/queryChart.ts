@@ -7,6 +7,10 @@ import type { ChartSpec, QueryResult } from '../protocol/query';
 
 export interface ChartModel {
   kind: Exclude<ChartSpec['kind'], 'table'>;
+  /** The x column's name. */
+  x: string;
+  /** The numeric columns drawn. */
+  measures: string[];
   /** Time on x: points are [epoch ms, value]; categories: labels, with values in their order. */
   xType: 'time' | 'number' | 'category';
   labels: string[];
@@ -55,5 +59,5 @@ export function chartModel(result: Pick<QueryResult, 'columns' | 'rows' | 'chart
   }
   const all = [...series.values()];
   for (const s of all) s.points.sort((a, b) => a[0] - b[0]);
-  return { kind: chart.kind, xType, labels, series: all.slice(0, MAX_SERIES), omitted: Math.max(0, all.length - MAX_SERIES) };
+  return { kind: chart.kind, x: chart.x, measures: ys.map((i) => result.columns[i]!.name), xType, labels, series: all.slice(0, MAX_SERIES), omitted: Math.max(0, all.length - MAX_SERIES) };
 }

@@ -18,7 +18,9 @@ export async function run(): Promise<void> {
     console.log(`tests titled "${ON_SCREEN}" read the screen and need the code-server harness: not run here`);
   }
   const suiteDir = join(__dirname, 'suite');
-  for (const file of readdirSync(suiteDir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(join(suiteDir, file));
+  // SG_TEST_SUITE=query runs suite/query.test.js alone (for working on one suite; npm test runs them all).
+  const only = process.env.SG_TEST_SUITE;
+  for (const file of readdirSync(suiteDir).filter((f) => f.endsWith('.test.js') && (!only || f === `${only}.test.js`)).sort()) mocha.addFile(join(suiteDir, file));
   let passed = 0;
   let failed = 0;
   const failures: string[] = [];

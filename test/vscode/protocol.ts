@@ -8,7 +8,13 @@ export const SCREENSHOT_PREFIX = 'SG_SCREENSHOT ';
 /** Asks the harness to run a command the way a person does: F1, type its title, Enter. */
 export const PALETTE_PREFIX = 'SG_PALETTE ';
 
-export type ScreenshotTarget = { kind: 'webview'; title: string } | { kind: 'sidebar' } | { kind: 'editor' } | { kind: 'workbench' };
+export type ScreenshotTarget =
+  | { kind: 'webview'; title: string }
+  | { kind: 'sidebar' }
+  | { kind: 'editor' }
+  | { kind: 'workbench' }
+  /** The whole window as the picture; the text of the first element matching `selector` in any frame (notebook outputs live in a webview of their own). */
+  | { kind: 'frame'; selector: string };
 
 export interface SuiteResult {
   passed: number;

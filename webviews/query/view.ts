@@ -42,7 +42,8 @@ export function createResultView(): ResultView {
   canvas.setAttribute('role', 'img');
   const chartBox = h('div', { class: 'sgql-chart' }, canvas);
   const chartNote = h('p', { class: 'sgql-muted' });
-  const figure = h('figure', { class: 'sgql-figure' }, chartBox, chartNote);
+  const caption = h('figcaption', { class: 'sgql-muted' });
+  const figure = h('figure', { class: 'sgql-figure' }, caption, chartBox, chartNote);
   const table = h('table', { class: 'sgql-grid' });
   const tableWrap = h('div', { class: 'sgql-table' }, table);
   const summary = h('p', { class: 'sgql-muted', role: 'status' });
@@ -60,9 +61,12 @@ export function createResultView(): ResultView {
     }
     const colors = palette();
     const span = model.xType === 'time' ? Math.max(...model.series.flatMap((s) => s.points.map((p) => p[0]))) - Math.min(...model.series.flatMap((s) => s.points.map((p) => p[0]))) : 0;
+    // Two measures of different sizes (requests and milliseconds) each get an axis of their own.
+    const twoAxes = model.measures.length === 2 && model.series.length === 2;
     const datasets = model.series.map((s, i) => {
       const color = colors[i % colors.length]!;
       return {
+        yAxisID: twoAxes && i === 1 ? 'y1' : 'y',
         label: s.name,
         data: model.xType === 'category' ? labelsToValues(model, s.points) : s.points.map(([x, y]) => ({ x, y })),
         borderColor: color,
@@ -73,9 +77,11 @@ export function createResultView(): ResultView {
         spanGaps: false,
       };
     });
-    canvas.setAttribute('aria-label', `${model.kind} chart of ${model.series.map((s) => s.name).join(', ')}`);
+    const described = `${model.kind} chart of ${model.series.map((s) => s.name || 'value').join(', ')} by ${model.x}`;
+    canvas.setAttribute('aria-label', described);
+    caption.textContent = described;
     chartNote.textContent = model.omitted ? `${model.omitted} more series are in the table only` : '';
-    const key = `${model.kind}/${model.xType}`;
+    const key = `${model.kind}/${model.xType}/${twoAxes}`;
     if (chart && chartKey === key) {
       chart.data.labels = model.labels;
       chart.data.datasets = datasets;
@@ -96,7 +102,11 @@ export function createResultView(): ResultView {
         scales:
           model.xType === 'category'
             ? { y: { beginAtZero: true } }
-            : { x: { type: 'linear', bounds: 'data', ticks: { maxTicksLimit: 8, callback: (v) => (model.xType === 'time' ? timeLabel(Number(v), span) : String(v)) } }, y: { beginAtZero: model.kind !== 'line' } },
+            : {
+                x: { type: 'linear', bounds: 'data', ticks: { maxTicksLimit: 8, callback: (v) => (model.xType === 'time' ? timeLabel(Number(v), span) : String(v)) } },
+                y: { beginAtZero: model.kind !== 'line', ...(twoAxes ? { title: { display: true, text: model.measures[0] } } : {}) },
+                ...(twoAxes ? { y1: { position: 'right' as const, beginAtZero: model.kind !== 'line', grid: { drawOnChartArea: false }, title: { display: true, text: model.measures[1] } } } : {}),
+              },
       },
     });
   };

@@ -29,7 +29,16 @@ export class QueryResultsPanel implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly client: ServerClient, private readonly log: vscode.LogOutputChannel) {
-    this.subscriptions.push(client.onStatus((status) => void this.host?.post({ type: 'server', state: status ? 'back' : 'away' })));
+    // Say when the server goes away and when it is back, not at every status it pushes.
+    let away = false;
+    this.subscriptions.push(
+      client.onStatus((status) => {
+        if (away === !status) return;
+        away = !status;
+        void this.host?.post({ type: 'server', state: away ? 'away' : 'back' });
+        if (!away && this.live) void this.run();
+      }),
+    );
   }
 
   /** The rows on screen, for export. */

@@ -8,6 +8,7 @@
 import {
   ErrorCodes,
   ResponseError,
+  type CodeAction,
   type CodeLens,
   type CompletionList,
   type Connection,
@@ -36,6 +37,7 @@ export const QUERY_CAPABILITIES: ServerCapabilities = {
   signatureHelpProvider: { triggerCharacters: ['(', ','], retriggerCharacters: [','] },
   documentFormattingProvider: true,
   definitionProvider: true,
+  codeActionProvider: { codeActionKinds: ['quickfix'] },
 };
 
 export interface QueryLanguageHost {
@@ -109,6 +111,15 @@ export class QueryLanguage {
       if (!document) return null;
       const span = definition(analyzeAt(document.getText()), document.offsetAt(position));
       return span ? { uri: document.uri, range: { start: document.positionAt(span.start), end: document.positionAt(span.end) } } : null;
+    });
+    // A problem with a suggestion ("did you mean duration_ms?") is one click from fixed.
+    connection.onCodeAction(({ textDocument, context }): CodeAction[] => {
+      if (!sgql(documents.get(textDocument.uri))) return [];
+      return context.diagnostics.flatMap((diagnostic) => {
+        const suggestion = (diagnostic.data as { suggestion?: unknown } | undefined)?.suggestion;
+        if (diagnostic.source !== 'sgql' || typeof suggestion !== 'string') return [];
+        return [{ title: `Change to ${suggestion}`, kind: 'quickfix', diagnostics: [diagnostic], isPreferred: true, edit: { changes: { [textDocument.uri]: [{ range: diagnostic.range, newText: suggestion }] } } }];
+      });
     });
     connection.onRequest(QueryRunRequest.type, async (request) => {
       const parsed = check(QueryRequestSchema, request);
