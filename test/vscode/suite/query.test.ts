@@ -41,12 +41,15 @@ function pastMinute(): { from: string; to: string } {
 describe('The query language in VS Code', function () {
   let api: StreamGateApi;
   let restore: () => Promise<void>;
+  /** When the fleet started: queries over a past minute wait until that minute is wholly after it. */
+  let fleetStartedAt = 0;
 
   before(async function () {
     this.timeout(180_000);
     api = await activeApi();
     await api.serverReady;
     restore = await useNatsUrl('');
+    fleetStartedAt = Date.now();
     const ready = await vscode.commands.executeCommand<FleetReady | undefined>('streamgate.startSandboxFleet');
     assert.ok(ready, 'the sandbox fleet started');
     await waitFor('the server ingesting the fleet', async () => {
@@ -80,7 +83,7 @@ describe('The query language in VS Code', function () {
     await waitFor('the suggest widget', async () => /gw_http_requests_total/.test(await screenshot('sgql-completion-probe', { kind: 'workbench' })), 20_000);
     const seen = await screenshot('sgql-completion', { kind: 'workbench' });
     assert.match(seen, /gw_http_requests_total/);
-    assert.match(seen, /counter metric|histogram metric/);
+    assert.match(seen, /gw_http_request_duration_ms/);
     await vscode.commands.executeCommand('hideSuggestWidget');
   });
 
@@ -108,6 +111,8 @@ describe('The query language in VS Code', function () {
   });
 
   it(`runs the query under the cursor and shows its rows and chart ${ON_SCREEN}`, async () => {
+    // A minute that ended 20 s ago and started after the fleet did: all its spans are in.
+    await waitFor('a whole minute of the fleet behind us', () => Date.now() > fleetStartedAt + 95_000, 120_000);
     const { from, to } = pastMinute();
     const text = `// requests of one past minute, by 10 seconds\nspans\n| where kind == 2 and ts between (datetime("${from}") .. datetime("${to}"))\n| summarize requests = count(), p99_ms = p99(duration_ms) by bin(ts, 10s)\n| sort by ts asc\n| chart line\n`;
     const editor = await openSgql('run.sgql', text);
