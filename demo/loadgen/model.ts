@@ -26,6 +26,8 @@ export interface LoadModelOptions {
   peakSessionsPerSecond: number;
   tenants: string[];
   seed: number;
+  /** Median time between a session's messages (default 700 ms). */
+  messageIntervalMs?: number;
 }
 
 export interface SimulatedClock {
@@ -128,7 +130,7 @@ export class LoadModel {
   }
 
   messageIntervalMs(): number {
-    return Math.min(30_000, Math.max(50, this.lognormal(700, 0.8)));
+    return Math.min(30_000, Math.max(20, this.lognormal(this.options.messageIntervalMs ?? 700, 0.8)));
   }
 
   payloadBytes(): number {

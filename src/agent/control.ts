@@ -42,7 +42,7 @@ export async function registerControl(
   version: string,
   metadata: PodMetadata,
   sources: ControlSources,
-): Promise<{ service: Service; addEndpoint(op: ControlOp, handler: JsonHandler): void }> {
+): Promise<{ service: Service; addEndpoint(op: ControlOp, handler: JsonHandler): void; addEndpointAt(name: string, subject: string, handler: JsonHandler): void }> {
   const service = await nc.services.add({
     name: DISCOVERY_SERVICE,
     version,
@@ -65,7 +65,16 @@ export async function registerControl(
       if (!error) void answerProfile(nc, msg, sources.profile);
     },
   });
-  return { service, addEndpoint };
+  // Endpoints on subjects outside sg.ctl (the debugger's sg.dbg.*), so NATS permissions can treat them apart.
+  const addEndpointAt = (name: string, subject: string, handler: JsonHandler) => {
+    service.addEndpoint(name, {
+      subject,
+      handler: (error, msg) => {
+        if (!error) void answerJson(msg, handler);
+      },
+    });
+  };
+  return { service, addEndpoint, addEndpointAt };
 }
 
 async function answerJson(msg: ServiceMsg, handler: JsonHandler): Promise<void> {

@@ -12,6 +12,9 @@ import { VERSION } from '../common/version';
 import {
   type BusinessEventType,
   type ControlOp,
+  debugSubject,
+  DebugEvalRequestSchema,
+  DebugSyncRequestSchema,
   type HealthReply,
   type IncidentKind,
   type LogRecord,
@@ -19,7 +22,9 @@ import {
 } from '../protocol/nats';
 import type { NatsSettings } from '../protocol/settings';
 import { redactUrl } from '../protocol/settings';
-import { registerControl, type JsonHandler } from './control';
+import { check } from '../protocol/schema';
+import { ControlRequestError, registerControl, type JsonHandler } from './control';
+import { SnapshotDebugger, type DebuggerStats } from './debugger/debugger';
 import { handlePprofRequest } from './http';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram, type Labels } from './metrics';
 import { Profiler } from './profiler';
@@ -60,6 +65,11 @@ export interface AgentOptions {
   sourceMaps?: boolean;
   /** How long to wait for NATS at start (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * The non-breaking debugger (snapshot breakpoints, logpoints) on sg.dbg.<pod>.*; `false` turns it off.
+   * `redactNames` replaces the list of names whose values are never captured (see docs/debugging.md).
+   */
+  debug?: false | { redactNames?: string[] };
 }
 
 export interface Agent {
@@ -82,6 +92,8 @@ export interface Agent {
   handlePprof(req: IncomingMessage, res: ServerResponse): boolean;
   health(): HealthReply;
   cpuProfile(seconds: number): Promise<Buffer>;
+  /** The debugger's counters and recent capture times; undefined when debugging is off. */
+  debugStats(): DebuggerStats | undefined;
   heapProfile(): Promise<Buffer>;
   /** Sends everything buffered; resolves when JetStream has acknowledged it (or after `timeoutMs`). */
   flush(timeoutMs?: number): Promise<boolean>;
@@ -182,6 +194,8 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     health,
     profile: (request) => (request.type === 'cpu' ? profiler.cpu(request.seconds ?? 10) : profiler.heap()),
   });
+  const debug = options.debug === false ? undefined : startDebugger(nc, options, control.addEndpointAt);
+  if (debug) undo.push(() => void debug.stop());
   // Once startAgent resolves the server knows our subscriptions: discovery and control answer at once.
   await nc.flush();
 
@@ -226,6 +240,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     handlePprof: (req, res) => handlePprofRequest(profiler, req, res),
     health,
     cpuProfile: (seconds) => profiler.cpu(seconds),
+    debugStats: () => debug?.stats(),
     heapProfile: () => profiler.heap(),
     async flush(timeoutMs = 10_000) {
       collectMetrics();
@@ -238,6 +253,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
       clearInterval(flushTimer);
       await agent.flush(3000).catch(() => false);
       await spanExporter.shutdown();
+      await debug?.stop();
       publisher.stop();
       await stopService(control.service);
       runtime.stop();
@@ -246,6 +262,23 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     },
   };
   return agent;
+}
+
+/** The debugger and its two control endpoints, on subjects of their own (sg.dbg.<pod>.sync | eval). */
+function startDebugger(nc: NatsConnection, options: AgentOptions, addEndpointAt: (name: string, subject: string, handler: JsonHandler) => void): SnapshotDebugger {
+  const redactNames = options.debug ? options.debug.redactNames : undefined;
+  const debug = new SnapshotDebugger({ nc, pod: options.pod, service: options.service, version: options.version, ...(redactNames ? { redactNames } : {}) });
+  addEndpointAt('debug-sync', debugSubject(options.pod, 'sync'), async (request) => {
+    const parsed = check(DebugSyncRequestSchema, request);
+    if (!parsed.ok) throw new ControlRequestError(`bad debug sync request: ${parsed.error}`);
+    return debug.sync(parsed.value);
+  });
+  addEndpointAt('debug-eval', debugSubject(options.pod, 'eval'), async (request) => {
+    const parsed = check(DebugEvalRequestSchema, request);
+    if (!parsed.ok) throw new ControlRequestError(`bad debug eval request: ${parsed.error}`);
+    return debug.evaluate(parsed.value);
+  });
+  return debug;
 }
 
 async function stopService(service: Service): Promise<void> {

@@ -54,17 +54,32 @@ class PprofBuilder {
 
   constructor(private readonly mapper: SourceMapper | undefined) {}
 
-  /** A location for `frame` at `line` (1-based, in the generated script), mapped to its source. */
+  /**
+   * A location for `frame` at `line` (1-based, in the generated script), mapped to its source. V8 reports a
+   * column only for where a function starts (its position ticks carry lines alone), so a tick on the
+   * function's first line is mapped at the function's column — in a minified one-line bundle every function
+   * shares line 1 and only the column tells them apart — and a tick on a later line at that line's first
+   * mapped position, kept only when it lands in the function's own source file.
+   */
   location(frame: V8CallFrame, line: number): number {
     const generatedStart = frame.lineNumber + 1;
     const mappedStart = this.mapper?.map(frame.url, generatedStart, frame.columnNumber);
-    const mappedLine = line === generatedStart ? mappedStart : (this.mapper?.map(frame.url, line, 0) ?? undefined);
+    const onStartLine = line === generatedStart;
+    const mappedLine = onStartLine ? mappedStart : this.mapper?.map(frame.url, line, 0);
     const file = mappedStart?.file ?? fileName(frame.url);
     const name = functionName(frame.functionName, mappedStart?.name);
     const startLine = mappedStart?.line ?? generatedStart;
-    const sourceLine = mappedLine && mappedLine.file === file ? mappedLine.line : mappedStart ? startLine : line;
+    let sourceLine = line;
+    // pprof columns are 1-based; 0 means unknown.
+    let column = onStartLine ? frame.columnNumber + 1 : 0;
+    if (mappedStart) {
+      const usable = mappedLine && mappedLine.file === file;
+      sourceLine = usable ? mappedLine.line : startLine;
+      column = usable ? mappedLine.column : mappedStart.column;
+    }
 
-    const functionKey = `${name}\0${file}\0${startLine}`;
+    // The start column keeps apart same-named functions on one line (anonymous ones in a minified bundle).
+    const functionKey = `${name}\0${file}\0${startLine}\0${mappedStart ? mappedStart.column : frame.columnNumber}`;
     let fn = this.functions.get(functionKey);
     if (!fn) {
       fn = new PprofFunction({
@@ -76,10 +91,10 @@ class PprofBuilder {
       });
       this.functions.set(functionKey, fn);
     }
-    const locationKey = `${fn.id}:${sourceLine}`;
+    const locationKey = `${fn.id}:${sourceLine}:${column}`;
     let location = this.locations.get(locationKey);
     if (!location) {
-      location = new Location({ id: this.locations.size + 1, line: [{ functionId: fn.id, line: sourceLine }] });
+      location = new Location({ id: this.locations.size + 1, line: [{ functionId: fn.id, line: sourceLine, column }] });
       this.locations.set(locationKey, location);
     }
     return Number(location.id);
@@ -103,9 +118,12 @@ class PprofBuilder {
   }
 }
 
+/**
+ * The source map's name at a function's start is its name before minification (V8 reports the mangled one,
+ * "r" for alphaWork); V8's name where the map has none.
+ */
 function functionName(v8Name: string, mappedName: string | undefined): string {
-  if (v8Name) return v8Name;
-  return mappedName ?? '(anonymous)';
+  return mappedName || v8Name || '(anonymous)';
 }
 
 function fileName(url: string): string {

@@ -11,6 +11,8 @@ export interface OriginalPosition {
   file: string;
   /** 1-based. */
   line: number;
+  /** 1-based, as pprof's Line.column. */
+  column: number;
   name?: string;
 }
 
@@ -27,7 +29,7 @@ export class SourceMapper {
     if (position.source === null) position = originalPositionFor(map, { line, column, bias: LEAST_UPPER_BOUND });
     if (position.source === null) return undefined;
     const file = position.source.startsWith('file://') ? fileURLToPath(position.source) : position.source;
-    return { file, line: position.line, ...(position.name ? { name: position.name } : {}) };
+    return { file, line: position.line, column: position.column + 1, ...(position.name ? { name: position.name } : {}) };
   }
 
   private load(path: string): TraceMap | null {

@@ -2,6 +2,7 @@
 import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
 import { analyticsCommand } from './commands/analytics';
+import { debugCommand } from './commands/debug';
 import { evalCommand } from './commands/eval';
 import { fleetCommand } from './commands/fleet';
 import { podsCommand } from './commands/pods';
@@ -11,7 +12,7 @@ import { queryCommand } from './commands/query';
 import { serverCommand } from './commands/server';
 import { streamsCommand } from './commands/streams';
 
-const COMMANDS: CliCommand[] = [analyticsCommand, evalCommand, fleetCommand, grafanaCommand, podsCommand, profileCommand, queryCommand, serverCommand, streamsCommand];
+const COMMANDS: CliCommand[] = [analyticsCommand, debugCommand, evalCommand, fleetCommand, grafanaCommand, podsCommand, profileCommand, queryCommand, serverCommand, streamsCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -7,12 +7,14 @@ import { RequestStrategy, type Msg, type NatsConnection } from 'nats';
 import { check } from '../protocol/schema';
 import {
   controlSubject,
+  debugSubject,
   DISCOVERY_SERVICE,
   HealthReplySchema,
   PROFILE_HEADERS,
   podInfoFromService,
   podMatches,
   type ControlOp,
+  type DebugOp,
   type HealthReply,
   type PodInfo,
   type PodStatus,
@@ -65,6 +67,23 @@ export async function requestPod(nc: NatsConnection, pod: string, op: ControlOp,
   } catch (error) {
     if (noResponders(error)) throw new PodError(pod, 404, `pod ${pod} is not running (nothing answers on ${controlSubject(pod, op)})`);
     if ((error as { code?: string }).code === 'TIMEOUT') throw new PodError(pod, 504, `pod ${pod} did not answer ${op} within ${timeoutMs} ms`);
+    throw error;
+  }
+  const failure = serviceError(msg);
+  if (failure) throw new PodError(pod, failure.code, failure.description);
+  return JSON.parse(decoder.decode(msg.data));
+}
+
+/** A JSON request to one pod's debug endpoint (sg.dbg.<pod>.<op>, apart from control for NATS permissions). */
+export async function requestDebug(nc: NatsConnection, pod: string, op: DebugOp, body: unknown, timeoutMs = 5000): Promise<unknown> {
+  const subject = debugSubject(pod, op);
+  let msg: Msg;
+  try {
+    msg = await nc.request(subject, new TextEncoder().encode(JSON.stringify(body)), { timeout: timeoutMs });
+  } catch (error) {
+    if (noResponders(error)) throw new PodError(pod, 404, `pod ${pod} does not answer debug requests (nothing answers on ${subject}: it is gone, runs without the debugger, or NATS permissions hide it)`);
+    if ((error as { code?: string }).code === 'TIMEOUT') throw new PodError(pod, 504, `pod ${pod} did not answer ${op} within ${timeoutMs} ms`);
+    if (/permissions violation/i.test(String((error as Error).message))) throw new PodError(pod, 403, `NATS refused this user permission to publish to ${subject}: debugging needs the debugger role (see docs/debugging.md)`);
     throw error;
   }
   const failure = serviceError(msg);

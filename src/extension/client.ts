@@ -3,6 +3,7 @@
  * language client itself lives in dist/lspClient.js and is loaded on start (see lsp/languageClient.ts).
  */
 import * as vscode from 'vscode';
+import type { PodProfileRequest } from '../protocol/lsp';
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../protocol/analytics';
 import type { PodStatus } from '../protocol/nats';
 import type { ServerSettings } from '../protocol/settings';
@@ -73,6 +74,12 @@ export class ServerClient implements vscode.Disposable {
     const pods = await this.require().pods();
     this.publishPods(pods);
     return pods;
+  }
+
+  /** A CPU or heap profile from a live pod, taken by the server (gzipped pprof). */
+  async podProfile(params: PodProfileRequest.Params): Promise<Buffer> {
+    const result = await this.require().podProfile(params);
+    return Buffer.from(result.pprofBase64, 'base64');
   }
 
   summary(request: SummaryRequest): Promise<AnalyticsSummary> {

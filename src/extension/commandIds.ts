@@ -11,6 +11,11 @@ export const COMMAND_IDS = [
   'streamgate.refreshFleet',
   'streamgate.startSandboxFleet',
   'streamgate.stopSandboxFleet',
+  'streamgate.openProfile',
+  'streamgate.compareProfiles',
+  'streamgate.profilePod',
+  'streamgate.toggleHotCode',
+  'streamgate.showInFlamegraph',
   'streamgate.openDashboard',
   'streamgate.runQuery',
   'streamgate.showQuerySql',
@@ -25,4 +30,5 @@ export const CONTEXT_KEYS = {
   serverRunning: 'streamgate.serverRunning',
   connected: 'streamgate.connected',
   sandboxRunning: 'streamgate.sandboxRunning',
+  hotCode: 'streamgate.hotCodeOn',
 } as const;

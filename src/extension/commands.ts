@@ -4,6 +4,7 @@ import type { OpenDashboardArgs, RunQueryArgs } from '../protocol/lsp';
 import { isNatsUrlList } from '../protocol/settings';
 import type { Ctx } from './ctx';
 import type { CommandId } from './commandIds';
+import { compareProfiles, openProfile, profilePod, showInFlamegraph } from './profiles/profileCommands';
 
 type Handler = (ctx: Ctx, ...args: unknown[]) => unknown;
 
@@ -28,6 +29,11 @@ export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.refreshFleet': (ctx) => ctx.client.pods(),
   'streamgate.startSandboxFleet': (ctx) => ctx.sandbox.start(),
   'streamgate.stopSandboxFleet': (ctx) => ctx.sandbox.stop(),
+  'streamgate.openProfile': (ctx, ...args) => openProfile(ctx, args[0]),
+  'streamgate.compareProfiles': (ctx, ...args) => compareProfiles(ctx, args[0], args[1]),
+  'streamgate.profilePod': (ctx, ...args) => profilePod(ctx, args[0]),
+  'streamgate.toggleHotCode': (ctx) => ctx.profiles.hotCode.toggle(),
+  'streamgate.showInFlamegraph': (ctx, ...args) => showInFlamegraph(ctx, args[0]),
   'streamgate.openDashboard': (ctx, args) => ctx.dashboard.show(isOpenDashboardArgs(args) ? args : {}),
   'streamgate.runQuery': (ctx, args) => ctx.queries.run(isRunQueryArgs(args) ? args : undefined),
   'streamgate.showQuerySql': (ctx, args) => ctx.queries.run({ ...(isRunQueryArgs(args) ? args : activeQuery()), explain: true }),

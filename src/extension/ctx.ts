@@ -10,6 +10,8 @@ import { CONTEXT_KEYS } from './commandIds';
 import { Config } from './config';
 import { registerDebugType } from './debug';
 import { FleetViewProvider } from './fleetView';
+import { HotCodeEditor } from './profiles/hotCodeEditor';
+import { ProfileViews } from './profiles/profileViews';
 import { SandboxFleet } from './sandbox';
 import { DashboardPanel } from './dashboardPanel';
 import { ConnectionStatusBar } from './statusBar';
@@ -28,6 +30,7 @@ export class Ctx implements vscode.Disposable {
   readonly queries: QueryFeatures;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
+  private profileFeature: { views: ProfileViews; hotCode: HotCodeEditor } | undefined;
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.config = new Config(context.globalStorageUri.fsPath);
@@ -81,6 +84,17 @@ export class Ctx implements vscode.Disposable {
       },
       sandbox: () => this.sandbox.info,
     };
+  }
+
+  /** Flamegraphs and hot code, made on first use (nothing of them runs at activation). */
+  get profiles(): { views: ProfileViews; hotCode: HotCodeEditor } {
+    if (!this.profileFeature) {
+      const views = new ProfileViews(this.context.extensionUri, this.output);
+      const hotCode = new HotCodeEditor(this.context.extensionUri, views);
+      this.disposables.push(hotCode, views);
+      this.profileFeature = { views, hotCode };
+    }
+    return this.profileFeature;
   }
 
   async restartServer(): Promise<void> {

@@ -30,6 +30,9 @@ export interface SandboxOptions {
   /** The sandbox's source folder (demo/), reported so an editor can open it. */
   sourceDir?: string;
   loadgen?: boolean;
+  /** How busy the simulated users keep the pods (default `normal`); see LOAD_LEVELS. */
+  load?: LoadLevel;
+  /** Extra load generator arguments; they win over the load level's. */
   loadgenArgs?: string[];
   log?: (line: string) => void;
   /** Aborting it while the fleet starts stops what has started and rejects. */
@@ -52,6 +55,25 @@ export interface Sandbox {
   readonly loadgen: ServiceProcess | undefined;
   ready(): FleetReady;
   stop(): Promise<void>;
+}
+
+export type LoadLevel = 'light' | 'normal' | 'busy';
+export const LOAD_LEVEL_NAMES: readonly LoadLevel[] = ['light', 'normal', 'busy'];
+
+/**
+ * The load generator's settings per level. `normal` keeps each of three gateway pods at 20–40 % of a core at
+ * the daily peak, so a 10-second CPU profile holds hundreds of samples; `light` is a few % (a dozen samples
+ * in 3 s); `busy` about twice `normal`. Measured with `npm run bench -- sandboxLoad` (docs/benchmarks.md).
+ */
+export const LOAD_LEVELS: Record<LoadLevel, { peakSessionsPerSecond: number; maxSessions: number; messageIntervalMs: number }> = {
+  light: { peakSessionsPerSecond: 4, maxSessions: 120, messageIntervalMs: 700 },
+  normal: { peakSessionsPerSecond: 24, maxSessions: 400, messageIntervalMs: 120 },
+  busy: { peakSessionsPerSecond: 48, maxSessions: 800, messageIntervalMs: 100 },
+};
+
+export function loadgenArgsFor(level: LoadLevel): string[] {
+  const l = LOAD_LEVELS[level];
+  return ['--peak-sessions-per-second', String(l.peakSessionsPerSecond), '--max-sessions', String(l.maxSessions), '--message-interval-ms', String(l.messageIntervalMs)];
 }
 
 const REGIONS = [
@@ -189,12 +211,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   if (options.loadgen !== false) {
     const targets = pods.filter((p) => p.runtime === 'node').map((p) => `http://127.0.0.1:${p.port}`).join(',');
     loadgen = track(
-      spawnService('loadgen', process.execPath, [join(distDir, 'demo', 'loadgen.js'), '--targets', targets, ...(options.loadgenArgs ?? [])], {
+      spawnService('loadgen', process.execPath, [join(distDir, 'demo', 'loadgen.js'), '--targets', targets, ...loadgenArgsFor(options.load ?? 'normal'), ...(options.loadgenArgs ?? [])], {
         logFile: join(stateDir, 'logs', 'loadgen.log'),
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       }),
     );
-    log('load generator started (one simulated day per 24 minutes)');
+    log(`load generator started at the ${options.load ?? 'normal'} load level`);
   }
 
   return {

@@ -41,6 +41,23 @@ export namespace PodsChangedNotification {
   export const type = new NotificationType<PodStatus[]>(method);
 }
 
+/** A CPU or heap profile from a live pod, taken by the server over NATS (gzipped pprof, base64). */
+export namespace PodProfileRequest {
+  export const method = 'streamgate/podProfile';
+  export interface Params {
+    pod: string;
+    type: 'cpu' | 'heap';
+    seconds?: number;
+  }
+  export interface Result {
+    pprofBase64: string;
+    pod: string;
+    type: 'cpu' | 'heap';
+    seconds?: number;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
 // --- Analytics (src/protocol/analytics.ts has the shapes) ---------------------------------------------------
 
 export namespace AnalyticsSummaryRequest {

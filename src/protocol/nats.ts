@@ -448,3 +448,289 @@ export const IncidentRequestSchema = z.object({
 export type IncidentRequest = z.infer<typeof IncidentRequestSchema>;
 export const IncidentReplySchema = z.object({ id: z.string(), pod: z.string(), type: z.enum(INCIDENT_KINDS), start: z.number(), end: z.number() });
 export type IncidentReply = z.infer<typeof IncidentReplySchema>;
+
+// --- Debugging --------------------------------------------------------------------------------------------------
+//
+// Debug control is on subjects of its own, apart from health and profiles, so a NATS permission config can let
+// only a debugger role set breakpoints (docs/debugging.md has the sample):
+//   sg.dbg.<pod>.sync | eval                request/reply to one pod (served as endpoints of its sg-pod service)
+//   sg.dbgevt.<session>.<pod>               snapshots, logpoint lines and breakpoint state, for one session only
+//   sg.audit.debug.<pod>                    every debug action, kept in the SG_AUDIT stream
+
+export const DEBUG_OPS = ['sync', 'eval'] as const;
+export type DebugOp = (typeof DEBUG_OPS)[number];
+export const AUDIT_STREAM = 'SG_AUDIT';
+export const AUDIT_SUBJECTS = 'sg.audit.>';
+
+export function debugSubject(pod: string, op: DebugOp): string {
+  return `sg.dbg.${subjectToken(pod)}.${op}`;
+}
+
+export function debugEventSubject(session: string, pod: string): string {
+  return `sg.dbgevt.${subjectToken(session)}.${subjectToken(pod)}`;
+}
+
+/** Every pod's events of one session: what an adapter subscribes to. */
+export function debugSessionSubjects(session: string): string {
+  return `sg.dbgevt.${subjectToken(session)}.*`;
+}
+
+export function auditSubject(pod: string): string {
+  return `sg.audit.debug.${subjectToken(pod)}`;
+}
+
+const positiveInt = (what: string, max: number) =>
+  z.number({ error: `${what} must be a number` }).check(z.int(`${what} must be a whole number`), z.minimum(1, `${what} must be at least 1`), z.maximum(max, `${what} must be at most ${max}`));
+
+/** What one capture may take. Every field has a default (DEFAULT_CAPTURE_LIMITS) and can be set per breakpoint. */
+export const CaptureLimitsSchema = z.object({
+  /** Frames in the call stack (default 20). */
+  maxFrames: z.optional(positiveInt('maxFrames', 200)),
+  /** Of those, how many (from the top) with their locals and arguments (default 5). */
+  maxFramesWithLocals: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(50))),
+  /** Object nesting captured below a local (default 3). */
+  maxDepth: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(20))),
+  /** Properties (or elements, entries) per object (default 20). */
+  maxProperties: z.optional(positiveInt('maxProperties', 1000)),
+  /** Characters per string (default 256). */
+  maxStringLength: z.optional(positiveInt('maxStringLength', 65_536)),
+  /** Bytes of one snapshot as JSON (default 32 kB). */
+  maxSnapshotBytes: z.optional(z.number().check(z.int(), z.minimum(1024, 'maxSnapshotBytes must be at least 1024'), z.maximum(512 * 1024, 'maxSnapshotBytes must be at most 524288'))),
+  /** Hard budget of one capture in ms, after which it stops and says what it left out (default 5). */
+  maxCaptureMs: z.optional(z.number().check(z.positive('maxCaptureMs must be positive'), z.maximum(100, 'maxCaptureMs must be at most 100'))),
+  /**
+   * Pause for every snapshot (default false). A pause is what gives outer frames their locals, and costs the
+   * pod ~0.5–2 ms because V8 builds every frame's scopes; without it, after a breakpoint's first snapshot on a
+   * pod, snapshots are taken inside the breakpoint's condition: the top frame's locals, `this` and the stack.
+   * Breakpoints with watches always pause (watches are evaluated with V8's side-effect check).
+   */
+  pauseEveryHit: z.optional(z.boolean()),
+});
+export type CaptureLimits = z.infer<typeof CaptureLimitsSchema>;
+export const DEFAULT_CAPTURE_LIMITS: Required<CaptureLimits> = {
+  maxFrames: 20,
+  maxFramesWithLocals: 5,
+  maxDepth: 3,
+  maxProperties: 20,
+  maxStringLength: 256,
+  maxSnapshotBytes: 32 * 1024,
+  maxCaptureMs: 5,
+  pauseEveryHit: false,
+};
+export const DEFAULT_SNAPSHOTS_PER_MINUTE = 10;
+export const DEFAULT_LOGS_PER_SECOND = 50;
+export const DEFAULT_BREAKPOINT_TTL_MS = 60 * 60_000;
+export const DEFAULT_CPU_BUDGET_PERCENT = 1;
+/** How long a pod keeps a session's breakpoints without hearing from it (the adapter re-syncs every 10 s). */
+export const DEFAULT_SESSION_LEASE_MS = 45_000;
+
+export const BreakpointSpecSchema = z.object({
+  /** Unique within the session; a changed breakpoint keeps its id. */
+  id: z.string().check(z.minLength(1), z.maxLength(64)),
+  kind: z.enum(['snapshot', 'logpoint']),
+  /** The source file as the workspace has it: relative (demo/gateway/server.ts) or absolute on the pod. */
+  file: z.string().check(z.minLength(1, 'file is empty')),
+  /** 1-based line in the source (TypeScript) file. */
+  line: positiveInt('line', 10_000_000),
+  condition: z.optional(z.string()),
+  /** `>= 10`, `% 100 == 0`, `== 5`, or a number N (the same as >= N). */
+  hitCondition: z.optional(z.string()),
+  /** Logpoints: text with {expression} parts. */
+  logMessage: z.optional(z.string()),
+  /** Expressions evaluated (side-effect free) in the top frame with every snapshot. */
+  watches: z.optional(z.array(z.string())),
+  limits: z.optional(CaptureLimitsSchema),
+  snapshotsPerMinute: z.optional(positiveInt('snapshotsPerMinute', 1_000_000)),
+  logsPerSecond: z.optional(positiveInt('logsPerSecond', 100_000)),
+  /** Epoch ms after which the pod removes the breakpoint. */
+  expiresAt: z.number(),
+  /** Percent of one core this breakpoint may cost the pod over a 10 s window (default 1). */
+  cpuBudgetPercent: z.optional(z.number().check(z.positive(), z.maximum(100))),
+  /** SHA-256 of the workspace's copy of the file, for the version-skew warning. */
+  sourceHash: z.optional(z.string()),
+});
+export type BreakpointSpec = z.infer<typeof BreakpointSpecSchema>;
+
+export const EXCEPTION_MODES = ['none', 'uncaught', 'all'] as const;
+export type ExceptionMode = (typeof EXCEPTION_MODES)[number];
+
+/** The whole set of one session's breakpoints on one pod; the pod adds, changes and removes to match. */
+export const DebugSyncRequestSchema = z.object({
+  session: z.string().check(z.regex(/^[A-Za-z0-9_-]{4,64}$/, 'session must be 4-64 letters, digits, - or _')),
+  /** Who asked: the NATS user or a configured identity, for the audit trail. */
+  identity: z.string().check(z.minLength(1, 'identity is empty'), z.maxLength(200)),
+  breakpoints: z.array(BreakpointSpecSchema).check(z.maxLength(200, 'at most 200 breakpoints per session')),
+  exceptions: z.optional(
+    z.object({
+      mode: z.enum(EXCEPTION_MODES),
+      limits: z.optional(CaptureLimitsSchema),
+      snapshotsPerMinute: z.optional(positiveInt('snapshotsPerMinute', 1_000_000)),
+    }),
+  ),
+  /** How long the pod keeps this session's breakpoints if it hears nothing more (default 45 s). */
+  leaseMs: z.optional(z.number().check(z.int(), z.minimum(1000), z.maximum(24 * 3600_000))),
+});
+export type DebugSyncRequest = z.infer<typeof DebugSyncRequestSchema>;
+
+export const BREAKPOINT_STATES = ['installed', 'pending', 'rejected', 'disabled', 'expired'] as const;
+export type BreakpointStateName = (typeof BREAKPOINT_STATES)[number];
+
+export const BreakpointStateSchema = z.object({
+  id: z.string(),
+  state: z.enum(BREAKPOINT_STATES),
+  /** Why it is not installed, or a warning about it (a condition that throws, an ambiguous file). */
+  message: z.optional(z.string()),
+  /** The source line it was installed at (the next line with code when the asked line has none). */
+  line: z.optional(z.number()),
+  /** The pod's file it resolved to. */
+  resolvedFile: z.optional(z.string()),
+  /** SHA-256 of the pod's copy of that source (from its source map), for the version-skew warning. */
+  sourceHash: z.optional(z.string()),
+});
+export type BreakpointState = z.infer<typeof BreakpointStateSchema>;
+
+export const DebugSyncReplySchema = z.object({
+  pod: z.string(),
+  session: z.string(),
+  breakpoints: z.array(BreakpointStateSchema),
+  /** Exception snapshots as the pod has them: on, off, or disabled (with why). */
+  exceptions: z.optional(z.object({ mode: z.enum(EXCEPTION_MODES), message: z.optional(z.string()) })),
+});
+export type DebugSyncReply = z.infer<typeof DebugSyncReplySchema>;
+
+/**
+ * A captured value. JSON primitives stand for themselves (a string that was cut is a `string` node); anything
+ * else is a node with `t`. Values of secret-looking names or shapes are the string "[redacted]".
+ */
+export type CapturedValue =
+  | string
+  | number
+  | boolean
+  | null
+  | { t: 'undefined' }
+  | { t: 'string'; v: string; length: number }
+  | { t: 'number'; v: string }
+  | { t: 'bigint'; v: string }
+  | { t: 'symbol'; v: string }
+  | { t: 'function'; name: string }
+  | { t: 'object'; class: string; props: [string, CapturedValue][]; more?: number; size?: number }
+  | { t: 'array'; class: string; length: number; items: CapturedValue[]; more?: number }
+  | { t: 'map'; class: string; size: number; entries: [CapturedValue, CapturedValue][]; more?: number }
+  | { t: 'set'; class: string; size: number; items: CapturedValue[]; more?: number }
+  | { t: 'bytes'; class: string; length: number; hex: string }
+  | { t: 'error'; class: string; message: string; stack?: string }
+  | { t: 'date'; v: string }
+  | { t: 'regexp'; v: string }
+  | { t: 'promise'; class: string }
+  | { t: 'proxy' }
+  | { t: 'getter' }
+  | { t: 'cycle'; class: string }
+  | { t: 'deep'; class: string; size?: number }
+  | { t: 'omitted'; reason: string }
+  | { t: 'thrown'; message: string };
+
+const CapturedValueSchema: z.ZodMiniType<CapturedValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.object({ t: z.literal('undefined') }),
+    z.object({ t: z.literal('string'), v: z.string(), length: z.number() }),
+    z.object({ t: z.enum(['number', 'bigint', 'symbol', 'date', 'regexp']), v: z.string() }),
+    z.object({ t: z.literal('function'), name: z.string() }),
+    z.object({ t: z.literal('object'), class: z.string(), props: z.array(z.tuple([z.string(), CapturedValueSchema])), more: z.optional(z.number()), size: z.optional(z.number()) }),
+    z.object({ t: z.literal('array'), class: z.string(), length: z.number(), items: z.array(CapturedValueSchema), more: z.optional(z.number()) }),
+    z.object({ t: z.literal('map'), class: z.string(), size: z.number(), entries: z.array(z.tuple([CapturedValueSchema, CapturedValueSchema])), more: z.optional(z.number()) }),
+    z.object({ t: z.literal('set'), class: z.string(), size: z.number(), items: z.array(CapturedValueSchema), more: z.optional(z.number()) }),
+    z.object({ t: z.literal('bytes'), class: z.string(), length: z.number(), hex: z.string() }),
+    z.object({ t: z.literal('error'), class: z.string(), message: z.string(), stack: z.optional(z.string()) }),
+    z.object({ t: z.enum(['promise', 'cycle']), class: z.string() }),
+    z.object({ t: z.enum(['proxy', 'getter']) }),
+    z.object({ t: z.literal('deep'), class: z.string(), size: z.optional(z.number()) }),
+    z.object({ t: z.literal('omitted'), reason: z.string() }),
+    z.object({ t: z.literal('thrown'), message: z.string() }),
+  ]),
+);
+export { CapturedValueSchema };
+
+export const CapturedFrameSchema = z.object({
+  function: z.string(),
+  /** Source file on the pod (after source maps), or the script URL when it has none. */
+  file: z.string(),
+  /** 1-based, in `file`. */
+  line: z.number(),
+  column: z.number(),
+  /** Locals and arguments, in scope order (innermost first); absent for frames past maxFramesWithLocals. */
+  locals: z.optional(z.array(z.tuple([z.string(), CapturedValueSchema]))),
+  this: z.optional(CapturedValueSchema),
+});
+export type CapturedFrame = z.infer<typeof CapturedFrameSchema>;
+
+const eventEnvelope = {
+  v: z.literal(PROTOCOL_VERSION),
+  session: z.string(),
+  pod: z.string(),
+  service: z.string(),
+  /** Epoch ms of the hit (snapshot, log) or of the change (status). */
+  at: z.number(),
+};
+
+export const SnapshotEventSchema = z.object({
+  ...eventEnvelope,
+  kind: z.literal('snapshot'),
+  id: z.string(),
+  /** The breakpoint that took it; absent for exception snapshots. */
+  breakpointId: z.optional(z.string()),
+  reason: z.enum(['breakpoint', 'exception']),
+  version: z.string(),
+  frames: z.array(CapturedFrameSchema),
+  watches: z.array(z.tuple([z.string(), CapturedValueSchema])),
+  exception: z.optional(CapturedValueSchema),
+  uncaught: z.optional(z.boolean()),
+  /** Pod time of the capture, from the hit to the snapshot built, ms. */
+  captureMs: z.number(),
+  /** What the limits or the time budget left out, in words. */
+  leftOut: z.array(z.string()),
+  bytes: z.number(),
+});
+export type SnapshotEvent = z.infer<typeof SnapshotEventSchema>;
+
+export const LogEventSchema = z.object({ ...eventEnvelope, kind: z.literal('log'), breakpointId: z.string(), text: z.string() });
+export type LogEvent = z.infer<typeof LogEventSchema>;
+
+export const BreakpointStatusEventSchema = z.object({
+  ...eventEnvelope,
+  kind: z.literal('status'),
+  breakpoint: z.optional(BreakpointStateSchema),
+  exceptions: z.optional(z.object({ mode: z.enum(EXCEPTION_MODES), message: z.optional(z.string()) })),
+});
+export type BreakpointStatusEvent = z.infer<typeof BreakpointStatusEventSchema>;
+
+export const DebugEventSchema = z.discriminatedUnion('kind', [SnapshotEventSchema, LogEventSchema, BreakpointStatusEventSchema]);
+export type DebugEvent = z.infer<typeof DebugEventSchema>;
+
+export const DebugEvalRequestSchema = z.object({
+  session: z.string().check(z.minLength(1)),
+  identity: z.string().check(z.minLength(1)),
+  expression: z.string().check(z.minLength(1, 'the expression is empty')),
+});
+export type DebugEvalRequest = z.infer<typeof DebugEvalRequestSchema>;
+export const DebugEvalReplySchema = z.object({ value: CapturedValueSchema });
+export type DebugEvalReply = z.infer<typeof DebugEvalReplySchema>;
+
+export const AUDIT_ACTIONS = ['set', 'change', 'remove', 'refused', 'budget-exceeded', 'expired', 'session-expired', 'eval', 'exceptions'] as const;
+export const AuditEventSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  id: z.string(),
+  ts: z.number(),
+  pod: z.string(),
+  service: z.string(),
+  action: z.enum(AUDIT_ACTIONS),
+  /** Who asked, as the session said (its NATS user or configured identity); "pod" for what the pod decided. */
+  who: z.string(),
+  session: z.string(),
+  breakpoint: z.optional(z.object({ id: z.string(), kind: z.enum(['snapshot', 'logpoint']), file: z.string(), line: z.number(), condition: z.optional(z.string()), logMessage: z.optional(z.string()) })),
+  detail: z.optional(z.string()),
+});
+export type AuditEvent = z.infer<typeof AuditEventSchema>;

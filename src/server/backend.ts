@@ -7,6 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { NatsConnection } from 'nats';
 import { errorMessage, type Logger } from '../common/logger';
+import { fetchProfile } from '../common/podClient';
+import type { ProfileRequest } from '../protocol/nats';
 import { ensureStreams } from '../common/streams';
 import { VERSION } from '../common/version';
 import type { PodStatus } from '../protocol/nats';
@@ -131,6 +133,13 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     return this.store;
   }
 
+  /** A profile from a live pod (gzipped pprof), asked over the server's NATS connection. */
+  async podProfile(pod: string, request: ProfileRequest): Promise<Buffer> {
+    const nc = this.nats.nc;
+    if (!nc) throw new Error(`not connected to NATS (${this.nats.status.state}): cannot profile ${pod}`);
+    return fetchProfile(nc, pod, request);
+  }
+
   private readyStore(): Store | undefined {
     return this.storeStatus.state === 'ready' ? this.store : undefined;
   }
@@ -171,7 +180,6 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   private async attach(nc: NatsConnection): Promise<void> {
     await this.detach();
     if (nc.isClosed()) return;
-    this.attached = nc;
     const wanted = this.settings?.mode ?? 'embedded';
     let mode: ServerMode = wanted === 'shared' ? 'shared' : 'embedded';
     if (wanted !== 'embedded') {
@@ -184,7 +192,9 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
         this.log.warn('shared mode: no sg-server answers on this NATS yet; views stay empty until one does');
       }
     }
+    // Mode first, then the connection: a store that opens meanwhile must not start an ingest for a shared editor.
     this.mode = mode;
+    this.attached = nc;
     if (mode === 'shared') {
       this.remote = new RemoteAnalytics(nc);
       this.log.info(`shared mode: serving views from ${this.sharedServer ? `sg-server ${this.sharedServer.id} (${this.sharedServer.store})` : 'the sg-server group'}`);
@@ -205,7 +215,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       this.service = await ServerService.start(
         nc,
         this.local,
-        { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.ingest !== undefined), startedAt: new Date(this.startedAt).toISOString() },
+        { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.settings?.ingest !== false), startedAt: new Date(this.startedAt).toISOString() },
         this.log,
         this.localQueries,
       );

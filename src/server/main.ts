@@ -26,12 +26,15 @@ import {
   DashboardSubscribeRequest,
   DashboardUnsubscribeNotification,
   OPEN_DASHBOARD_COMMAND,
+  PodProfileRequest,
   PodsChangedNotification,
   PodsRequest,
   StatusChangedNotification,
   StatusRequest,
   type InitializationOptions,
 } from '../protocol/lsp';
+import * as z from 'zod/mini';
+import { ProfileRequestSchema } from '../protocol/nats';
 import { check } from '../protocol/schema';
 import { ServerSettingsSchema, type ServerSettings } from '../protocol/settings';
 import { DEFAULT_ANALYTICS_METRICS } from './analytics/views';
@@ -50,6 +53,7 @@ const log = createLogger((level: LogLevel, line) => {
   else console.log(line);
 }, 'info');
 const backend = new Backend(log, `streamgate-lsp-${process.pid}`);
+const PodProfileParamsSchema = z.intersection(z.object({ pod: z.string().check(z.minLength(1)) }), ProfileRequestSchema);
 let settings: ServerSettings | undefined;
 let metricPatterns = compilePatterns(DEFAULT_METRIC_CALL_PATTERNS, (m) => log.warn(m));
 let lensRefreshSupported = false;
@@ -91,6 +95,18 @@ connection.onInitialize((params) => {
 });
 
 connection.onRequest(StatusRequest.type, () => backend.status());
+connection.onRequest(PodProfileRequest.type, async (params) => {
+  const parsed = check(PodProfileParamsSchema, params);
+  if (!parsed.ok) return new ResponseError(ErrorCodes.InvalidParams, `bad profile request: ${parsed.error}`);
+  const { pod, ...request } = parsed.value;
+  try {
+    const pprof = await backend.podProfile(pod, request);
+    return { pprofBase64: pprof.toString('base64'), pod, type: request.type, ...(request.type === 'cpu' ? { seconds: request.seconds ?? 10 } : {}) };
+  } catch (error) {
+    return new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
+  }
+});
+
 connection.onRequest(PodsRequest.type, async () => backend.withLive(await backend.pods.refresh()));
 connection.onRequest(ConfigureRequest.type, async (next) => {
   const parsed = check(ServerSettingsSchema, next);

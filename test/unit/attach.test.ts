@@ -5,8 +5,8 @@ import { isNatsUrl } from '../../src/protocol/settings';
 import { check } from '../../src/protocol/schema';
 
 describe('attach configuration', () => {
-  it('accepts a URL, a cluster and a selector', () => {
-    const parsed = check(AttachArgumentsSchema, { nats: 'nats://a:4222, nats://b:4222', selector: { service: 'gateway' }, type: 'streamgate', request: 'attach' });
+  it('accepts a URL, a cluster and a selector by service and labels', () => {
+    const parsed = check(AttachArgumentsSchema, { nats: 'nats://a:4222, nats://b:4222', selector: { service: 'gateway', labels: { region: 'eu-west' } }, type: 'streamgate', request: 'attach' });
     assert.equal(parsed.ok, true);
   });
   it('says the nats attribute is required when it is missing', () => {
@@ -21,10 +21,18 @@ describe('attach configuration', () => {
       assert.match(parsed.error, /must be nats:\/\/host:port/);
     }
   });
-  it('rejects a selector that is not a map of strings', () => {
-    const parsed = check(AttachArgumentsSchema, { nats: 'nats://h:1', selector: { zone: 3 } });
+  it('rejects a selector whose labels are not strings, and keys it does not know', () => {
+    const badLabel = check(AttachArgumentsSchema, { nats: 'nats://h:1', selector: { labels: { zone: 3 } } });
+    assert.equal(badLabel.ok, false);
+    assert.match(badLabel.error, /selector\.labels\.zone/);
+    const unknownKey = check(AttachArgumentsSchema, { nats: 'nats://h:1', selector: { zone: 'a' } });
+    assert.equal(unknownKey.ok, false);
+    assert.match(unknownKey.error, /selector.*zone/);
+  });
+  it('rejects capture limits out of range, naming the field', () => {
+    const parsed = check(AttachArgumentsSchema, { nats: 'nats://h:1', captureLimits: { maxDepth: 99 } });
     assert.equal(parsed.ok, false);
-    assert.match(parsed.error, /selector\.zone/);
+    assert.match(parsed.error, /captureLimits\.maxDepth/);
   });
   it('knows host:port without a scheme', () => {
     assert.equal(isNatsUrl('127.0.0.1:4222'), true);

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { transformSync } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { buildSync, transformSync } from 'esbuild';
 import { Profile } from 'pprof-format';
 import { cpuProfileToPprof, heapProfileToPprof, objectsPerSample, type V8CpuProfile } from '../../src/agent/pprof';
 import { SourceMapper } from '../../src/agent/sourcemaps';
@@ -99,6 +101,49 @@ describe('V8 CPU profile to pprof', () => {
     assert.equal(strings[Number(fn.filename)], tsPath);
     assert.equal(Number(fn.startLine), 1);
     assert.equal(Number(decoded.location[0]!.line[0]!.line), 3, 'the loop is on line 3 of the TypeScript');
+  });
+});
+
+describe('a minified one-line bundle', () => {
+  it('maps each function by the column V8 reports to its own source file, line and name, and records the column', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-minified-'));
+    const alpha = ['export function alphaWork(n: number): number {', '  let x = 0;', '  for (let i = 0; i < n; i++) x += Math.sqrt(i);', '  return x;', '}', ''];
+    const beta = ['// beta', '', 'export function betaWork(n: number): number {', '  let y = 0;', '  for (let i = 0; i < n; i++) y += Math.sin(i) * Math.cos(i);', '  return y;', '}', ''];
+    writeFileSync(join(dir, 'alpha.ts'), alpha.join('\n'));
+    writeFileSync(join(dir, 'beta.ts'), beta.join('\n'));
+    writeFileSync(
+      join(dir, 'main.ts'),
+      "import { alphaWork } from './alpha';\nimport { betaWork } from './beta';\nconst end = Date.now() + 300;\nlet s = 0;\nwhile (Date.now() < end) s += alphaWork(3e4) + betaWork(3e4);\nconsole.log(s > 0);\n",
+    );
+    const bundle = join(dir, 'bundle.js');
+    buildSync({ entryPoints: [join(dir, 'main.ts')], bundle: true, minify: true, sourcemap: 'inline', platform: 'node', outfile: bundle, logLevel: 'error' });
+    const code = readFileSync(bundle, 'utf8').split('\n');
+    assert.equal(code.filter((l) => !l.startsWith('//#')).filter(Boolean).length, 1, 'the bundle is one line of code');
+    // A real V8 CPU profile of the bundle.
+    execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '250', bundle]);
+    const v8 = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!), 'utf8')) as V8CpuProfile;
+    const inBundle = v8.nodes.filter((n) => n.callFrame.url.endsWith('bundle.js') && n.callFrame.functionName);
+    assert.ok(inBundle.length >= 2 && inBundle.every((n) => n.callFrame.lineNumber === 0), 'V8 puts both functions on line 1 of the bundle');
+    assert.ok(inBundle.every((n) => !/Work$/.test(n.callFrame.functionName)), 'V8 reports the minified names');
+
+    const decoded = Profile.decode(cpuProfileToPprof(v8, new SourceMapper()).encode());
+    const strings = decoded.stringTable.strings;
+    const byName = new Map(decoded.function.map((f) => [strings[Number(f.name)]!, f]));
+    const alphaFn = byName.get('alphaWork');
+    const betaFn = byName.get('betaWork');
+    assert.ok(alphaFn && betaFn, `original names from the source map: ${[...byName.keys()].join(', ')}`);
+    assert.equal(strings[Number(alphaFn.filename)], join(dir, 'alpha.ts'));
+    assert.equal(Number(alphaFn.startLine), 1);
+    assert.equal(strings[Number(betaFn.filename)], join(dir, 'beta.ts'));
+    assert.equal(Number(betaFn.startLine), 3);
+    for (const fn of [alphaFn, betaFn]) {
+      const lines = decoded.location.flatMap((l) => l.line).filter((l) => l.functionId === fn.id);
+      assert.ok(lines.length > 0);
+      for (const line of lines) {
+        assert.equal(Number(line.line), Number(fn.startLine), 'V8 gives no column per tick: the function\'s line');
+        assert.ok(Number(line.column) > 0, 'the column is recorded');
+      }
+    }
   });
 });
 

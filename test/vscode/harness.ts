@@ -4,14 +4,14 @@
  * and loaded from there as the development extension, so what is tested is what ships.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { ensureCodeServer, installVsix, profilePaths, startCodeServer, type CodeServer } from '../../src/launch/codeServer';
 import { findExecutable } from '../../src/launch/process';
-import { EXTENSION_ID, PALETTE_PREFIX, RESULT_PREFIX, SCREENSHOT_PREFIX, type PaletteRequest, type ScreenshotDone, type ScreenshotTarget, type SuiteResult } from './protocol';
+import { ACT_PREFIX, EXTENSION_ID, PALETTE_PREFIX, RESULT_PREFIX, SCREENSHOT_PREFIX, type PaletteRequest, type ScreenshotDone, type ScreenshotTarget, type SuiteResult, type WebviewAction } from './protocol';
 
 export interface HarnessOptions {
   repoRoot: string;
@@ -128,6 +128,11 @@ async function driveSuite(
       pending = pending.then(() => takeScreenshot(page, request.name, request.target, options.resultsDir, log));
       return;
     }
+    if (line.startsWith(ACT_PREFIX)) {
+      const request = JSON.parse(line.slice(ACT_PREFIX.length)) as { name: string; title: string; actions: WebviewAction[] };
+      pending = pending.then(() => actInWebview(page, request.name, request.title, request.actions, options.resultsDir, log));
+      return;
+    }
     if (line.startsWith(PALETTE_PREFIX)) {
       const request = JSON.parse(line.slice(PALETTE_PREFIX.length)) as PaletteRequest;
       pending = pending.then(() => runFromPalette(page, request, options.resultsDir, log));
@@ -169,9 +174,9 @@ async function runFromPalette(page: Page, request: PaletteRequest, dir: string, 
     await page.keyboard.press('Enter');
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
     log(`    [palette] ${request.title}`);
-    writeFileSync(done, JSON.stringify({ ok: true } satisfies ScreenshotDone));
+    writeDone(done, JSON.stringify({ ok: true } satisfies ScreenshotDone));
   } catch (error) {
-    writeFileSync(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));
+    writeDone(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));
   }
 }
 
@@ -198,6 +203,41 @@ async function findWebviewFrame(page: Page, title: string): Promise<{ frame: Fra
     if (innerTitle === title) return { frame: inner, outer };
   }
   return undefined;
+}
+
+/** Written whole or not at all: the suite polls for the file and must never read it half-written. */
+function writeDone(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Does what a user would in a webview (type, click, press), then reports the webview's text. */
+async function actInWebview(page: Page, name: string, title: string, actions: WebviewAction[], dir: string, log: (line: string) => void): Promise<void> {
+  const done = join(dir, `${name}.done`);
+  try {
+    const deadline = Date.now() + 20_000;
+    let found = await findWebviewFrame(page, title);
+    while (!found && Date.now() < deadline) {
+      await page.waitForTimeout(200);
+      found = await findWebviewFrame(page, title);
+    }
+    if (!found) throw new Error(`no webview titled "${title}" on the page`);
+    for (const action of actions) {
+      const target = found.frame.locator(action.selector).first();
+      await target.waitFor({ state: 'visible', timeout: 10_000 });
+      if (action.kind === 'fill') await target.fill(action.text);
+      else if (action.kind === 'press') await target.press(action.key);
+      else if (action.kind === 'select') await target.selectOption(action.value);
+      else if (action.kind === 'click') await target.click(action.position ? { position: action.position } : {});
+      else await target.dblclick(action.position ? { position: action.position } : {});
+      await page.waitForTimeout(150);
+    }
+    const text = await found.frame.locator('body').innerText();
+    log(`    [act] ${name}: ${actions.map((a) => a.kind).join(', ')}`);
+    writeDone(done, JSON.stringify({ ok: true, text } satisfies ScreenshotDone));
+  } catch (error) {
+    writeDone(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));
+  }
 }
 
 async function takeScreenshot(page: Page, name: string, target: ScreenshotTarget, dir: string, log: (line: string) => void): Promise<void> {
@@ -263,9 +303,9 @@ async function takeScreenshot(page: Page, name: string, target: ScreenshotTarget
     }
     log(`    [screenshot] ${file}`);
     const report: ScreenshotDone = { ok: true, text, ...(values ? { values } : {}) };
-    writeFileSync(done, JSON.stringify(report));
+    writeDone(done, JSON.stringify(report));
   } catch (error) {
     const report: ScreenshotDone = { ok: false, error: (error as Error).message };
-    writeFileSync(done, JSON.stringify(report));
+    writeDone(done, JSON.stringify(report));
   }
 }

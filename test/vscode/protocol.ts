@@ -5,6 +5,15 @@
 export const EXTENSION_ID = 'streamgate.streamgate-devtools';
 export const RESULT_PREFIX = 'SG_SUITE_RESULT ';
 export const SCREENSHOT_PREFIX = 'SG_SCREENSHOT ';
+export const ACT_PREFIX = 'SG_ACT ';
+
+/** What a user does in a webview, done by the harness in the browser (by CSS selector, in the webview's page). */
+export type WebviewAction =
+  | { kind: 'fill'; selector: string; text: string }
+  | { kind: 'click' | 'dblclick'; selector: string; position?: { x: number; y: number } }
+  | { kind: 'press'; selector: string; key: string }
+  | { kind: 'select'; selector: string; value: string };
+
 /** Asks the harness to run a command the way a person does: F1, type its title, Enter. */
 export const PALETTE_PREFIX = 'SG_PALETTE ';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../src/extension/api';
 
-import { EXTENSION_ID, PALETTE_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget } from './protocol';
+import { ACT_PREFIX, EXTENSION_ID, PALETTE_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget, type WebviewAction } from './protocol';
 
 export { EXTENSION_ID };
 
@@ -54,6 +54,21 @@ async function harnessRequest(name: string, line: string, timeoutMs: number): Pr
   const status = JSON.parse(readFileSync(done, 'utf8')) as ScreenshotDone;
   if (!status.ok) throw new Error(`${name} failed: ${status.error}`);
   return status;
+}
+
+/**
+ * Asks the harness to do in a webview what a user would (type in a box, click a point of a canvas, press a key),
+ * and returns the webview's text afterwards. Needs the code-server harness, like screenshot().
+ */
+export async function actInWebview(name: string, title: string, actions: WebviewAction[], timeoutMs = 30_000): Promise<string> {
+  const dir = resultsDir();
+  if (!dir || process.env.SG_TEST_HARNESS !== 'code-server') throw new Error(`${name}: acting in a webview needs the code-server harness (npm run test:vscode)`);
+  const done = join(dir, `${name}.done`);
+  console.log(`${ACT_PREFIX}${JSON.stringify({ name, title, actions })}`);
+  await waitFor(`webview actions ${name}`, () => existsSync(done), timeoutMs);
+  const status = JSON.parse(readFileSync(done, 'utf8')) as ScreenshotDone;
+  if (!status.ok) throw new Error(`${name} failed: ${status.error}`);
+  return status.text ?? '';
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listPods, requestPod } from '../../common/podClient';
-import { startSandbox } from '../../launch/sandbox';
+import { LOAD_LEVEL_NAMES, startSandbox, type LoadLevel } from '../../launch/sandbox';
 import { FLEET_READY_PREFIX } from '../../protocol/cli';
 import { INCIDENT_KINDS, IncidentReplySchema, type IncidentKind } from '../../protocol/nats';
 import { check } from '../../protocol/schema';
@@ -12,7 +12,7 @@ import { connectCli, defaultFleetDir, parseDuration, readFleetState, resolveNats
 /** dist/ when running the bundle; the sandbox bundles and the demo source are found from here. */
 const distDir = __dirname;
 
-const USAGE = `sg fleet up [--pods N] [--nats URL] [--no-loadgen] [--day-minutes M] [--state-dir DIR]
+const USAGE = `sg fleet up [--pods N] [--nats URL] [--load light|normal|busy] [--no-loadgen] [--day-minutes M] [--state-dir DIR]
 sg fleet down [--state-dir DIR]
 sg fleet status [--state-dir DIR]
 sg fleet incident <kind> [--pod ID] [--for DURATION] [--nats URL]
@@ -20,6 +20,8 @@ sg fleet incident <kind> [--pod ID] [--for DURATION] [--nats URL]
   up         start N gateway pods with the agent (default 3), a Go pod when Go is installed, and the load
              generator; starts nats-server with JetStream on a free port unless --nats is given. Runs until
              Ctrl-C or sg fleet down. Prints "${FLEET_READY_PREFIX.trim()} {json}" on stdout once up.
+             --load: how busy the simulated users keep the pods at the daily peak: light (a few % of a
+             core), normal (default: 20–40 % of a core per pod), busy (about twice normal)
   down       stop the running fleet
   status     the running fleet's NATS and pods
   incident   inject one of: ${INCIDENT_KINDS.join(', ')}
@@ -54,6 +56,7 @@ async function up(args: string[]): Promise<number> {
       pods: { type: 'string', default: '3' },
       nats: { type: 'string' },
       'no-loadgen': { type: 'boolean', default: false },
+      load: { type: 'string', default: 'normal' },
       'day-minutes': { type: 'string', default: '24' },
       'state-dir': { type: 'string' },
     },
@@ -63,6 +66,7 @@ async function up(args: string[]): Promise<number> {
   if (!Number.isInteger(pods) || pods < 1 || pods > 32) throw new UsageError(`--pods must be a whole number from 1 to 32, not "${values.pods}"`);
   const dayMinutes = Number(values['day-minutes']);
   if (!(dayMinutes > 0)) throw new UsageError(`--day-minutes must be a positive number, not "${values['day-minutes']}"`);
+  if (!(LOAD_LEVEL_NAMES as readonly string[]).includes(values.load)) throw new UsageError(`--load is ${LOAD_LEVEL_NAMES.join(', ')}, not "${values.load}"`);
   const stateDir = values['state-dir'] ?? defaultFleetDir();
   const running = readFleetState(stateDir);
   if (running) throw new Error(`a sandbox fleet is already running (pid ${running.pid}, NATS ${running.nats}): sg fleet down first`);
@@ -87,6 +91,7 @@ async function up(args: string[]): Promise<number> {
     distDir,
     ...(existsSync(join(demoDir, 'gopod')) ? { goSourceDir: join(demoDir, 'gopod'), sourceDir: demoDir } : {}),
     loadgen: !values['no-loadgen'],
+    load: values.load as LoadLevel,
     loadgenArgs: ['--day-minutes', String(dayMinutes)],
     log,
   });

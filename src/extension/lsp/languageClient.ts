@@ -15,6 +15,7 @@ import {
   DashboardSubscribeRequest,
   DashboardUnsubscribeNotification,
   OPEN_DASHBOARD_COMMAND,
+  PodProfileRequest,
   PodsChangedNotification,
   PodsRequest,
   QueryRunRequest,
@@ -33,6 +34,7 @@ export interface LspConnection {
   status(): Promise<ServerStatus>;
   configure(settings: ServerSettings): Promise<ServerStatus>;
   pods(): Promise<PodStatus[]>;
+  podProfile(params: PodProfileRequest.Params): Promise<PodProfileRequest.Result>;
   summary(request: SummaryRequest): Promise<AnalyticsSummary>;
   series(query: SeriesQuery): Promise<SeriesResult>;
   dashboard(query: DashboardQuery): Promise<DashboardData>;
@@ -81,6 +83,7 @@ export async function startLanguageClient(
     status: () => client.sendRequest(StatusRequest.type),
     configure: (next) => client.sendRequest(ConfigureRequest.type, next),
     pods: () => client.sendRequest(PodsRequest.type),
+    podProfile: (params) => client.sendRequest(PodProfileRequest.type, params),
     summary: (request) => client.sendRequest(AnalyticsSummaryRequest.type, request),
     series: (query) => client.sendRequest(AnalyticsSeriesRequest.type, query),
     dashboard: (query) => client.sendRequest(DashboardRequest.type, query),

@@ -2,7 +2,7 @@ import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickh
 import { redactUrl } from '../../protocol/settings';
 import type { RowBatch } from './rows';
 import { MIGRATIONS, TABLES, type TableName } from './schema';
-import { clickHouseLiteral, renderClickHouse, type Sql } from './sql';
+import { clickHouseLiteral, presentIdsQuery, renderClickHouse, type Sql } from './sql';
 import type { QueryLimits, Store } from './store';
 
 export interface ClickHouseStoreOptions {
@@ -86,10 +86,7 @@ export class ClickHouseStore implements Store {
 
   async presentMessageIds(table: TableName, ids: readonly string[], minTs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.query({
-      text: `SELECT DISTINCT msg_id FROM ${table} WHERE ts >= ? AND msg_id IN (${ids.map(() => '?').join(', ')})`,
-      params: [Math.floor(minTs), ...ids],
-    });
+    const rows = await this.query(presentIdsQuery(table, ids, minTs));
     return new Set(rows.map((r) => String(r.msg_id)));
   }
 

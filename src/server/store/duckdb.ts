@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBListType } from '@duckdb/node-api';
 import type { Row, RowBatch } from './rows';
 import { COLUMNS, DUCK_TYPES, isList, MIGRATIONS, TABLES, type ColumnType, type TableName } from './schema';
-import type { Sql } from './sql';
+import { presentIdsQuery, type Sql } from './sql';
 import type { QueryLimits, Store } from './store';
 
 type DuckApi = typeof import('@duckdb/node-api');
@@ -144,10 +144,7 @@ export class DuckDbStore implements Store {
 
   async presentMessageIds(table: TableName, ids: readonly string[], minTs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.query({
-      text: `SELECT DISTINCT msg_id FROM ${table} WHERE ts >= ? AND msg_id IN (${ids.map(() => '?').join(', ')})`,
-      params: [Math.floor(minTs), ...ids],
-    });
+    const rows = await this.query(presentIdsQuery(table, ids, minTs));
     return new Set(rows.map((r) => String(r.msg_id)));
   }
 

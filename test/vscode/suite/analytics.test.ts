@@ -32,8 +32,12 @@ describe('Real-time analytics in VS Code', function () {
       const status = await api.status();
       return status.nats.url === ready.nats && status.nats.state === 'connected' && status.live?.state === 'live' && (status.ingest?.rows ?? 0) > 0;
     }, 90_000);
-    // Enough traffic for every panel: requests on several routes, sessions that started and ended.
-    await waitFor('requests on at least three routes in the live windows', async () => (await api.analytics.dashboard({ live: true, rangeMs: 15 * 60_000, filters: {} })).performance.routes.length >= 3, 90_000);
+    // Enough traffic for every panel to draw lines, not dots: requests on several routes over 40 seconds.
+    await waitFor('40 s of requests on at least three routes in the live windows', async () => {
+      const view = await api.analytics.dashboard({ live: true, rangeMs: 15 * 60_000, filters: {} });
+      const steps = view.overview.traffic[0]?.points.filter(([, v]) => v !== null).length ?? 0;
+      return view.performance.routes.length >= 3 && steps >= 8;
+    }, 120_000);
   });
 
   after(async function () {
@@ -90,6 +94,21 @@ describe('Real-time analytics in VS Code', function () {
       return /gw-2\s+gateway/.test(text) && !/gw-1\s+gateway/.test(text) && !/gw-3\s+gateway/.test(text);
     }, 30_000);
     await vscode.commands.executeCommand('streamgate.openDashboard', { filters: {} });
+  });
+
+  it(`says the language server was away, and goes on live after it restarts ${ON_SCREEN}`, async () => {
+    await vscode.commands.executeCommand('streamgate.openDashboard', { filters: {}, tab: 'overview' });
+    const restartedAt = Date.now();
+    await vscode.commands.executeCommand('streamgate.restartServer');
+    await waitFor('the server back and live', async () => {
+      const status = await api.status().catch(() => undefined);
+      return status?.nats.state === 'connected' && status.live?.state === 'live';
+    }, 90_000);
+    await waitFor('the banner and fresh figures', async () => {
+      const { text, values } = await screen('dashboard-after-restart', { kind: 'webview', title: 'StreamGate Analytics' });
+      const at = values.find((v) => /^\d{4}-\d\d-\d\dT/.test(v.value));
+      return /was away from .+ to .+; the gap is filled/.test(text) && at !== undefined && Date.parse(at.value) > restartedAt;
+    }, 60_000);
   });
 
   it(`shows each pod's live request rate in the Fleet view ${ON_SCREEN}`, async () => {

@@ -1,0 +1,256 @@
+/**
+ * What the non-breaking debugger costs and how fast it answers, on real gateway pods:
+ *   throughput   gateway req/s with a breakpoint whose condition is false on the request handler's line, as a
+ *                ratio to the same run without it (arms interleaved round by round; gateway pinned to CPU 0)
+ *   capture      pod time per snapshot at default limits on that line (captureMs reported by the pod: from
+ *                the hit to the snapshot built), p50/p99, taken without pausing (the default) and pausing
+ *   latency      from the hit on a pod to the `stopped` event in a DAP client (the adapter as a process)
+ *   install      setBreakpoints to "installed on 10/10 pods" on a fleet of 10 pods
+ *   memory       a pod's RSS and heap (after GC) before and after 100 000 captures, and after detaching
+ *
+ *   npm run bench -- debugCapture     (SG_BENCH_SECONDS=15 per arm, SG_BENCH_ROUNDS=2, SG_BENCH_CAPTURES=100000)
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { connect, type NatsConnection } from 'nats';
+import { LOADTEST_TENANT } from '../demo/gateway/tenants';
+import { startNatsServer, type NatsServer } from '../src/launch/nats';
+import { findExecutable, spawnService, waitUntil, type ServiceProcess } from '../src/launch/process';
+import { startSandbox } from '../src/launch/sandbox';
+import { POD_READY_PREFIX } from '../src/protocol/cli';
+import type { BreakpointSpec, SnapshotEvent } from '../src/protocol/nats';
+import { tempDirectory } from './support';
+
+const root = join(__dirname, '..', '..');
+const SECONDS = Number(process.env.SG_BENCH_SECONDS ?? 15);
+const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 2);
+const CAPTURES = Number(process.env.SG_BENCH_CAPTURES ?? 100_000);
+const SOURCE = join(root, 'demo', 'gateway', 'server.ts');
+const lineOf = (file: string, text: string) => readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+const HANDLER_LINE = lineOf(SOURCE, 'const route = routeOf(');
+const SIGNATURE_LINE = lineOf(SOURCE, 'const signature = incidents.isActive');
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+};
+const ms = (v: number) => `${v.toFixed(3)} ms`;
+
+async function gateway(natsUrl: string, pod: string): Promise<{ service: ServiceProcess; port: number }> {
+  const dir = tempDirectory('sg-bench-gw-');
+  const logFile = join(dir, 'pod.log');
+  const taskset = findExecutable('taskset');
+  const args = ['--enable-source-maps', join(root, 'dist', 'demo', 'gateway.js'), '--pod', pod, '--nats', natsUrl, '--data-dir', join(dir, 'data'), '--state-dir', join(dir, 'state'), '--no-tracing'];
+  const service = taskset ? spawnService(pod, taskset, ['-c', '0', process.execPath, ...args], { logFile }) : spawnService(pod, process.execPath, args, { logFile });
+  let port = 0;
+  await waitUntil(`${pod}`, async () => {
+    const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.startsWith(POD_READY_PREFIX));
+    if (line) port = (JSON.parse(line.slice(POD_READY_PREFIX.length)) as { port: number }).port;
+    return port > 0;
+  }, { service, timeoutMs: 30_000 });
+  return { service, port };
+}
+
+/** Closed-loop load: 16 keep-alive connections posting small JSON messages for `seconds`. */
+async function load(port: number, seconds: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const body = JSON.stringify({ type: 'bench', data: 'z'.repeat(200) });
+  let done = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/streams/bench/messages', agent, headers: { authorization: `Bearer ${LOADTEST_TENANT.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.once('end', () => {
+          done++;
+          resolve();
+        });
+      });
+      req.once('error', () => resolve());
+      req.end(body);
+    });
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (performance.now() < deadline) await one();
+  }));
+  agent.destroy();
+  return done / seconds;
+}
+
+async function sync(nc: NatsConnection, pod: string, session: string, breakpoints: BreakpointSpec[]): Promise<string> {
+  const reply = await nc.request(`sg.dbg.${pod}.sync`, JSON.stringify({ session, identity: 'bench', breakpoints }), { timeout: 30_000 });
+  const error = reply.headers?.get('Nats-Service-Error');
+  if (error) throw new Error(`sync on ${pod}: ${error}`);
+  return new TextDecoder().decode(reply.data);
+}
+
+const spec = (id: string, line: number, extra: Partial<BreakpointSpec> = {}): BreakpointSpec => ({ id, kind: 'snapshot', file: 'demo/gateway/server.ts', line, expiresAt: Date.now() + 3600_000, ...extra });
+
+async function throughput(nats: NatsServer): Promise<void> {
+  const nc = await connect({ servers: nats.url });
+  const pod = await gateway(nats.url, 'bench-gw');
+  const snapshots: SnapshotEvent[] = [];
+  nc.subscribe('sg.dbgevt.benchsess.*', { callback: (_e, m) => {
+    const event = JSON.parse(new TextDecoder().decode(m.data)) as { kind: string };
+    if (event.kind === 'snapshot') snapshots.push(event as SnapshotEvent);
+  } });
+  try {
+    await load(pod.port, 5); // warm up
+    const ratios: Record<string, number[]> = { 'false condition, budget 100 % (stays installed)': [], 'false condition, default budget 1 %': [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      await sync(nc, 'bench-gw', 'benchsess', []);
+      const base = await load(pod.port, SECONDS);
+      await sync(nc, 'bench-gw', 'benchsess', [spec('f1', HANDLER_LINE, { condition: 'url.pathname === "/never"', cpuBudgetPercent: 100 })]);
+      const stays = await load(pod.port, SECONDS);
+      await sync(nc, 'bench-gw', 'benchsess', [spec('f2', HANDLER_LINE, { condition: 'url.pathname === "/never"' })]);
+      const guarded = await load(pod.port, SECONDS);
+      const state = await sync(nc, 'bench-gw', 'benchsess', [spec('f2', HANDLER_LINE, { condition: 'url.pathname === "/never"' })]);
+      ratios['false condition, budget 100 % (stays installed)']!.push(stays / base);
+      ratios['false condition, default budget 1 %']!.push(guarded / base);
+      console.log(`round ${round + 1}: baseline ${base.toFixed(0)} req/s, false condition ${stays.toFixed(0)} req/s (${(stays / base).toFixed(3)}), with the default budget ${guarded.toFixed(0)} req/s (${(guarded / base).toFixed(3)}; ${/"state":"disabled"/.test(state) ? 'the breakpoint disabled itself: ' + (/"message":"([^"]*)"/.exec(state)?.[1] ?? '') : 'still installed'})`);
+    }
+    for (const [arm, values] of Object.entries(ratios)) console.log(`THROUGHPUT ${arm}: median ratio ${quantile(values, 0.5).toFixed(3)} over ${values.length} rounds (goal ≥ 0.97)`);
+  } finally {
+    await pod.service.stop();
+    await nc.close();
+  }
+}
+
+async function captureCost(nats: NatsServer): Promise<void> {
+  const nc = await connect({ servers: nats.url });
+  const pod = await gateway(nats.url, 'bench-cap');
+  const snapshots: SnapshotEvent[] = [];
+  nc.subscribe('sg.dbgevt.capsess.*', { callback: (_e, m) => {
+    const event = JSON.parse(new TextDecoder().decode(m.data)) as { kind: string };
+    if (event.kind === 'snapshot') snapshots.push(event as SnapshotEvent);
+  } });
+  try {
+    await load(pod.port, 5);
+    for (const [label, extra] of [
+      ['without pausing (default)', {}],
+      ['pausing every hit', { limits: { pauseEveryHit: true } }],
+    ] as const) {
+      snapshots.length = 0;
+      await sync(nc, 'bench-cap', 'capsess', [spec(`c-${label.length}`, HANDLER_LINE, { snapshotsPerMinute: 1_000_000, cpuBudgetPercent: 100, ...extra })]);
+      const rate = await load(pod.port, SECONDS);
+      await sync(nc, 'bench-cap', 'capsess', []);
+      await new Promise((r) => setTimeout(r, 500));
+      const times = snapshots.slice(1).map((s) => s.captureMs); // the first is the full (pausing) one
+      console.log(`CAPTURE ${label}: ${times.length} snapshots at ${rate.toFixed(0)} req/s; pod time per snapshot p50 ${ms(quantile(times, 0.5))}, p90 ${ms(quantile(times, 0.9))}, p99 ${ms(quantile(times, 0.99))} (goal p99 ≤ 1 ms); first snapshot ${ms(snapshots[0]?.captureMs ?? NaN)}; bytes p50 ${quantile(snapshots.map((s) => s.bytes), 0.5)}`);
+    }
+  } finally {
+    await pod.service.stop();
+    await nc.close();
+  }
+}
+
+async function latency(nats: NatsServer): Promise<void> {
+  const fleet = await startSandbox({ pods: 2, natsUrl: nats.url, stateDir: tempDirectory('sg-bench-lat-'), distDir: join(root, 'dist'), loadgen: false });
+  const dc = new DebugClient(process.execPath, join(root, 'dist', 'adapter.js'), 'streamgate');
+  await dc.start();
+  try {
+    await dc.initializeRequest({ adapterID: 'streamgate', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    await dc.attachRequest({ nats: nats.url, localRoot: root, snapshotsPerMinute: 6000 } as DebugProtocol.AttachRequestArguments);
+    const samples: number[] = [];
+    dc.on('stopped', (event: DebugProtocol.StoppedEvent) => {
+      const received = Date.now();
+      void dc.customRequest('streamgate.snapshot', { threadId: event.body.threadId }).then((r) => {
+        samples.push(received - Date.parse((r.body as { at: string }).at));
+        return dc.continueRequest({ threadId: event.body.threadId! });
+      });
+    });
+    await dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [{ line: SIGNATURE_LINE }] });
+    const deadline = Date.now() + 20_000;
+    let i = 0;
+    while (samples.length < 200 && Date.now() < deadline) {
+      const pod = fleet.pods[i++ % fleet.pods.length]!;
+      await fetch(`http://127.0.0.1:${pod.port}/v1/streams/lat/messages`, { method: 'POST', headers: { authorization: `Bearer ${LOADTEST_TENANT.apiKey}`, 'content-type': 'application/json' }, body: '{"n":1}' }).then((r) => r.arrayBuffer());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    console.log(`LATENCY hit → stopped: ${samples.length} snapshots; p50 ${quantile(samples, 0.5)} ms, p99 ${quantile(samples, 0.99)} ms, max ${Math.max(...samples)} ms (goal p99 ≤ 300 ms; clock resolution 1 ms)`);
+  } finally {
+    await dc.disconnectRequest().catch(() => undefined);
+    await dc.stop();
+    await fleet.stop();
+  }
+}
+
+async function installOnTen(nats: NatsServer): Promise<void> {
+  const fleet = await startSandbox({ pods: 10, natsUrl: nats.url, stateDir: tempDirectory('sg-bench-ten-'), distDir: join(root, 'dist'), loadgen: false });
+  const dc = new DebugClient(process.execPath, join(root, 'dist', 'adapter.js'), 'streamgate');
+  await dc.start();
+  try {
+    await dc.initializeRequest({ adapterID: 'streamgate', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    await dc.attachRequest({ nats: nats.url, localRoot: root } as DebugProtocol.AttachRequestArguments);
+    const lines = [HANDLER_LINE, SIGNATURE_LINE, lineOf(SOURCE, 'const tenant = this.authenticate(req, scope);'), lineOf(SOURCE, 'const wait = this.limiter.take'), lineOf(SOURCE, 'const raw = await readBody')];
+    const times: string[] = [];
+    for (const n of lines.keys()) {
+      const started = performance.now();
+      const { body } = await dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: lines.slice(0, n + 1).map((l) => ({ line: l })) });
+      const took = performance.now() - started;
+      times.push(`${took.toFixed(0)} ms (${body.breakpoints.at(-1)?.message ?? ''})`);
+    }
+    console.log(`INSTALL setBreakpoints → installed on 10 pods: ${times.join('; ')} (goal ≤ 1 s; the first includes attaching the inspector on every pod)`);
+  } finally {
+    await dc.disconnectRequest().catch(() => undefined);
+    await dc.stop();
+    await fleet.stop();
+  }
+}
+
+async function memory(nats: NatsServer): Promise<void> {
+  const pod = spawn(process.execPath, ['--expose-gc', join(root, 'out', 'bench', 'fixtures', 'capturePod.js'), '--nats', nats.url, '--pod', 'cap-1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  pod.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const nc = await connect({ servers: nats.url });
+  let captured = 0;
+  nc.subscribe('sg.dbgevt.memsess.*', { callback: () => captured++ });
+  const mem = async () => {
+    const before = out.length;
+    pod.kill('SIGUSR2');
+    await waitUntil('MEM', async () => out.slice(before).includes('MEM '), { timeoutMs: 10_000 });
+    const line = out.slice(before).split('\n').find((l) => l.startsWith('MEM '))!;
+    return JSON.parse(line.slice(4)) as { rss: number; heapUsed: number; external: number };
+  };
+  const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+  try {
+    await waitUntil('capture pod', async () => out.includes('CAPTURE_POD_READY'), { timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 3000));
+    const before = await mem();
+    const line = lineOf(join(root, 'test', 'fixtures', 'debugTarget.ts'), '// BREAK:handleOrder');
+    await sync(nc, 'cap-1', 'memsess', [{ id: 'm', kind: 'snapshot', file: 'test/fixtures/debugTarget.ts', line, expiresAt: Date.now() + 3600_000, snapshotsPerMinute: 1_000_000, cpuBudgetPercent: 100 }]);
+    const started = Date.now();
+    let marks = '';
+    for (const mark of [10_000, CAPTURES / 2, CAPTURES]) {
+      await waitUntil(`${mark} captures`, async () => captured >= mark, { timeoutMs: 30 * 60_000, intervalMs: 200 });
+      const m = await mem();
+      marks += ` after ${captured}: rss ${mb(m.rss)}, heap ${mb(m.heapUsed)};`;
+    }
+    const after = await mem();
+    await sync(nc, 'cap-1', 'memsess', []);
+    await new Promise((r) => setTimeout(r, 12_000)); // the inspector detaches 10 s after the last breakpoint
+    const detached = await mem();
+    console.log(`MEMORY ${captured} captures in ${((Date.now() - started) / 1000).toFixed(0)} s. Before: rss ${mb(before.rss)}, heap ${mb(before.heapUsed)};${marks} after detaching: rss ${mb(detached.rss)}, heap ${mb(detached.heapUsed)}. Heap growth over the captures ${mb(after.heapUsed - before.heapUsed)}, RSS growth ${mb(after.rss - before.rss)}`);
+  } finally {
+    pod.kill('SIGTERM');
+    await nc.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const nats = await startNatsServer();
+  try {
+    const only = process.env.SG_BENCH_ONLY?.split(',');
+    const parts: [string, (n: NatsServer) => Promise<void>][] = [['throughput', throughput], ['capture', captureCost], ['latency', latency], ['install', installOnTen], ['memory', memory]];
+    for (const [name, part] of parts) if (!only || only.includes(name)) await part(nats);
+  } finally {
+    await nats.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
