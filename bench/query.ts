@@ -62,22 +62,22 @@ function benchCompile(): void {
   }
 }
 
-/** Writes the shape's rows to the stores a few minutes at a time (a day of rows never sits in memory at once). */
+/**
+ * Writes the shape's rows to the stores an hour at a time (a day of rows never sits in memory at once). Each hour
+ * is generated on its own (its own seed; gw-2 restarts halfway through each).
+ */
 async function load(stores: Store[], shape: DataShape): Promise<number> {
   let rows = 0;
-  let pending: RowBatch = { metrics: [], events: [], logs: [], spans: [], incidents: [] };
-  const batches: RowBatch[] = [];
-  generate(shape, (b) => {
-    for (const [k, v] of Object.entries(b) as [keyof RowBatch, RowBatch[keyof RowBatch]][]) pending[k].push(...v);
-    if (pending.metrics.length >= 40_000) {
-      batches.push(pending);
-      pending = { metrics: [], events: [], logs: [], spans: [], incidents: [] };
+  for (let hour = 0; hour * 60 < shape.minutes; hour++) {
+    const batch: RowBatch = { metrics: [], events: [], logs: [], spans: [], incidents: [] };
+    generate({ ...shape, start: shape.start + hour * 3_600_000, minutes: Math.min(60, shape.minutes - hour * 60), seed: shape.seed + hour }, (b) => {
+      for (const [k, v] of Object.entries(b) as [keyof RowBatch, RowBatch[keyof RowBatch]][]) batch[k].push(...v);
+    });
+    for (let i = 0; i < batch.metrics.length || i === 0; i += 50_000) {
+      const part: Partial<RowBatch> = i === 0 ? { ...batch, metrics: batch.metrics.slice(0, 50_000) } : { metrics: batch.metrics.slice(i, i + 50_000) };
+      for (const store of stores) await store.write(part);
     }
-  });
-  batches.push(pending);
-  for (const batch of batches.splice(0)) {
     rows += Object.values(batch).reduce((s, l) => s + l.length, 0);
-    for (const store of stores) await store.write(batch);
   }
   return rows;
 }
@@ -146,11 +146,11 @@ async function benchCompletion(dir: string): Promise<void> {
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   connection.listen();
   try {
-    const settings = { nats: { url: '' }, store: { kind: 'duckdb', path } };
+    const settings = { nats: null, store: { kind: 'duckdb', path } };
     await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { workspace: {} }, initializationOptions: { settings } });
     await connection.sendNotification('initialized', {});
     const uri = 'file:///bench/fleet.sgql';
-    const lines = ['metrics', '| where name == "gw_http_requests_total" and labels.code == "" and ts > ago(1h)', '| summarize rate(value) by bin(ts, 1m), labels.route', '| ', 'spans | where dur'];
+    const lines = ['metrics', '| where name == "gw_http_requests_total" and labels.code == "" and ts > ago(1h)', '| summarize rate(value) by bin(ts, 1m), labels.route', '| ;', 'spans | where dur'];
     await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'sgql', version: 1, text: lines.join('\n') } });
     await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: 'file:///bench/plain.ts', languageId: 'typescript', version: 1, text: 'const x = 1;\n' } });
     type Items = { items: { label: string }[] } | null;

@@ -8,11 +8,13 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import * as readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../../src/common/logger';
 import type { QueryExplain, QueryResult } from '../../src/protocol/query';
+import { Backend } from '../../src/server/backend';
 import { createStore } from '../../src/server/store';
 import type { RowBatch } from '../../src/server/store/rows';
 import { CORPUS_SHAPE, generate } from '../support/queryData';
-import { repoRoot, sharedNats, tempDir, type Shared } from '../support/services';
+import { eventually, repoRoot, sharedNats, tempDir, type Shared } from '../support/services';
 
 const cli = join(repoRoot, 'dist', 'cli.js');
 
@@ -112,6 +114,25 @@ describe('sg query', () => {
     const json = JSON.parse((await run(['query', text, '--explain', '--json', '--nats', nats.url])).stdout) as QueryExplain;
     assert.ok(json.duckdb.params.includes('gw_http_request_duration_ms'));
     assert.ok(!json.duckdb.text.includes('gw_http_request_duration_ms'), 'the value is bound, not in the text');
+  });
+
+  it('serves an editor\'s language server in shared mode: its queries run on the shared server\'s store', async () => {
+    const editor = new Backend(createLogger(() => {}, 'error'));
+    try {
+      // The editor's own store is empty: answers with rows can only come from the shared server.
+      await editor.configure({ nats: { url: nats.url }, store: { kind: 'duckdb', path: join(tempDir('sg-shared-editor-'), 'empty.duckdb') }, mode: 'shared' });
+      await eventually('shared mode', () => editor.status().mode === 'shared' && editor.status().sharedServer !== undefined, 20_000);
+      const text = `logs | where ${window} | summarize count() by level | sort by level asc`;
+      const answer = await editor.queries.run({ text });
+      assert.ok(answer.ok && 'result' in answer, JSON.stringify(answer));
+      const cli = JSON.parse((await run(['query', text, '--json', '--nats', nats.url])).stdout) as QueryResult;
+      assert.deepEqual(answer.result.rows, cli.rows);
+      assert.equal(answer.result.rows.length, 3);
+      const catalog = await editor.queries.catalog();
+      assert.ok(catalog.metrics.some((m) => m.name === 'gw_http_requests_total' && m.labels.includes('route')), 'the shared server\'s catalog');
+    } finally {
+      await editor.dispose();
+    }
   });
 
   it('reports a mistake with its line and column and exits 1', async () => {

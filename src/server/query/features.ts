@@ -82,17 +82,24 @@ function columnItem(c: RelColumn): CompletionItem {
   return { label: c.name, kind: CompletionItemKind.Field, detail: c.type, documentation: { kind: MarkupKind.Markdown, value: `\`${c.name}\`: ${c.type}${c.doc ? `\n\n${c.doc}` : ''}` }, sortText: `0${c.name}` };
 }
 
+/** A function's documentation comes on resolve: a list of every function with its docs would be ~20 kB per keystroke. */
 function functionItem(f: FunctionSpec): CompletionItem {
   return {
     label: f.name,
     kind: CompletionItemKind.Function,
     detail: signatureOf(f),
-    documentation: { kind: MarkupKind.Markdown, value: `${f.doc}\n\n\`\`\`sgql\n${f.example}\n\`\`\`` },
+    data: { fn: f.name },
     insertText: f.params.length ? `${f.name}($1)` : `${f.name}()`,
     insertTextFormat: InsertTextFormat.Snippet,
     sortText: `1${f.name}`,
     ...(f.params.length ? { command: { title: 'Signature help', command: 'editor.action.triggerParameterHints' } } : {}),
   };
+}
+
+export function resolveCompletion(item: CompletionItem): CompletionItem {
+  const name = (item.data as { fn?: unknown } | undefined)?.fn;
+  const f = typeof name === 'string' ? FUNCTION_BY_NAME.get(name) : undefined;
+  return f ? { ...item, documentation: { kind: MarkupKind.Markdown, value: `${f.doc}\n\n\`\`\`sgql\n${f.example}\n\`\`\`` } } : item;
 }
 
 function keywordItem(word: string, doc?: string): CompletionItem {

@@ -27,13 +27,13 @@ import { QueryRequestSchema } from '../../protocol/query';
 import { check } from '../../protocol/schema';
 import type { AnalyticsApi } from '../analytics/api';
 import { metricHover } from '../lsp/insights';
-import { analyzeAt, complete, definition, format, hover, querySpans, signatureHelp } from './features';
+import { analyzeAt, complete, definition, format, hover, querySpans, resolveCompletion, signatureHelp } from './features';
 import { CatalogCache, type QueryService } from './service';
 
 export const QUERY_LANGUAGE_ID = 'sgql';
 
 export const QUERY_CAPABILITIES: ServerCapabilities = {
-  completionProvider: { triggerCharacters: ['|', '.', '"', "'", '(', ' ', '['], resolveProvider: false },
+  completionProvider: { triggerCharacters: ['|', '.', '"', "'", '(', ' ', '['], resolveProvider: true },
   signatureHelpProvider: { triggerCharacters: ['(', ','], retriggerCharacters: [','] },
   documentFormattingProvider: true,
   definitionProvider: true,
@@ -87,6 +87,7 @@ export class QueryLanguage {
       const range = { start: document.positionAt(replace.start), end: document.positionAt(replace.end) };
       return { isIncomplete: false, items: items.map((item) => ({ ...item, textEdit: { range, newText: item.insertText ?? item.label } })) };
     });
+    connection.onCompletionResolve((item) => resolveCompletion(item));
     connection.onSignatureHelp(({ textDocument, position }): SignatureHelp | null => {
       const document = sgql(documents.get(textDocument.uri));
       if (!document) return null;
