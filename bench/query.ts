@@ -15,7 +15,7 @@ import { startClickHouse, type ClickHouseServer } from '../src/launch/clickhouse
 import { explain, prepare, runQuery } from '../src/server/query/engine';
 import { tokenize } from '../src/server/query/lexer';
 import { createStore, type Store } from '../src/server/store';
-import type { RowBatch } from '../src/server/store/rows';
+import { emptyBatch, type RowBatch } from '../src/server/store/rows';
 import { CORPUS_SHAPE, generate, type DataShape } from '../test/support/queryData';
 import { tempDirectory } from './support';
 
@@ -69,7 +69,7 @@ function benchCompile(): void {
 async function load(stores: Store[], shape: DataShape): Promise<number> {
   let rows = 0;
   for (let hour = 0; hour * 60 < shape.minutes; hour++) {
-    const batch: RowBatch = { metrics: [], events: [], logs: [], spans: [], incidents: [] };
+    const batch: RowBatch = emptyBatch();
     generate({ ...shape, start: shape.start + hour * 3_600_000, minutes: Math.min(60, shape.minutes - hour * 60), seed: shape.seed + hour }, (b) => {
       for (const [k, v] of Object.entries(b) as [keyof RowBatch, RowBatch[keyof RowBatch]][]) batch[k].push(...v);
     });

@@ -21,6 +21,8 @@ export const COMMAND_IDS = [
   'streamgate.showQuerySql',
   'streamgate.exportQueryResults',
   'streamgate.newQueryNotebook',
+  'streamgate.openTraceViewer',
+  'streamgate.openLogAnalyzer',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -39,6 +39,13 @@ export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.showQuerySql': (ctx, args) => ctx.queries.run({ ...(isRunQueryArgs(args) ? args : activeQuery()), explain: true }),
   'streamgate.exportQueryResults': (ctx, target) => ctx.queries.panel.exportCsv(target instanceof vscode.Uri ? target : undefined),
   'streamgate.newQueryNotebook': (ctx) => ctx.queries.newNotebook(),
+  // With { traceId } (a link, another panel, a test): that trace; from the palette: the slowest of the last 15 minutes.
+  'streamgate.openTraceViewer': (ctx, args) => ctx.traces.show(stringField(args, 'traceId', /^[0-9a-fA-F]{32}$/)),
+  'streamgate.openLogAnalyzer': (ctx, args) => {
+    const traceId = stringField(args, 'traceId', /^[0-9a-fA-F]{32}$/);
+    const pod = stringField(args, 'pod', /^.+$/);
+    ctx.logs.show({ ...(traceId ? { traceId } : {}), ...(pod ? { pod } : {}) });
+  },
 };
 
 /** Code lenses pass where the query is; the palette and Ctrl+Enter pass nothing (the cursor says). */
@@ -52,6 +59,13 @@ function activeQuery(): RunQueryArgs {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.document.languageId !== 'sgql') throw new Error('open an .sgql file and put the cursor in the query');
   return { uri: editor.document.uri.toString(), offset: editor.document.offsetAt(editor.selection.active) };
+}
+
+/** A string field of an argument object, when it is there and has the expected form. */
+function stringField(value: unknown, field: string, form: RegExp): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const text = (value as Record<string, unknown>)[field];
+  return typeof text === 'string' && form.test(text) ? text : undefined;
 }
 
 /** Arguments come from hovers and code lenses (the server) or from the palette (none): accept only the known shape. */

@@ -25,7 +25,11 @@ import { LocalQueries, type QueryService } from './query/service';
 import { RemoteQueries } from './query/remote';
 import { PodDirectory } from './podDirectory';
 import { ServerService } from './serverService';
-import { findServers, RemoteAnalytics } from './sharedClient';
+import { LogTemplateEvents, LogTemplateIndex } from './logs/templateIndex';
+import { LocalLogs, type LogsApi } from './logs/templateQueries';
+import { findServers, RemoteAnalytics, RemoteLogs, RemoteTraces } from './sharedClient';
+import { LocalTraces, type TracesApi } from './traces/api';
+import { TraceAttachments } from './traces/attachments';
 import { createStore, type Store } from './store';
 import { DEFAULT_RETENTION_DAYS, TABLES, type TableName } from './store/schema';
 
@@ -37,6 +41,18 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   readonly pods: PodDirectory;
   readonly windows = new LiveWindows();
   readonly clients = new LiveClients();
+  /** Where other parts (the debugger's snapshots) add what the trace viewer shows on spans. */
+  readonly traceAttachments = new TraceAttachments();
+  /** Template-rate anomalies of the logs this server mines (alerts subscribe with onAnomaly). */
+  readonly logEvents = new LogTemplateEvents();
+  private logIndex: LogTemplateIndex | undefined;
+  /** The miner's state is being read before the ingest starts. */
+  private ingestOpening = false;
+  private readonly localTraces: LocalTraces;
+  private readonly localLogs: LocalLogs;
+  private remoteTraces: RemoteTraces | undefined;
+  private remoteLogs: RemoteLogs | undefined;
+  private remoteQueries: RemoteQueries | undefined;
   private readonly analytics: Analytics;
   private readonly local: LocalAnalytics;
   private readonly localQueries = new LocalQueries(() => this.requireStore());
@@ -64,6 +80,8 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.pods = new PodDirectory(log);
     this.analytics = new Analytics(this.windows, this.clients, () => this.readyStore(), () => this.analyticsMetrics());
     this.local = new LocalAnalytics(this.analytics, this.windows);
+    this.localTraces = new LocalTraces(() => this.requireStore(), this.traceAttachments);
+    this.localLogs = new LocalLogs(() => this.requireStore(), () => this.logIndex, this.logEvents, log);
     this.nats.on('status', (status) => {
       this.emitStatus();
       if (status.state !== 'connected' && status.state !== 'reconnecting') {
@@ -89,7 +107,17 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
 
   /** Where SGQL queries run: this server's store, or the shared server's. */
   get queries(): QueryService {
-    return this.mode === 'shared' && this.remote && this.attached ? new RemoteQueries(this.attached) : this.localQueries;
+    return this.mode === 'shared' && this.remoteQueries ? this.remoteQueries : this.localQueries;
+  }
+
+  /** Traces from this server's store, or from the shared server. */
+  get traces(): TracesApi {
+    return this.mode === 'shared' && this.remoteTraces ? this.remoteTraces : this.localTraces;
+  }
+
+  /** Log templates from this server's store and miner, or from the shared server. */
+  get logs(): LogsApi {
+    return this.mode === 'shared' && this.remoteLogs ? this.remoteLogs : this.localLogs;
   }
 
   status(): ServerStatus {
@@ -197,6 +225,9 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.attached = nc;
     if (mode === 'shared') {
       this.remote = new RemoteAnalytics(nc);
+      this.remoteTraces = new RemoteTraces(nc);
+      this.remoteLogs = new RemoteLogs(nc);
+      this.remoteQueries = new RemoteQueries(nc);
       this.log.info(`shared mode: serving views from ${this.sharedServer ? `sg-server ${this.sharedServer.id} (${this.sharedServer.store})` : 'the sg-server group'}`);
       this.emitStatus();
       return;
@@ -217,7 +248,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
         this.local,
         { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.settings?.ingest !== false), startedAt: new Date(this.startedAt).toISOString() },
         this.log,
-        this.localQueries,
+        { traces: this.localTraces, logs: this.localLogs, queries: this.localQueries },
       );
     } catch (error) {
       this.log.error(`registering the sg-server service: ${errorMessage(error)}`);
@@ -228,20 +259,34 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   private async startIngest(): Promise<void> {
     const nc = this.attached;
     const store = this.readyStore();
-    if (!nc || !store || this.mode !== 'embedded' || this.settings?.ingest === false || this.ingest) return;
-    const ingest = new TelemetryIngest(nc, store, this.log);
+    if (!nc || !store || this.mode !== 'embedded' || this.settings?.ingest === false || this.ingest || this.ingestOpening) return;
+    this.ingestOpening = true;
+    let logIndex: LogTemplateIndex;
+    try {
+      logIndex = await LogTemplateIndex.open(store, this.logEvents, this.log);
+    } finally {
+      this.ingestOpening = false;
+    }
+    const ingest = new TelemetryIngest(nc, store, this.log, {}, logIndex);
     ingest.on('status', () => this.emitStatus());
     this.ingest = ingest;
-    await ingest.start().catch((error: unknown) => {
+    this.logIndex = logIndex;
+    await ingest.start().catch(async (error: unknown) => {
       this.log.error(`ingest: ${errorMessage(error)}`);
       this.ingest = undefined;
+      this.logIndex = undefined;
+      await logIndex.close();
     });
   }
 
   private async stopIngest(): Promise<void> {
     const ingest = this.ingest;
+    const logIndex = this.logIndex;
     this.ingest = undefined;
     await ingest?.stop();
+    // After the ingest stopped: the state saved holds every line it mined.
+    this.logIndex = undefined;
+    await logIndex?.close();
   }
 
   private async detach(): Promise<void> {
@@ -251,6 +296,9 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     await this.feed?.stop();
     this.feed = undefined;
     this.remote = undefined;
+    this.remoteTraces = undefined;
+    this.remoteLogs = undefined;
+    this.remoteQueries = undefined;
     this.sharedServer = undefined;
     this.attached = undefined;
   }

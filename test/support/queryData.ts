@@ -4,7 +4,7 @@
  * query corpus, the language tests and the benchmarks read the same rows from DuckDB and from ClickHouse.
  * Pod gw-2 restarts halfway, so its counters' running totals fall back to zero there.
  */
-import type { Row, RowBatch } from '../../src/server/store/rows';
+import { emptyBatch, type Row, type RowBatch } from '../../src/server/store/rows';
 import { distributionOf } from '../../src/server/telemetry/histogram';
 
 export const ROUTES = ['POST /v1/sessions', 'DELETE /v1/sessions/:id', 'POST /v1/streams/:stream/messages', 'GET /v1/streams/:stream/subscribe', 'GET /v1/streams/:stream/history'];
@@ -44,7 +44,7 @@ export function generate(shape: DataShape, emit: (batch: Partial<RowBatch>) => v
   const totals = new Map<string, number>();
   const restartMinute = Math.floor(shape.minutes / 2);
   for (let minute = 0; minute < shape.minutes; minute++) {
-    const batch: RowBatch = { metrics: [], events: [], logs: [], spans: [], incidents: [] };
+    const batch: RowBatch = emptyBatch();
     const minuteStart = shape.start + minute * 60_000;
     // A daily cycle: busier in the afternoon (UTC), never idle.
     const load = 1 + 0.6 * Math.sin(((minuteStart / 3_600_000) % 24) / 24 * 2 * Math.PI - Math.PI / 2);

@@ -1,7 +1,8 @@
 /** Both stores loaded with the same generated telemetry, for the query language's tests and benchmarks. */
 import { randomUUID } from 'node:crypto';
 import { createStore, type Store } from '../../src/server/store';
-import type { RowBatch } from '../../src/server/store/rows';
+import { emptyBatch, type RowBatch } from '../../src/server/store/rows';
+import { TABLES, type TableName } from '../../src/server/store/schema';
 import { generate, type DataShape } from './queryData';
 
 export interface LoadedStores {
@@ -17,12 +18,12 @@ export async function loadStores(clickhouseUrl: string, shape: DataShape, duckdb
   const clickhouse = createStore({ kind: 'clickhouse', url: clickhouseUrl, database: `sgql_${randomUUID().replace(/-/g, '').slice(0, 12)}` });
   await duckdb.open();
   await clickhouse.open();
-  const rows = { metrics: 0, events: 0, logs: 0, spans: 0, incidents: 0 };
+  const rows = Object.fromEntries(TABLES.map((t) => [t, 0])) as Record<TableName, number>;
   let pending: Partial<RowBatch>[] = [];
   let size = 0;
   const flush = async () => {
     if (!pending.length) return;
-    const merged: RowBatch = { metrics: [], events: [], logs: [], spans: [], incidents: [] };
+    const merged: RowBatch = emptyBatch();
     for (const b of pending) for (const [table, list] of Object.entries(b) as [keyof RowBatch, RowBatch[keyof RowBatch]][]) merged[table].push(...list);
     pending = [];
     size = 0;

@@ -14,6 +14,8 @@ import {
   DashboardRequest,
   DashboardSubscribeRequest,
   DashboardUnsubscribeNotification,
+  LogTemplateRequest,
+  LogTemplatesRequest,
   OPEN_DASHBOARD_COMMAND,
   PodProfileRequest,
   PodsChangedNotification,
@@ -22,8 +24,13 @@ import {
   RUN_QUERY_COMMAND,
   StatusChangedNotification,
   StatusRequest,
+  TraceSearchRequest,
+  TraceSpanRequest,
+  TraceViewRequest,
   type InitializationOptions,
 } from '../../protocol/lsp';
+import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../../protocol/logs';
+import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from '../../protocol/traces';
 import type { PodStatus } from '../../protocol/nats';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
@@ -41,6 +48,11 @@ export interface LspConnection {
   subscribe(id: string, query: DashboardQuery): Promise<void>;
   unsubscribe(id: string): Promise<void>;
   query(request: QueryRequest): Promise<QueryAnswer>;
+  searchTraces(query: TraceSearchQuery): Promise<TraceSearchResult>;
+  traceView(traceId: string): Promise<TraceView>;
+  traceSpan(traceId: string, row: number): Promise<SpanDetail>;
+  logTemplates(query: LogTemplatesQuery): Promise<LogTemplatesResult>;
+  logTemplate(query: LogTemplateQuery): Promise<LogTemplateDetail>;
   stop(): Promise<void>;
 }
 
@@ -90,6 +102,11 @@ export async function startLanguageClient(
     subscribe: (id, query) => client.sendRequest(DashboardSubscribeRequest.type, { id, query }),
     unsubscribe: (id) => client.sendNotification(DashboardUnsubscribeNotification.type, { id }),
     query: (request) => client.sendRequest(QueryRunRequest.type, request),
+    searchTraces: (query) => client.sendRequest(TraceSearchRequest.type, query),
+    traceView: (traceId) => client.sendRequest(TraceViewRequest.type, { traceId }),
+    traceSpan: (traceId, row) => client.sendRequest(TraceSpanRequest.type, { traceId, row }),
+    logTemplates: (query) => client.sendRequest(LogTemplatesRequest.type, query),
+    logTemplate: (query) => client.sendRequest(LogTemplateRequest.type, query),
     stop: () => client.stop(),
   };
 }

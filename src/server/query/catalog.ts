@@ -4,7 +4,7 @@
  * (`labels.route`) and its DDSketch bins with count/zero/min/max one `sketch` column (`p99(sketch)`). Nothing
  * else is reachable: a source is one of these tables or a `let`, so no query names another table or a file.
  */
-import { COLUMNS, TABLES, isList, type TableName } from '../store/schema';
+import { COLUMNS, isList, type TableName } from '../store/schema';
 
 export type Type = 'int' | 'float' | 'string' | 'bool' | 'time' | 'duration' | 'sketch' | 'labels';
 
@@ -24,7 +24,14 @@ const TIME_COLUMNS = new Set(['ts', 'end_ts', 'start_ms', 'end_ms']);
 /** Columns the language does not show: the message id the ingest deduplicates on, and the raw arrays (shown as labels and sketch). */
 const HIDDEN = new Set(['msg_id', 'label_keys', 'label_values', 'bin_keys', 'bin_counts']);
 
-const TABLE_DOCS: Record<TableName, string> = {
+/**
+ * The tables a query reads: the fleet's telemetry. The trace index, span links and log template tables (schema 3)
+ * are the server's own indexes for the trace viewer and log analyzer, not sources of the language.
+ */
+export const QUERY_TABLES = ['metrics', 'events', 'logs', 'spans', 'incidents'] as const satisfies readonly TableName[];
+type QueryTable = (typeof QUERY_TABLES)[number];
+
+const TABLE_DOCS: Record<QueryTable, string> = {
   metrics: 'One row per metric point a pod sent (every second or so): counters carry their increase in `value`, gauges their value, histograms their observation count and a DDSketch (`sketch`).',
   events: 'Business events: sessions, streams, tenants (one row per event).',
   logs: 'Log records with their level, message and trace context.',
@@ -95,7 +102,7 @@ function columnsOf(table: TableName): CatalogColumn[] {
   return out;
 }
 
-export const CATALOG: CatalogTable[] = TABLES.map((name) => ({ name, doc: TABLE_DOCS[name], columns: columnsOf(name) }));
+export const CATALOG: CatalogTable[] = QUERY_TABLES.map((name) => ({ name, doc: TABLE_DOCS[name], columns: columnsOf(name) }));
 
 export function findTable(name: string): CatalogTable | undefined {
   return CATALOG.find((t) => t.name === name);

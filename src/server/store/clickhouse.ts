@@ -112,6 +112,17 @@ export class ClickHouseStore implements Store {
     }
   }
 
+  async getMeta(key: string): Promise<string | undefined> {
+    const [row] = await this.query({ text: 'SELECT argMax(value, updated) AS value FROM sg_meta WHERE key = ? GROUP BY key', params: [key] });
+    return row ? String(row.value) : undefined;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    // `updated` explicitly: 18.16 fills an omitted column with zero, not its DEFAULT, and the latest row must win.
+    const updated = new Date().toISOString().slice(0, 19).replace('T', ' ');
+    await this.require().insert({ table: 'sg_meta', values: [{ key, value, updated }], format: 'JSONEachRow' });
+  }
+
   async ping(): Promise<void> {
     const ping = await this.require().ping();
     if (!ping.success) throw ping.error;

@@ -203,6 +203,19 @@ export class DuckDbStore implements Store {
     return run;
   }
 
+  async getMeta(key: string): Promise<string | undefined> {
+    const [row] = await this.query({ text: 'SELECT value FROM sg_meta WHERE key = ?', params: [key] });
+    return row ? String(row.value) : undefined;
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    const run = this.writer.then(async () => {
+      await this.open_().run(`INSERT OR REPLACE INTO sg_meta VALUES ($1, $2)`, [key, value]);
+    });
+    this.writer = run.catch(() => {});
+    return run;
+  }
+
   async ping(): Promise<void> {
     await this.query({ text: 'SELECT 1', params: [] });
   }
