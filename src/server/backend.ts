@@ -271,12 +271,8 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     ingest.on('status', () => this.emitStatus());
     this.ingest = ingest;
     this.logIndex = logIndex;
-    await ingest.start().catch(async (error: unknown) => {
-      this.log.error(`ingest: ${errorMessage(error)}`);
-      this.ingest = undefined;
-      this.logIndex = undefined;
-      await logIndex.close();
-    });
+    // It never fails to start: a NATS not ready yet pauses it (with the reason in the status) until it is.
+    await ingest.start();
   }
 
   private async stopIngest(): Promise<void> {
