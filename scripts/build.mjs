@@ -77,6 +77,17 @@ const configs = [
     minify: true,
   })),
   {
+    // The notebook renderer of query results: VS Code loads renderers as ES modules; its styles travel inside it.
+    ...common,
+    entryPoints: [{ in: 'webviews/query/renderer.ts', out: 'queryRenderer' }],
+    outdir: 'dist/webviews',
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    minify: true,
+    loader: { '.css': 'text' },
+  },
+  {
     // Tests and benchmarks import modules one by one, so out/ mirrors the tree instead of bundling.
     ...common,
     sourcemap: 'inline',

@@ -12,11 +12,12 @@ import { predictCommand } from './commands/predict';
 import { grafanaCommand } from './commands/grafana';
 import { logsCommand } from './commands/logs';
 import { profileCommand } from './commands/profile';
+import { queryCommand } from './commands/query';
 import { serverCommand } from './commands/server';
 import { streamsCommand } from './commands/streams';
 import { tracesCommand } from './commands/traces';
 
-const COMMANDS: CliCommand[] = [alertsCommand, analyticsCommand, debugCommand, evalCommand, fleetCommand, grafanaCommand, logsCommand, podsCommand, predictCommand, profileCommand, serverCommand, streamsCommand, tracesCommand];
+const COMMANDS: CliCommand[] = [alertsCommand, analyticsCommand, debugCommand, evalCommand, fleetCommand, grafanaCommand, logsCommand, podsCommand, predictCommand, profileCommand, queryCommand, serverCommand, streamsCommand, tracesCommand];
 COMMANDS.push(completionCommand(() => COMMANDS));
 
 function help(): string {

@@ -11,6 +11,7 @@ import type { AlertEvent, AlertsAnswer, AlertsQuery, ForecastAnswer, ForecastReq
 import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from '../protocol/traces';
 import type { ServerSettings } from '../protocol/settings';
 import type { ServerStatus } from '../protocol/status';
+import type { QueryAnswer, QueryRequest } from '../protocol/query';
 import type { LspConnection, startLanguageClient } from './lsp/languageClient';
 
 export class ServerClient implements vscode.Disposable {
@@ -103,6 +104,11 @@ export class ServerClient implements vscode.Disposable {
   /** Live pushes for `query` arrive on onLive with this id until unsubscribe (or the server stops). */
   subscribe(id: string, query: DashboardQuery): Promise<void> {
     return this.require().subscribe(id, query);
+  }
+
+  /** Runs (or explains) an SGQL query on the server's store. */
+  query(request: QueryRequest): Promise<QueryAnswer> {
+    return this.require().query(request);
   }
 
   searchTraces(query: TraceSearchQuery): Promise<TraceSearchResult> {

@@ -20,6 +20,10 @@ export const COMMAND_IDS = [
   'streamgate.openPredictions',
   'streamgate.openRunbook',
   'streamgate.refreshAlerts',
+  'streamgate.runQuery',
+  'streamgate.showQuerySql',
+  'streamgate.exportQueryResults',
+  'streamgate.newQueryNotebook',
   'streamgate.openTraceViewer',
   'streamgate.openLogAnalyzer',
 ] as const;

@@ -1,6 +1,6 @@
 /** The command table: one handler per id in COMMAND_IDS; the type makes a missing one a compile error. */
 import * as vscode from 'vscode';
-import type { OpenDashboardArgs } from '../protocol/lsp';
+import type { OpenDashboardArgs, RunQueryArgs } from '../protocol/lsp';
 import { DEFAULT_ALERT_RULES } from '../protocol/predict';
 import { isNatsUrlList } from '../protocol/settings';
 import type { Ctx } from './ctx';
@@ -41,6 +41,10 @@ export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.openPredictions': (ctx, args) => ctx.predictions.show(isPredictionsArgs(args) ? args : undefined),
   'streamgate.openRunbook': (ctx, rule) => openRunbook(ctx, rule),
   'streamgate.refreshAlerts': (ctx) => ctx.alerts.reload(),
+  'streamgate.runQuery': (ctx, args) => ctx.queries.run(isRunQueryArgs(args) ? args : undefined),
+  'streamgate.showQuerySql': (ctx, args) => ctx.queries.run({ ...(isRunQueryArgs(args) ? args : activeQuery()), explain: true }),
+  'streamgate.exportQueryResults': (ctx, target) => ctx.queries.panel.exportCsv(target instanceof vscode.Uri ? target : undefined),
+  'streamgate.newQueryNotebook': (ctx) => ctx.queries.newNotebook(),
   // With { traceId } (a link, another panel, a test): that trace; from the palette: the slowest of the last 15 minutes.
   'streamgate.openTraceViewer': (ctx, args) => ctx.traces.show(stringField(args, 'traceId', /^[0-9a-fA-F]{32}$/)),
   'streamgate.openLogAnalyzer': (ctx, args) => {
@@ -62,6 +66,19 @@ async function openRunbook(ctx: Ctx, rule: unknown): Promise<void> {
   if (!id) return;
   const uri = vscode.Uri.joinPath(ctx.context.extensionUri, 'docs', 'runbooks', `${id}.md`);
   await vscode.commands.executeCommand('markdown.showPreview', uri);
+}
+
+/** Code lenses pass where the query is; the palette and Ctrl+Enter pass nothing (the cursor says). */
+function isRunQueryArgs(value: unknown): value is RunQueryArgs {
+  if (typeof value !== 'object' || value === null) return false;
+  const { uri, offset, explain } = value as Record<string, unknown>;
+  return typeof uri === 'string' && typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 && (explain === undefined || typeof explain === 'boolean');
+}
+
+function activeQuery(): RunQueryArgs {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== 'sgql') throw new Error('open an .sgql file and put the cursor in the query');
+  return { uri: editor.document.uri.toString(), offset: editor.document.offsetAt(editor.selection.active) };
 }
 
 /** A string field of an argument object, when it is there and has the expected form. */

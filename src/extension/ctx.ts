@@ -20,6 +20,7 @@ import { LogAnalyzerPanel } from './logAnalyzerPanel';
 import { TraceViewerPanel } from './traceViewerPanel';
 import { ConnectionStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
+import { QueryFeatures } from './query';
 
 export class Ctx implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('StreamGate', { log: true });
@@ -34,6 +35,7 @@ export class Ctx implements vscode.Disposable {
   readonly traces: TraceViewerPanel;
   readonly logs: LogAnalyzerPanel;
   readonly sandbox: SandboxFleet;
+  readonly queries: QueryFeatures;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
   private profileFeature: { views: ProfileViews; hotCode: HotCodeEditor } | undefined;
@@ -50,6 +52,7 @@ export class Ctx implements vscode.Disposable {
     this.traces.openLogs = (traceId) => this.logs.show({ traceId });
     this.logs.openTrace = (traceId) => this.traces.show(traceId);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
+    this.queries = new QueryFeatures(context.extensionUri, this.client, this.output);
   }
 
   /**
@@ -69,6 +72,7 @@ export class Ctx implements vscode.Disposable {
       this.traces,
       this.logs,
       this.sandbox,
+      this.queries,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
       this.client.onStatus((status) => this.onStatus(status)),

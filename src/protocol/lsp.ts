@@ -125,6 +125,23 @@ export namespace AlertNotification {
   export const type = new NotificationType<import('./predict').AlertEvent>(method);
 }
 
+// --- Query language (src/protocol/query.ts has the shapes) ---------------------------------------------------
+
+/** Runs (or explains) an SGQL query on the server's store, or the shared server's. */
+export namespace QueryRunRequest {
+  export const method = 'streamgate/query/run';
+  export const type = new RequestType<import('./query').QueryRequest, import('./query').QueryAnswer, void>(method);
+}
+
+/** Runs the query of an .sgql document at an offset (code lenses; `explain` shows its SQL instead). */
+export const RUN_QUERY_COMMAND = 'streamgate.runQuery';
+
+export interface RunQueryArgs {
+  uri: string;
+  offset: number;
+  explain?: boolean;
+}
+
 // --- Traces and logs (src/protocol/traces.ts and logs.ts have the shapes) ----------------------------------
 
 export namespace TraceSearchRequest {

@@ -82,16 +82,18 @@ export function deadLetterSubject(originalSubject: string): string {
 
 /** Servers register this micro service so the CLI and editors find a shared server with the same --nats. */
 export const SERVER_SERVICE = 'sg-server';
-export const SERVER_OPS = ['summary', 'series', 'view', 'subscribe', 'unsubscribe', 'traces', 'trace', 'logTemplates', 'logTemplate', 'forecast', 'predictions', 'alerts'] as const;
+export const SERVER_OPS = ['summary', 'series', 'view', 'subscribe', 'unsubscribe', 'query', 'catalog', 'traces', 'trace', 'logTemplates', 'logTemplate', 'forecast', 'predictions', 'alerts'] as const;
 export type ServerOp = (typeof SERVER_OPS)[number];
 
 /**
  * `sg.srv.<op>`: any server of the group answers (queue group). summary takes a SummaryRequest, series a
  * SeriesQuery, view a DashboardQuery (src/protocol/analytics.ts); subscribe starts live pushes of a view to the
- * subscriber's inbox, renewed by sending it again within the lease; unsubscribe ends them. traces takes a
- * TraceSearchQuery and trace a TraceGetRequest (src/protocol/traces.ts); logTemplates a LogTemplatesQuery and
- * logTemplate a LogTemplateQuery (src/protocol/logs.ts);
- * forecast a ForecastRequest, predictions a PredictionsQuery, alerts an AlertsQuery (src/protocol/predict.ts).
+ * subscriber's inbox, renewed by sending it again within the lease; unsubscribe ends them. query runs an SGQL
+ * QueryRequest (src/protocol/query.ts) on the server's store and answers a QueryAnswer; catalog answers the
+ * store's QueryCatalog (metric names, labels and values, for completion); traces takes a TraceSearchQuery and
+ * trace a TraceGetRequest (src/protocol/traces.ts); logTemplates a LogTemplatesQuery and logTemplate a
+ * LogTemplateQuery (src/protocol/logs.ts); forecast a ForecastRequest, predictions a PredictionsQuery, alerts an
+ * AlertsQuery (src/protocol/predict.ts).
  */
 export function serverSubject(op: ServerOp): string {
   return `sg.srv.${op}`;

@@ -63,6 +63,29 @@ export const PredictionsFromWebviewSchema = z.discriminatedUnion('type', [
 ]);
 export type PredictionsFromWebview = z.infer<typeof PredictionsFromWebviewSchema>;
 
+// --- Query results ------------------------------------------------------------------------------------------
+
+/** What the query results panel shows: the query (its title and text) and its rows, or why there are none. */
+export type QueryToWebview =
+  | { type: 'running'; title: string; text: string }
+  | { type: 'result'; title: string; text: string; result: import('./query').QueryResult; receivedAt: number; live: boolean; intervalMs: number }
+  | { type: 'error'; title: string; text: string; message: string; live: boolean; intervalMs: number }
+  | { type: 'server'; state: 'away' | 'back' };
+
+export const QueryFromWebviewSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  /** Run the query again now. */
+  z.object({ type: z.literal('rerun') }),
+  /** Save the rows as CSV (the extension asks where). */
+  z.object({ type: z.literal('exportCsv') }),
+  /** Re-run every intervalMs while enabled. */
+  z.object({ type: z.literal('live'), enabled: z.boolean(), intervalMs: z.number().check(z.int(), z.minimum(1000), z.maximum(3_600_000)) }),
+]);
+export type QueryFromWebview = z.infer<typeof QueryFromWebviewSchema>;
+
+/** The mime type of a notebook cell's query result (rendered by dist/webviews/queryRenderer.js). */
+export const QUERY_RESULT_MIME = 'application/vnd.streamgate.query-result+json';
+
 // --- Trace viewer -------------------------------------------------------------------------------------------
 
 /** The trace viewer shows up to two traces side by side: slot 0, and slot 1 for a comparison. */

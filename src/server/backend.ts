@@ -21,6 +21,8 @@ import { LiveClients } from './live/clients';
 import { LiveFeed } from './live/feed';
 import { LiveWindows } from './live/windows';
 import { NatsLink } from './natsLink';
+import { LocalQueries, type QueryService } from './query/service';
+import { RemoteQueries } from './query/remote';
 import { PodDirectory } from './podDirectory';
 import { PredictService } from './predict/service';
 import { ServerService } from './serverService';
@@ -51,10 +53,12 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   private readonly localLogs: LocalLogs;
   private remoteTraces: RemoteTraces | undefined;
   private remoteLogs: RemoteLogs | undefined;
+  private remoteQueries: RemoteQueries | undefined;
   private readonly analytics: Analytics;
   /** Forecasts, anomaly scores and alerts (src/server/predict). */
   readonly predict: PredictService;
   private readonly local: LocalAnalytics;
+  private readonly localQueries = new LocalQueries(() => this.requireStore());
   private remote: RemoteAnalytics | undefined;
   private store: Store | undefined;
   private storeSettings: StoreSettings | undefined;
@@ -103,6 +107,11 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   /** Where queries go: this server's own windows and store, or the shared server. */
   get api(): AnalyticsApi {
     return this.mode === 'shared' && this.remote ? this.remote : this.local;
+  }
+
+  /** Where SGQL queries run: this server's store, or the shared server's. */
+  get queries(): QueryService {
+    return this.mode === 'shared' && this.remoteQueries ? this.remoteQueries : this.localQueries;
   }
 
   /** Traces from this server's store, or from the shared server. */
@@ -223,6 +232,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       this.remote = new RemoteAnalytics(nc);
       this.remoteTraces = new RemoteTraces(nc);
       this.remoteLogs = new RemoteLogs(nc);
+      this.remoteQueries = new RemoteQueries(nc);
       this.log.info(`shared mode: serving views from ${this.sharedServer ? `sg-server ${this.sharedServer.id} (${this.sharedServer.store})` : 'the sg-server group'}`);
       this.emitStatus();
       return;
@@ -243,7 +253,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
         this.local,
         { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.settings?.ingest !== false), startedAt: new Date(this.startedAt).toISOString() },
         this.log,
-        { traces: this.localTraces, logs: this.localLogs, predict: this.predict },
+        { traces: this.localTraces, logs: this.localLogs, queries: this.localQueries, predict: this.predict },
       );
     } catch (error) {
       this.log.error(`registering the sg-server service: ${errorMessage(error)}`);
@@ -289,6 +299,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.remote = undefined;
     this.remoteTraces = undefined;
     this.remoteLogs = undefined;
+    this.remoteQueries = undefined;
     this.sharedServer = undefined;
     this.attached = undefined;
   }

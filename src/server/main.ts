@@ -50,6 +50,7 @@ import { Backend } from './backend';
 import { compilePatterns, DEFAULT_METRIC_CALL_PATTERNS, findMetricSites, findRouteSites } from './lsp/codeSites';
 import { metricHover, routeLens } from './lsp/insights';
 import { registerPredictHandlers } from './predict/lsp';
+import { isQueryDocument, QUERY_CAPABILITIES, QueryLanguage } from './query/lsp';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -96,6 +97,7 @@ connection.onInitialize((params) => {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       hoverProvider: true,
       codeLensProvider: { resolveProvider: false },
+      ...QUERY_CAPABILITIES,
     },
     serverInfo: { name: 'StreamGate language server', version: VERSION },
   };
@@ -188,8 +190,11 @@ connection.onNotification(DashboardUnsubscribeNotification.type, ({ id }) => {
   subscriptions.delete(id);
 });
 
+const queryLanguage = new QueryLanguage({ connection, documents, queries: () => backend.queries, analytics: () => backend.api, live: () => backend.status().nats.state === 'connected', log });
+
 connection.onHover(async ({ textDocument, position }) => {
   const document = documents.get(textDocument.uri);
+  if (document && isQueryDocument(document)) return queryLanguage.hover(document, document.offsetAt(position));
   if (!document || backend.status().nats.state !== 'connected') return null;
   const line = document.getText({ start: { line: position.line, character: 0 }, end: { line: position.line + 1, character: 0 } });
   const site = findMetricSites(line, metricPatterns).find((s) => position.character >= s.start && position.character <= s.end);
@@ -209,6 +214,7 @@ connection.onHover(async ({ textDocument, position }) => {
 let lensAskedAt = 0;
 connection.onCodeLens(async ({ textDocument }): Promise<CodeLens[]> => {
   const document = documents.get(textDocument.uri);
+  if (document && isQueryDocument(document)) return queryLanguage.codeLenses(document);
   if (!document || backend.status().nats.state !== 'connected') return [];
   const sites = findRouteSites(document.getText());
   if (sites.length === 0) return [];

@@ -16,6 +16,8 @@ import { LogTemplateQuerySchema, LogTemplatesQuerySchema } from '../protocol/log
 import { TraceGetRequestSchema, TraceSearchQuerySchema } from '../protocol/traces';
 import type { AnalyticsApi } from './analytics/api';
 import type { PredictService } from './predict/service';
+import { QueryCatalogRequestSchema, QueryRequestSchema } from '../protocol/query';
+import type { QueryService } from './query/service';
 import type { LogsApi } from './logs/templateQueries';
 import type { TracesApi } from './traces/api';
 
@@ -33,7 +35,7 @@ export class ServerService {
     this.sweeper.unref();
   }
 
-  static async start(nc: NatsConnection, api: AnalyticsApi, metadata: ServerMetadata, log: Logger, more?: { traces: TracesApi; logs: LogsApi; predict?: PredictService }): Promise<ServerService> {
+  static async start(nc: NatsConnection, api: AnalyticsApi, metadata: ServerMetadata, log: Logger, more?: { traces: TracesApi; logs: LogsApi; queries: QueryService; predict?: PredictService }): Promise<ServerService> {
     const service = await nc.services.add({
       name: SERVER_SERVICE,
       version: VERSION,
@@ -68,6 +70,8 @@ export class ServerService {
       self.endpoint('trace', TraceGetRequestSchema, (request) => more.traces.get(request.traceId));
       self.endpoint('logTemplates', LogTemplatesQuerySchema, (query) => more.logs.templates(query));
       self.endpoint('logTemplate', LogTemplateQuerySchema, (query) => more.logs.template(query));
+      self.endpoint('query', QueryRequestSchema, (request) => more.queries.run(request));
+      self.endpoint('catalog', QueryCatalogRequestSchema, () => more.queries.catalog());
     }
     const predict = more?.predict;
     if (predict) {

@@ -84,6 +84,7 @@ export async function runVsCodeSuite(options: HarnessOptions): Promise<HarnessRe
       env: {
         SG_TEST_RESULTS: options.resultsDir,
         SG_TEST_HARNESS: 'code-server',
+        ...(process.env.SG_TEST_SUITE ? { SG_TEST_SUITE: process.env.SG_TEST_SUITE } : {}),
         ...(options.natsUrl ? { SG_TEST_NATS_URL: options.natsUrl } : {}),
         ...(process.env.SG_TEST_GREP ? { SG_TEST_GREP: process.env.SG_TEST_GREP } : {}),
       },
@@ -288,6 +289,26 @@ async function takeScreenshot(page: Page, name: string, target: ScreenshotTarget
       );
       const element = await found.frame.frameElement();
       await element.screenshot({ path: file });
+    } else if (target.kind === 'frame') {
+      const deadline = Date.now() + 20_000;
+      let found: Frame | undefined;
+      while (!found && Date.now() < deadline) {
+        for (const frame of page.frames()) {
+          if ((await frame.locator(target.selector).count().catch(() => 0)) > 0) {
+            found = frame;
+            break;
+          }
+        }
+        if (!found) await page.waitForTimeout(200);
+      }
+      if (!found) throw new Error(`no frame holds ${target.selector}`);
+      await page.waitForTimeout(500);
+      const element = found.locator(target.selector).first();
+      text = await element.innerText();
+      values = await element.evaluate((root) =>
+        [...root.querySelectorAll('data[value], time[datetime]')].map((e) => ({ label: e.closest('[aria-label]')?.getAttribute('aria-label') ?? '', value: e.getAttribute('value') ?? e.getAttribute('datetime') ?? '' })),
+      );
+      await page.screenshot({ path: file });
     } else if (target.kind === 'editor') {
       const editor = page.locator('.part.editor');
       await editor.waitFor({ state: 'visible', timeout: 10_000 });

@@ -25,7 +25,11 @@ export async function run(): Promise<void> {
     console.log(`SG_TEST_GREP: only the tests matching /${only}/`);
   }
   const suiteDir = join(__dirname, 'suite');
-  for (const file of readdirSync(suiteDir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(join(suiteDir, file));
+  // SG_TEST_SUITE=query runs suite/query.test.js alone (for working on one suite; npm test runs them all).
+  const suite = process.env.SG_TEST_SUITE;
+  const files = readdirSync(suiteDir).filter((f) => f.endsWith('.test.js') && (!suite || f === `${suite}.test.js`)).sort();
+  if (suite && files.length === 0) throw new Error(`SG_TEST_SUITE=${suite}: no suite/${suite}.test.js`);
+  for (const file of files) mocha.addFile(join(suiteDir, file));
   let passed = 0;
   let failed = 0;
   const failures: string[] = [];

@@ -28,7 +28,13 @@ export interface HoverRequest {
   hasText?: string;
 }
 
-export type ScreenshotTarget = { kind: 'webview'; title: string } | { kind: 'sidebar' } | { kind: 'editor' } | { kind: 'workbench' };
+export type ScreenshotTarget =
+  | { kind: 'webview'; title: string }
+  | { kind: 'sidebar' }
+  | { kind: 'editor' }
+  | { kind: 'workbench' }
+  /** The whole window as the picture; the text of the first element matching `selector` in any frame (notebook outputs live in a webview of their own). */
+  | { kind: 'frame'; selector: string };
 
 export interface SuiteResult {
   passed: number;

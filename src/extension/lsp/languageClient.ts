@@ -25,6 +25,8 @@ import {
   PodsChangedNotification,
   PodsRequest,
   PredictionsRequest,
+  QueryRunRequest,
+  RUN_QUERY_COMMAND,
   StatusChangedNotification,
   StatusRequest,
   TraceSearchRequest,
@@ -37,6 +39,7 @@ import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from 
 import type { PodStatus } from '../../protocol/nats';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
+import type { QueryAnswer, QueryRequest } from '../../protocol/query';
 
 export interface LspConnection {
   isRunning(): boolean;
@@ -52,6 +55,7 @@ export interface LspConnection {
   forecast(request: ForecastRequest): Promise<ForecastAnswer>;
   predictions(query: PredictionsQuery): Promise<PredictionsData>;
   alerts(query: AlertsQuery): Promise<AlertsAnswer>;
+  query(request: QueryRequest): Promise<QueryAnswer>;
   searchTraces(query: TraceSearchQuery): Promise<TraceSearchResult>;
   traceView(traceId: string): Promise<TraceView>;
   traceSpan(traceId: string, row: number): Promise<SpanDetail>;
@@ -69,6 +73,8 @@ export interface LspEvents {
 
 /** Files whose code the server reads for live values on hover and route code lenses. */
 const DOCUMENTS = ['typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'go'].map((language) => ({ scheme: 'file', language }));
+/** SGQL wherever it is written: files, unsaved editors and notebook cells. */
+const QUERY_DOCUMENTS = ['file', 'untitled', 'vscode-notebook-cell'].map((scheme) => ({ scheme, language: 'sgql' }));
 
 export async function startLanguageClient(
   serverModule: string,
@@ -82,11 +88,11 @@ export async function startLanguageClient(
   };
   const initializationOptions: InitializationOptions = { settings };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: DOCUMENTS,
+    documentSelector: [...DOCUMENTS, ...QUERY_DOCUMENTS],
     outputChannel: output,
     initializationOptions,
     // Hovers link to the dashboard; only that command may run from the server's markdown.
-    markdown: { isTrusted: { enabledCommands: [OPEN_DASHBOARD_COMMAND] }, supportHtml: false },
+    markdown: { isTrusted: { enabledCommands: [OPEN_DASHBOARD_COMMAND, RUN_QUERY_COMMAND] }, supportHtml: false },
   };
   const client = new LanguageClient('streamgate', 'StreamGate Language Server', serverOptions, clientOptions);
   client.onNotification(StatusChangedNotification.type, (status) => events.onStatus(status));
@@ -108,6 +114,7 @@ export async function startLanguageClient(
     forecast: (request) => client.sendRequest(ForecastRequestType.type, request),
     predictions: (query) => client.sendRequest(PredictionsRequest.type, query),
     alerts: (query) => client.sendRequest(AlertsRequest.type, query),
+    query: (request) => client.sendRequest(QueryRunRequest.type, request),
     searchTraces: (query) => client.sendRequest(TraceSearchRequest.type, query),
     traceView: (traceId) => client.sendRequest(TraceViewRequest.type, { traceId }),
     traceSpan: (traceId, row) => client.sendRequest(TraceSpanRequest.type, { traceId, row }),

@@ -3,7 +3,7 @@ import { redactUrl } from '../../protocol/settings';
 import type { RowBatch } from './rows';
 import { MIGRATIONS, TABLES, type TableName } from './schema';
 import { clickHouseLiteral, presentIdsQuery, renderClickHouse, type Sql } from './sql';
-import type { Store } from './store';
+import type { QueryLimits, Store } from './store';
 
 export interface ClickHouseStoreOptions {
   url: string;
@@ -90,8 +90,10 @@ export class ClickHouseStore implements Store {
     return new Set(rows.map((r) => String(r.msg_id)));
   }
 
-  async query(query: Sql): Promise<Record<string, unknown>[]> {
-    const result = await this.require().query({ query: renderClickHouse(query), format: 'JSONEachRow' });
+  async query(query: Sql, limits?: QueryLimits): Promise<Record<string, unknown>[]> {
+    // readonly=2: no writes, but the query may still set its own limits (readonly=1 would refuse those too).
+    const settings = limits ? { readonly: '2' as const, max_execution_time: Math.max(1, Math.ceil(limits.timeoutMs / 1000)) } : undefined;
+    const result = await this.require().query({ query: renderClickHouse(query), format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings } : {}) });
     return result.json<Record<string, unknown>>();
   }
 

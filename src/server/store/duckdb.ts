@@ -4,7 +4,7 @@ import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBListType }
 import type { Row, RowBatch } from './rows';
 import { COLUMNS, DUCK_TYPES, isList, MIGRATIONS, TABLES, type ColumnType, type TableName } from './schema';
 import { presentIdsQuery, type Sql } from './sql';
-import type { Store } from './store';
+import type { QueryLimits, Store } from './store';
 
 type DuckApi = typeof import('@duckdb/node-api');
 
@@ -165,10 +165,45 @@ export class DuckDbStore implements Store {
     return new Set(rows.map((r) => String(r.msg_id)));
   }
 
-  async query(query: Sql): Promise<Record<string, unknown>[]> {
+  async query(query: Sql, limits?: QueryLimits): Promise<Record<string, unknown>[]> {
+    if (limits) return this.guardedQuery(query, limits);
     const reader = this.reader;
     if (!reader) throw new Error('the DuckDB store is not open');
-    const result = await reader.runAndReadAll(query.text, query.params.map((p) => (Array.isArray(p) ? this.api!.listValue(p as (string | number)[]) : (p as string | number | boolean))));
+    const result = await reader.runAndReadAll(query.text, this.bindable(query));
+    return this.rowsOf(result);
+  }
+
+  /**
+   * A query people wrote: on a connection of its own, so interrupting it at the deadline stops nothing else, in
+   * a read-only transaction, so no statement in it can write.
+   */
+  private async guardedQuery(query: Sql, limits: QueryLimits): Promise<Record<string, unknown>[]> {
+    if (!this.instance) throw new Error('the DuckDB store is not open');
+    const connection = await this.instance.connect();
+    const state = { timedOut: false };
+    const timer = setTimeout(() => {
+      state.timedOut = true;
+      connection.interrupt();
+    }, limits.timeoutMs);
+    try {
+      await connection.run('BEGIN TRANSACTION READ ONLY');
+      const result = await connection.runAndReadAll(query.text, this.bindable(query));
+      return this.rowsOf(result);
+    } catch (error) {
+      if (state.timedOut) throw new Error(`the query ran longer than ${limits.timeoutMs} ms and was stopped`);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      await connection.run('ROLLBACK').catch(() => {});
+      connection.closeSync();
+    }
+  }
+
+  private bindable(query: Sql) {
+    return query.params.map((p) => (Array.isArray(p) ? this.api!.listValue(p as (string | number)[]) : (p as string | number | boolean)));
+  }
+
+  private rowsOf(result: { getRowObjectsJS(): Record<string, unknown>[] }): Record<string, unknown>[] {
     return result.getRowObjectsJS().map((row) => {
       const out: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(row)) out[key] = typeof value === 'bigint' ? Number(value) : value;

@@ -17,8 +17,12 @@ export interface Store {
   write(batch: Partial<RowBatch>): Promise<void>;
   /** Which of these message ids already have rows in `table` with ts ≥ minTs (for redelivered messages). */
   presentMessageIds(table: TableName, ids: readonly string[], minTs: number): Promise<Set<string>>;
-  /** A read-only query with bound values; 64-bit integers come back as numbers. */
-  query(query: Sql): Promise<Record<string, unknown>[]>;
+  /**
+   * A read-only query with bound values; 64-bit integers come back as numbers. `limits` guard the store from
+   * queries people write (the query language): the store stops the query after `timeoutMs`, and refuses any
+   * write in it.
+   */
+  query(query: Sql, limits?: QueryLimits): Promise<Record<string, unknown>[]>;
   /** Deletes what is older than each table's retention. */
   applyRetention(retentionDays: Record<TableName, number>, now?: number): Promise<void>;
   /** A value the server keeps for itself in sg_meta (e.g. the log miner's state); undefined when never set. */
@@ -27,6 +31,10 @@ export interface Store {
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface QueryLimits {
+  timeoutMs: number;
 }
 
 export type { StoreStatus };

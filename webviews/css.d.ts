@@ -1,0 +1,5 @@
+/** The notebook renderer imports its stylesheet as text (esbuild's text loader). */
+declare module '*.css' {
+  const text: string;
+  export default text;
+}
