@@ -22,6 +22,7 @@ import { LiveFeed } from './live/feed';
 import { LiveWindows } from './live/windows';
 import { NatsLink } from './natsLink';
 import { PodDirectory } from './podDirectory';
+import { ProfileFeature } from './profiles/profileFeature';
 import { ServerService } from './serverService';
 import { findServers, RemoteAnalytics } from './sharedClient';
 import { createStore, type Store } from './store';
@@ -35,6 +36,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   readonly pods: PodDirectory;
   readonly windows = new LiveWindows();
   readonly clients = new LiveClients();
+  readonly profiling: ProfileFeature;
   private readonly analytics: Analytics;
   private readonly local: LocalAnalytics;
   private remote: RemoteAnalytics | undefined;
@@ -59,6 +61,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     super();
     this.nats = new NatsLink(log, clientName);
     this.pods = new PodDirectory(log);
+    this.profiling = new ProfileFeature(log, () => this.readyStore(), () => this.pods.current.map((p) => p.info), `${clientName}@${process.pid}`);
     this.analytics = new Analytics(this.windows, this.clients, () => this.readyStore(), () => this.analyticsMetrics());
     this.local = new LocalAnalytics(this.analytics, this.windows);
     this.nats.on('status', (status) => {
@@ -96,6 +99,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       ...(this.sharedServer ? { sharedServer: this.sharedServer } : {}),
       ...(this.ingest ? { ingest: { ...this.ingest.status } } : {}),
       ...(this.feed ? { live: this.feed.snapshot() } : {}),
+      ...(this.profiling.status ? { profiling: this.profiling.status } : {}),
     };
   }
 
@@ -110,6 +114,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       this.storeQueue = this.storeQueue.then(() => this.reopenStore(settings.store));
     }
     await this.storeQueue;
+    await this.profiling.configure(settings.profiling, this.ingest ? this.attached : undefined);
     if (partsChanged && this.nats.nc) {
       const nc = this.nats.nc;
       this.attaching = this.attaching.then(() => this.attach(nc));
@@ -188,6 +193,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.mode = mode;
     if (mode === 'shared') {
       this.remote = new RemoteAnalytics(nc);
+      this.profiling.useShared(nc);
       this.log.info(`shared mode: serving views from ${this.sharedServer ? `sg-server ${this.sharedServer.id} (${this.sharedServer.store})` : 'the sg-server group'}`);
       this.emitStatus();
       return;
@@ -212,6 +218,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     } catch (error) {
       this.log.error(`registering the sg-server service: ${errorMessage(error)}`);
     }
+    if (this.service) this.profiling.register(nc, this.service);
     this.emitStatus();
   }
 
@@ -226,11 +233,13 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       this.log.error(`ingest: ${errorMessage(error)}`);
       this.ingest = undefined;
     });
+    if (this.ingest) await this.profiling.start(nc, this.settings?.profiling);
   }
 
   private async stopIngest(): Promise<void> {
     const ingest = this.ingest;
     this.ingest = undefined;
+    await this.profiling.stop();
     await ingest?.stop();
   }
 
@@ -241,6 +250,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     await this.feed?.stop();
     this.feed = undefined;
     this.remote = undefined;
+    this.profiling.useShared(undefined);
     this.sharedServer = undefined;
     this.attached = undefined;
   }
@@ -249,7 +259,8 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     const store = this.readyStore();
     if (!store || !this.ingest) return;
     const days = this.settings?.retentionDays;
-    const retention = Object.fromEntries(TABLES.map((t) => [t, days ?? DEFAULT_RETENTION_DAYS[t]])) as Record<TableName, number>;
+    const profileDays = this.settings?.profiling?.retentionDays;
+    const retention = Object.fromEntries(TABLES.map((t) => [t, days ?? (t === 'profiles' ? profileDays : undefined) ?? DEFAULT_RETENTION_DAYS[t]])) as Record<TableName, number>;
     await store.applyRetention(retention).catch((error: unknown) => this.log.warn(`retention: ${errorMessage(error)}`));
   }
 

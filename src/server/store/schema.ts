@@ -7,7 +7,7 @@
  * Migrations are applied in order on open; the version reached is kept in sg_meta.
  */
 
-export const TABLES = ['metrics', 'events', 'logs', 'spans', 'incidents'] as const;
+export const TABLES = ['metrics', 'events', 'logs', 'spans', 'incidents', 'profiles'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export type ColumnType = 'i64' | 'i32' | 'f64' | 'str' | 'strs' | 'i32s' | 'f64s';
@@ -102,6 +102,29 @@ export const COLUMNS: Record<TableName, Column[]> = {
     c('end_ms', 'i64'),
     c('msg_id', 'str'),
   ],
+  // One row per collected profile: `ts`..`end_ts` is the time it covers; `data` the gzipped pprof (base64),
+  // `timeline` the same CPU profile with one sample per tick and its time (base64; '' when the pod gives none).
+  profiles: [
+    c('ts', 'i64'),
+    c('end_ts', 'i64'),
+    c('type', 'str'),
+    c('service', 'str'),
+    c('pod', 'str'),
+    c('version', 'str'),
+    c('region', 'str'),
+    c('runtime', 'str'),
+    c('label_keys', 'strs'),
+    c('label_values', 'strs'),
+    c('source', 'str'),
+    c('sample_types', 'str'),
+    c('samples', 'i64'),
+    c('total', 'f64'),
+    c('bytes', 'i64'),
+    c('data', 'str'),
+    c('timeline', 'str'),
+    c('collector', 'str'),
+    c('msg_id', 'str'),
+  ],
 };
 
 /** ClickHouse sort keys: what the queries filter on first. */
@@ -111,10 +134,11 @@ const CH_ORDER: Record<TableName, string> = {
   logs: '(service, ts)',
   spans: '(service, ts)',
   incidents: '(ts)',
+  profiles: '(type, service, pod, ts)',
 };
 
 /** Days kept per table by default (streamgate.store.retentionDays overrides all). */
-export const DEFAULT_RETENTION_DAYS: Record<TableName, number> = { metrics: 14, events: 30, logs: 7, spans: 7, incidents: 90 };
+export const DEFAULT_RETENTION_DAYS: Record<TableName, number> = { metrics: 14, events: 30, logs: 7, spans: 7, incidents: 90, profiles: 7 };
 
 export type Dialect = 'duckdb' | 'clickhouse';
 
@@ -133,7 +157,12 @@ export interface Migration {
 
 /** Version 1 was the meta table alone (the foundation); 2 adds the telemetry tables. */
 export const MIGRATIONS: Migration[] = [
-  { version: 2, what: 'telemetry tables: metrics, events, logs, spans, incidents', sql: (d) => TABLES.map((t) => createTableSql(d, t)) },
+  {
+    version: 2,
+    what: 'telemetry tables: metrics, events, logs, spans, incidents',
+    sql: (d) => (['metrics', 'events', 'logs', 'spans', 'incidents'] as const).map((t) => createTableSql(d, t)),
+  },
+  { version: 3, what: 'profiles table (continuous profiling)', sql: (d) => [createTableSql(d, 'profiles')] },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
