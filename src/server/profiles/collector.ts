@@ -127,11 +127,11 @@ export class ProfileCollector extends EventEmitter<{ stored: [StoredProfileMeta]
     this.lastStart.set(target.pod, Date.now());
     this.counters.rounds++;
     const types: StoredProfileType[] = target.via.kind === 'nats' ? (this.heap ? ['heap', 'cpu'] : ['cpu']) : GO_TYPES.filter((t) => t !== 'heap' || this.heap);
-    // Snapshots first (instant), then the CPU profile; the Go target's CPU profile runs beside them.
-    await Promise.all([
-      ...types.filter((t) => t !== 'cpu').map((t) => this.take(target, t, round)),
-      this.take(target, 'cpu', round),
-    ]);
+    // One request at a time: the snapshots (instant) first, so converting them does not land in the CPU profile.
+    for (const type of [...types.filter((t) => t !== 'cpu'), 'cpu' as const]) {
+      if (this.abort.signal.aborted) return;
+      await this.take(target, type, round);
+    }
     this.emit('round', { pod: target.pod, round });
   }
 

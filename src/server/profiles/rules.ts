@@ -205,8 +205,8 @@ export const RULES: Rule[] = [
   },
   {
     id: 'buffer-concat',
-    title: 'Buffer or string concatenation in a loop',
-    fix: 'Collect the pieces in an array and join or Buffer.concat them once at the end (Go: strings.Builder or bytes.Buffer).',
+    title: 'Buffer or string concatenation takes a large share of CPU',
+    fix: 'In a loop, collect the pieces and Buffer.concat or join them once at the end (Go: strings.Builder or bytes.Buffer); better still, hand the pieces on as they are (writev, streams) instead of copying them into one.',
     run: (input) =>
       input.cpu
         ? fromBlame(blame(input.cpu, 'cpu', (f) => (f.file === 'node:buffer' && f.name === 'concat') || /^runtime\.(concatstrings|concatstring\d)$/.test(f.name)), 3, 'concatenation')
@@ -261,7 +261,7 @@ export const RULES: Rule[] = [
           out.push({
             percent: pct(values.at(-1)!, last.total),
             site: { name: f.name, file: f.file, line },
-            evidence: `${f.name} held ${(values[0]! / MiB).toFixed(1)} → ${(values.at(-1)! / MiB).toFixed(1)} MiB over ${series.length} consecutive heap profiles, growing in each`,
+            evidence: `${f.name} held ${(values[0]! / MiB).toFixed(1)} → ${(values.at(-1)! / MiB).toFixed(1)} MiB (${fmt(pct(values.at(-1)!, last.total))} of the live heap) over ${series.length} consecutive heap profiles, growing in each`,
           });
         }
       }
