@@ -113,7 +113,15 @@ export class LocalProfiles implements ProfilesApi {
       baselineMetas = (await this.store.list(request.type, request.from - VERSION_BASELINE_MS, request.from, others)).filter((m) => !versions.has(m.version) && m.from < request.from);
     }
     const [current, baseline] = await Promise.all([this.store.load(currentMetas), this.store.load(baselineMetas)]);
-    return { regressions: detectRegressions(request.type, baseline.loaded.map((l) => l.profile), current.loaded.map((l) => l.profile)) };
+    // Pods are compared with themselves; across versions pods come and go, so each service with itself.
+    const stratum = (m: StoredProfileMeta) => (request.baseline === 'version' ? m.service : m.pod);
+    return {
+      regressions: detectRegressions(
+        request.type,
+        baseline.loaded.map((l) => ({ profile: l.profile, stratum: stratum(l.meta) })),
+        current.loaded.map((l) => ({ profile: l.profile, stratum: stratum(l.meta) })),
+      ),
+    };
   }
 
   async recommendations(request: RecommendationsRequest): Promise<RecommendationsResult> {
