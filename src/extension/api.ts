@@ -3,6 +3,7 @@ import type { AnalyticsSummary, DashboardData, DashboardQuery, SummaryRequest } 
 import type { FleetReady } from '../protocol/cli';
 import type { PodStatus } from '../protocol/nats';
 import type { ServerStatus } from '../protocol/status';
+import type { Recommendation, Regression } from '../protocol/profiles';
 
 export interface StreamGateApi {
   /** Evaluating the bundle plus running `activate`, in milliseconds. */
@@ -20,4 +21,6 @@ export interface StreamGateApi {
   };
   /** The sandbox fleet this window started, if any. */
   sandbox(): FleetReady | undefined;
+  /** What the Recommendations view shows: the fleet's regressions and optimisation findings, and when they were read. */
+  profileFindings(): { regressions: Regression[]; recommendations: Recommendation[]; error?: string; refreshedAt: number };
 }

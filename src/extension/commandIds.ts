@@ -17,6 +17,10 @@ export const COMMAND_IDS = [
   'streamgate.toggleHotCode',
   'streamgate.showInFlamegraph',
   'streamgate.openDashboard',
+  'streamgate.openFleetProfile',
+  'streamgate.showFleetHotCode',
+  'streamgate.refreshRecommendations',
+  'streamgate.openFindingSource',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -5,6 +5,7 @@ import { isNatsUrlList } from '../protocol/settings';
 import type { Ctx } from './ctx';
 import type { CommandId } from './commandIds';
 import { compareProfiles, openProfile, profilePod, showInFlamegraph } from './profiles/profileCommands';
+import { openFleetProfile, showFleetHotCode } from './profiles/fleetProfiles';
 
 type Handler = (ctx: Ctx, ...args: unknown[]) => unknown;
 
@@ -35,6 +36,14 @@ export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.toggleHotCode': (ctx) => ctx.profiles.hotCode.toggle(),
   'streamgate.showInFlamegraph': (ctx, ...args) => showInFlamegraph(ctx, args[0]),
   'streamgate.openDashboard': (ctx, args) => ctx.dashboard.show(isOpenDashboardArgs(args) ? args : {}),
+  'streamgate.openFleetProfile': (ctx, ...args) => openFleetProfile(ctx, args[0]),
+  'streamgate.showFleetHotCode': (ctx, ...args) => showFleetHotCode(ctx, args[0]),
+  'streamgate.refreshRecommendations': async (ctx, args) => {
+    const rangeMs = typeof args === 'object' && args !== null ? (args as { rangeMs?: unknown }).rangeMs : undefined;
+    await ctx.recommendations.refresh(typeof rangeMs === 'number' ? rangeMs : undefined);
+    return ctx.recommendations.findings;
+  },
+  'streamgate.openFindingSource': (ctx, file, line) => (typeof file === 'string' ? ctx.profiles.views.resolver.open(file, typeof line === 'number' ? line : 1) : undefined),
 };
 
 /** Arguments come from hovers and code lenses (the server) or from the palette (none): accept only the known shape. */

@@ -1,7 +1,7 @@
 /** Typed access to the `streamgate.*` settings, and the ServerSettings they produce. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AnalyticsMetrics, ServerModeSetting, ServerSettings } from '../protocol/settings';
+import type { AnalyticsMetrics, PprofTarget, ServerModeSetting, ServerSettings } from '../protocol/settings';
 
 export const SECTION = 'streamgate';
 
@@ -47,6 +47,12 @@ export class Config {
     const retentionDays = cfg.get<number>('store.retentionDays', 0);
     const metrics = cfg.get<Partial<AnalyticsMetrics>>('analytics.metrics', {});
     const patterns = cfg.get<string[]>('analytics.metricCallPatterns', []);
+    const profiling = {
+      enabled: cfg.get<boolean>('profiling.enabled', true),
+      intervalSeconds: cfg.get<number>('profiling.intervalSeconds', 60),
+      cpuSeconds: cfg.get<number>('profiling.cpuSeconds', 10),
+      targets: cfg.get<PprofTarget[]>('profiling.targets', []),
+    };
     return {
       nats,
       store,
@@ -54,6 +60,7 @@ export class Config {
       ...(retentionDays > 0 ? { retentionDays } : {}),
       ...(Object.keys(metrics).length ? { analytics: { metrics } } : {}),
       ...(patterns.length ? { metricCallPatterns: patterns } : {}),
+      profiling,
     };
   }
 
@@ -64,6 +71,6 @@ export class Config {
   }
 
   affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-    return ['nats', 'store', 'clickhouse', 'dataDirectory', 'server', 'analytics'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+    return ['nats', 'store', 'clickhouse', 'dataDirectory', 'server', 'analytics', 'profiling'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
   }
 }

@@ -12,6 +12,7 @@ import { registerDebugType } from './debug';
 import { FleetViewProvider } from './fleetView';
 import { HotCodeEditor } from './profiles/hotCodeEditor';
 import { ProfileViews } from './profiles/profileViews';
+import { RecommendationsView } from './profiles/recommendationsView';
 import { SandboxFleet } from './sandbox';
 import { DashboardPanel } from './dashboardPanel';
 import { ConnectionStatusBar } from './statusBar';
@@ -26,6 +27,7 @@ export class Ctx implements vscode.Disposable {
   readonly statusPanel: StatusPanel;
   readonly dashboard: DashboardPanel;
   readonly sandbox: SandboxFleet;
+  readonly recommendations: RecommendationsView;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
   private profileFeature: { views: ProfileViews; hotCode: HotCodeEditor } | undefined;
@@ -36,6 +38,7 @@ export class Ctx implements vscode.Disposable {
     this.statusPanel = new StatusPanel(context.extensionUri, this.client, this.output);
     this.dashboard = new DashboardPanel(context.extensionUri, this.client, this.output);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
+    this.recommendations = new RecommendationsView(this.client, { resolve: (file) => this.profiles.views.resolver.resolve(file) }, this.output);
   }
 
   /**
@@ -52,6 +55,8 @@ export class Ctx implements vscode.Disposable {
       this.sandbox,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
+      this.recommendations,
+      vscode.window.registerTreeDataProvider('streamgate.recommendations', this.recommendations),
       this.client.onStatus((status) => this.onStatus(status)),
       this.client.onPods((pods) => this.fleetView.updatePods(pods)),
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -79,6 +84,7 @@ export class Ctx implements vscode.Disposable {
         dashboard: (query) => this.client.dashboard(query),
       },
       sandbox: () => this.sandbox.info,
+      profileFindings: () => this.recommendations.findings,
     };
   }
 

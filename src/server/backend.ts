@@ -229,11 +229,15 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     const ingest = new TelemetryIngest(nc, store, this.log);
     ingest.on('status', () => this.emitStatus());
     this.ingest = ingest;
-    await ingest.start().catch((error: unknown) => {
-      this.log.error(`ingest: ${errorMessage(error)}`);
-      this.ingest = undefined;
-    });
-    if (this.ingest) await this.profiling.start(nc, this.settings?.profiling);
+    const started = await ingest.start().then(
+      () => true,
+      (error: unknown) => {
+        this.log.error(`ingest: ${errorMessage(error)}`);
+        this.ingest = undefined;
+        return false;
+      },
+    );
+    if (started) await this.profiling.start(nc, this.settings?.profiling);
   }
 
   private async stopIngest(): Promise<void> {

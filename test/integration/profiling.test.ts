@@ -13,7 +13,6 @@ import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { requestPod } from '../../src/common/podClient';
 import { startSandbox, type Sandbox } from '../../src/launch/sandbox';
-import { createLogger } from '../../src/common/logger';
 import { startHeadless, type HeadlessServer } from '../../src/server/headless';
 import { RemoteProfiles } from '../../src/server/profiles/profileClient';
 import { decodeProfile } from '../../src/server/profiles/decode';
@@ -26,34 +25,33 @@ const cli = join(repoRoot, 'dist', 'cli.js');
 const INTERVAL_S = 6;
 
 describe('continuous profiling of the sandbox fleet', { timeout: 300_000 }, () => {
-  let nats: Shared;
-  let clickhouse: Shared;
-  let sandbox: Sandbox;
+  let nats: Shared | undefined;
+  let clickhouse: Shared | undefined;
+  let sandbox: Sandbox | undefined;
   let servers: HeadlessServer[] = [];
-  let nc: NatsConnection;
+  let nc: NatsConnection | undefined;
   let api: RemoteProfiles;
   const database = `sg_profiling_${process.pid}`;
 
   before(async () => {
-    nats = await sharedNats();
-    clickhouse = await sharedClickHouse();
+    const n = (nats = await sharedNats());
+    const ch = (clickhouse = await sharedClickHouse());
     sandbox = await startSandbox({
-      natsUrl: nats.url,
+      natsUrl: n.url,
       stateDir: tempDir('sg-profiling-fleet-'),
       distDir: join(repoRoot, 'dist'),
       goSourceDir: join(repoRoot, 'demo', 'gopod'),
       loadgenArgs: ['--start-hour', '19.9', '--day-minutes', '600', '--quiet'],
     });
     const settings: ServerSettings = {
-      nats: { url: nats.url },
-      store: { kind: 'clickhouse', url: clickhouse.url, database },
+      nats: { url: n.url },
+      store: { kind: 'clickhouse', url: ch.url, database },
       profiling: { intervalSeconds: INTERVAL_S, cpuSeconds: 3 },
     };
     // Two ingesting servers on one store, as a team scales out.
     for (let i = 0; i < 2; i++) servers.push(await startHeadless(settings, { logLevel: 'warn' }));
-    nc = await connect({ servers: nats.url });
+    nc = await connect({ servers: n.url });
     api = new RemoteProfiles(nc);
-    void createLogger;
   });
 
   after(async () => {
@@ -70,7 +68,7 @@ describe('continuous profiling of the sandbox fleet', { timeout: 300_000 }, () =
     if (!pprof) return 'nothing';
     return `${summary.profiles} profiles: ${topTable(decodeProfile(pprof, 'top')).rows.slice(0, 4).map((r) => `${r.name} ${r.flatPercent.toFixed(1)}%`).join(', ')}`;
   };
-  const gateways = () => sandbox.pods.filter((p) => p.runtime === 'node').map((p) => p.pod);
+  const gateways = () => sandbox!.pods.filter((p) => p.runtime === 'node').map((p) => p.pod);
   const cpuProfilesOf = async (pod: string, from: number) => (await servers[0]!.backend.profiling.store.list('cpu', from, Date.now() + 60_000, { pod })).filter((m) => m.from >= from);
 
   it('collects every pod once per round, spread over both servers, Go over HTTP', async () => {
@@ -85,7 +83,7 @@ describe('continuous profiling of the sandbox fleet', { timeout: 300_000 }, () =
       const heap = await store.list('heap', start, Date.now(), { pod });
       assert.ok(heap.length >= 2, `${pod}: heap profiles too`);
     }
-    const go = sandbox.pods.find((p) => p.runtime === 'go');
+    const go = sandbox!.pods.find((p) => p.runtime === 'go');
     assert.ok(go, 'the Go pod runs (golang-go is installed)');
     await eventually('the Go pod scraped', async () => (await store.list('goroutine', start, Date.now(), { pod: go.pod })).length > 0, 60_000);
     // The sandbox's Go pod does not enable block or mutex profiling: none is stored.
@@ -105,22 +103,22 @@ describe('continuous profiling of the sandbox fleet', { timeout: 300_000 }, () =
 
   it('names the cpu-hotspot function within two rounds, in sg profile regressions --json too', async () => {
     const pod = gateways()[0]!;
-    const reply = (await requestPod(nc, pod, 'incident', { type: 'cpu-hotspot', durationMs: 120_000 })) as { start: number };
+    const reply = (await requestPod(nc!, pod, 'incident', { type: 'cpu-hotspot', durationMs: 120_000 })) as { start: number };
     await eventually('two CPU profiles of the pod after the incident started', async () => (await cpuProfilesOf(pod, reply.start)).length >= 2, 60_000);
     const to = Date.now();
     const { regressions } = await api.regressions({ type: 'cpu', from: reply.start, to });
     assert.equal(regressions[0]?.function, 'contentSignatureSlow', `${JSON.stringify(regressions)}; the pod's top now: ${await topOf('cpu', pod, reply.start, to)}; before: ${await topOf('cpu', pod, 2 * reply.start - to, reply.start)}`);
-    assert.match(regressions[0]!.file, /demo\/gateway\/signature\.ts$/);
-    assert.ok(regressions[0]!.line > 0);
+    assert.match(regressions[0].file, /demo\/gateway\/signature\.ts$/);
+    assert.ok(regressions[0].line > 0);
 
-    const { stdout } = await run(process.execPath, [cli, 'profile', 'regressions', '--since', `${Math.ceil((Date.now() - reply.start) / 1000)}s`, '--json', '--nats', nats.url]);
+    const { stdout } = await run(process.execPath, [cli, 'profile', 'regressions', '--since', `${Math.ceil((Date.now() - reply.start) / 1000)}s`, '--json', '--nats', nats!.url]);
     const printed = JSON.parse(stdout) as { regressions: Record<string, unknown>[] };
     assert.deepEqual(Object.keys(printed), ['regressions']);
     assert.equal(printed.regressions[0]?.function, 'contentSignatureSlow');
-    assert.deepEqual(Object.keys(printed.regressions[0]!), ['type', 'function', 'file', 'line', 'baselinePercent', 'currentPercent', 'evidence']);
+    assert.deepEqual(Object.keys(printed.regressions[0]), ['type', 'function', 'file', 'line', 'baselinePercent', 'currentPercent', 'evidence']);
 
     // The pod's own selection puts it on top; another pod's does not have it.
-    const top = await run(process.execPath, [cli, 'profile', 'top', '--since', '15s', '--where', `pod=${pod}`, '--json', '--nats', nats.url]);
+    const top = await run(process.execPath, [cli, 'profile', 'top', '--since', '15s', '--where', `pod=${pod}`, '--json', '--nats', nats!.url]);
     assert.equal((JSON.parse(top.stdout) as { rows: { name: string }[] }).rows[0]?.name, 'contentSignatureSlow');
     const other = await api.select({ type: 'cpu', from: reply.start, to: Date.now(), where: { pod: gateways()[1]! } });
     assert.ok(other.pprof && !topTable(decodeProfile(other.pprof, 'other')).rows.some((r) => r.name === 'contentSignatureSlow'));
@@ -129,16 +127,16 @@ describe('continuous profiling of the sandbox fleet', { timeout: 300_000 }, () =
     const range = await api.range({ pod, from: reply.start + 1000, to: Date.now() });
     assert.ok(range.pprof && range.summary.samples > 0 && range.summary.coveredMs > 0, JSON.stringify(range.summary));
     assert.equal(topTable(decodeProfile(range.pprof, 'range')).rows[0]?.name, 'contentSignatureSlow');
-    await requestPod(nc, pod, 'incident', { type: 'cpu-hotspot', durationMs: 1000 }).catch(() => {});
+    await requestPod(nc!, pod, 'incident', { type: 'cpu-hotspot', durationMs: 1000 }).catch(() => {});
   });
 
   it('names the memory-leak allocation site within two rounds', async () => {
     const pod = gateways()[1]!;
-    const reply = (await requestPod(nc, pod, 'incident', { type: 'memory-leak', durationMs: 120_000 })) as { start: number };
+    const reply = (await requestPod(nc!, pod, 'incident', { type: 'memory-leak', durationMs: 120_000 })) as { start: number };
     await eventually('two heap profiles of the pod after the leak started', async () => (await servers[0]!.backend.profiling.store.list('heap', reply.start, Date.now(), { pod })).filter((m) => m.from >= reply.start).length >= 2, 60_000);
     const to = Date.now();
     const { regressions } = await api.regressions({ type: 'heap', from: reply.start, to });
     assert.equal(regressions[0]?.function, 'retain', `${JSON.stringify(regressions)}; the pod's top now: ${await topOf('heap', pod, reply.start, to)}`);
-    assert.match(regressions[0]!.file, /demo\/gateway\/incidents\.ts$/);
+    assert.match(regressions[0].file, /demo\/gateway\/incidents\.ts$/);
   });
 });

@@ -64,7 +64,7 @@ describe('regressions', () => {
     const now = [{ profile: quiet[0]!, stratum: 'a' }, { profile: quiet[2]!, stratum: 'a' }, { profile: current, stratum: 'b' }];
     const found = detectRegressions('cpu', baseline, now);
     assert.equal(found[0]?.function, name);
-    assert.match(found[0]!.evidence, / on b /);
+    assert.match(found[0].evidence, / on b /);
   });
 
   it('blames builtins on the code that called them (heap)', () => {

@@ -17,12 +17,17 @@ import {
   OPEN_DASHBOARD_COMMAND,
   PodProfileRequest,
   PodsChangedNotification,
+  ProfileRangeRequest,
+  ProfileRecommendationsRequest,
+  ProfileRegressionsRequest,
+  ProfileSelectRequest,
   PodsRequest,
   StatusChangedNotification,
   StatusRequest,
   type InitializationOptions,
 } from '../../protocol/lsp';
 import type { PodStatus } from '../../protocol/nats';
+import type { ProfileRangeRequest as ProfileRangeRequestParams, ProfileSelection, RecommendationsRequest, RecommendationsResult, RegressionsRequest, RegressionsResult } from '../../protocol/profiles';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
 
@@ -32,6 +37,10 @@ export interface LspConnection {
   configure(settings: ServerSettings): Promise<ServerStatus>;
   pods(): Promise<PodStatus[]>;
   podProfile(params: PodProfileRequest.Params): Promise<PodProfileRequest.Result>;
+  profileSelect(selection: ProfileSelection): Promise<ProfileSelectRequest.Result>;
+  profileRange(request: ProfileRangeRequestParams): Promise<ProfileRangeRequest.Result>;
+  regressions(request: RegressionsRequest): Promise<RegressionsResult>;
+  recommendations(request: RecommendationsRequest): Promise<RecommendationsResult>;
   summary(request: SummaryRequest): Promise<AnalyticsSummary>;
   series(query: SeriesQuery): Promise<SeriesResult>;
   dashboard(query: DashboardQuery): Promise<DashboardData>;
@@ -78,6 +87,10 @@ export async function startLanguageClient(
     configure: (next) => client.sendRequest(ConfigureRequest.type, next),
     pods: () => client.sendRequest(PodsRequest.type),
     podProfile: (params) => client.sendRequest(PodProfileRequest.type, params),
+    profileSelect: (selection) => client.sendRequest(ProfileSelectRequest.type, selection),
+    profileRange: (request) => client.sendRequest(ProfileRangeRequest.type, request),
+    regressions: (request) => client.sendRequest(ProfileRegressionsRequest.type, request),
+    recommendations: (request) => client.sendRequest(ProfileRecommendationsRequest.type, request),
     summary: (request) => client.sendRequest(AnalyticsSummaryRequest.type, request),
     series: (query) => client.sendRequest(AnalyticsSeriesRequest.type, query),
     dashboard: (query) => client.sendRequest(DashboardRequest.type, query),
