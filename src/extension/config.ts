@@ -52,6 +52,7 @@ export class Config {
       intervalSeconds: cfg.get<number>('profiling.intervalSeconds', 60),
       cpuSeconds: cfg.get<number>('profiling.cpuSeconds', 10),
       targets: cfg.get<PprofTarget[]>('profiling.targets', []),
+      retentionDays: cfg.get<number>('profiling.retentionDays', 7),
     };
     return {
       nats,
