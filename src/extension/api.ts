@@ -1,7 +1,9 @@
 /** What `activate` returns: for other extensions and for our own integration tests. */
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SummaryRequest } from '../protocol/analytics';
 import type { FleetReady } from '../protocol/cli';
+import type { LogTemplatesQuery, LogTemplatesResult } from '../protocol/logs';
 import type { PodStatus } from '../protocol/nats';
+import type { TraceSearchQuery, TraceSearchResult, TraceView } from '../protocol/traces';
 import type { ServerStatus } from '../protocol/status';
 import type { Recommendation, Regression } from '../protocol/profiles';
 
@@ -18,6 +20,15 @@ export interface StreamGateApi {
   analytics: {
     summary(request: SummaryRequest): Promise<AnalyticsSummary>;
     dashboard(query: DashboardQuery): Promise<DashboardData>;
+  };
+  /** Traces as the language server finds and lays them out for the trace viewer. */
+  traces: {
+    search(query: TraceSearchQuery): Promise<TraceSearchResult>;
+    view(traceId: string): Promise<TraceView>;
+  };
+  /** Log templates as the language server gives them to the log analyzer. */
+  logs: {
+    templates(query: LogTemplatesQuery): Promise<LogTemplatesResult>;
   };
   /** The sandbox fleet this window started, if any. */
   sandbox(): FleetReady | undefined;

@@ -6,7 +6,9 @@ import * as vscode from 'vscode';
 import type { PodProfileRequest } from '../protocol/lsp';
 import type { ProfileRangeRequest, ProfileRangeSummary, ProfileSelection, RecommendationsRequest, RecommendationsResult, RegressionsRequest, RegressionsResult, SelectionSummary } from '../protocol/profiles';
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../protocol/analytics';
+import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../protocol/logs';
 import type { PodStatus } from '../protocol/nats';
+import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from '../protocol/traces';
 import type { ServerSettings } from '../protocol/settings';
 import type { ServerStatus } from '../protocol/status';
 import type { LspConnection, startLanguageClient } from './lsp/languageClient';
@@ -117,6 +119,26 @@ export class ServerClient implements vscode.Disposable {
   /** Live pushes for `query` arrive on onLive with this id until unsubscribe (or the server stops). */
   subscribe(id: string, query: DashboardQuery): Promise<void> {
     return this.require().subscribe(id, query);
+  }
+
+  searchTraces(query: TraceSearchQuery): Promise<TraceSearchResult> {
+    return this.require().searchTraces(query);
+  }
+
+  traceView(traceId: string): Promise<TraceView> {
+    return this.require().traceView(traceId);
+  }
+
+  traceSpan(traceId: string, row: number): Promise<SpanDetail> {
+    return this.require().traceSpan(traceId, row);
+  }
+
+  logTemplates(query: LogTemplatesQuery): Promise<LogTemplatesResult> {
+    return this.require().logTemplates(query);
+  }
+
+  logTemplate(query: LogTemplateQuery): Promise<LogTemplateDetail> {
+    return this.require().logTemplate(query);
   }
 
   async unsubscribe(id: string): Promise<void> {

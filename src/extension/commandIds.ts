@@ -21,6 +21,8 @@ export const COMMAND_IDS = [
   'streamgate.showFleetHotCode',
   'streamgate.refreshRecommendations',
   'streamgate.openFindingSource',
+  'streamgate.openTraceViewer',
+  'streamgate.openLogAnalyzer',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

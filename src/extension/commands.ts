@@ -44,7 +44,21 @@ export const commandHandlers: Record<CommandId, Handler> = {
     return ctx.recommendations.findings;
   },
   'streamgate.openFindingSource': (ctx, file, line) => (typeof file === 'string' ? ctx.profiles.views.resolver.open(file, typeof line === 'number' ? line : 1) : undefined),
+  // With { traceId } (a link, another panel, a test): that trace; from the palette: the slowest of the last 15 minutes.
+  'streamgate.openTraceViewer': (ctx, args) => ctx.traces.show(stringField(args, 'traceId', /^[0-9a-fA-F]{32}$/)),
+  'streamgate.openLogAnalyzer': (ctx, args) => {
+    const traceId = stringField(args, 'traceId', /^[0-9a-fA-F]{32}$/);
+    const pod = stringField(args, 'pod', /^.+$/);
+    ctx.logs.show({ ...(traceId ? { traceId } : {}), ...(pod ? { pod } : {}) });
+  },
 };
+
+/** A string field of an argument object, when it is there and has the expected form. */
+function stringField(value: unknown, field: string, form: RegExp): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const text = (value as Record<string, unknown>)[field];
+  return typeof text === 'string' && form.test(text) ? text : undefined;
+}
 
 /** Arguments come from hovers and code lenses (the server) or from the palette (none): accept only the known shape. */
 function isOpenDashboardArgs(value: unknown): value is OpenDashboardArgs {

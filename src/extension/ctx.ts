@@ -15,6 +15,8 @@ import { ProfileViews } from './profiles/profileViews';
 import { RecommendationsView } from './profiles/recommendationsView';
 import { SandboxFleet } from './sandbox';
 import { DashboardPanel } from './dashboardPanel';
+import { LogAnalyzerPanel } from './logAnalyzerPanel';
+import { TraceViewerPanel } from './traceViewerPanel';
 import { ConnectionStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
 
@@ -26,6 +28,8 @@ export class Ctx implements vscode.Disposable {
   readonly fleetView = new FleetViewProvider();
   readonly statusPanel: StatusPanel;
   readonly dashboard: DashboardPanel;
+  readonly traces: TraceViewerPanel;
+  readonly logs: LogAnalyzerPanel;
   readonly sandbox: SandboxFleet;
   readonly recommendations: RecommendationsView;
   private readonly disposables: vscode.Disposable[] = [];
@@ -37,6 +41,10 @@ export class Ctx implements vscode.Disposable {
     this.client = new ServerClient(context.asAbsolutePath('dist/server.js'), context.asAbsolutePath('dist/lspClient.js'), this.output);
     this.statusPanel = new StatusPanel(context.extensionUri, this.client, this.output);
     this.dashboard = new DashboardPanel(context.extensionUri, this.client, this.output);
+    this.traces = new TraceViewerPanel(context.extensionUri, this.client, this.output);
+    this.logs = new LogAnalyzerPanel(context.extensionUri, this.client, this.output);
+    this.traces.openLogs = (traceId) => this.logs.show({ traceId });
+    this.logs.openTrace = (traceId) => this.traces.show(traceId);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
     this.recommendations = new RecommendationsView(this.client, { resolve: (file) => this.profiles.views.resolver.resolve(file) }, this.output);
   }
@@ -52,6 +60,8 @@ export class Ctx implements vscode.Disposable {
       this.fleetView,
       this.statusPanel,
       this.dashboard,
+      this.traces,
+      this.logs,
       this.sandbox,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
@@ -82,6 +92,13 @@ export class Ctx implements vscode.Disposable {
       analytics: {
         summary: (request) => this.client.summary(request),
         dashboard: (query) => this.client.dashboard(query),
+      },
+      traces: {
+        search: (query) => this.client.searchTraces(query),
+        view: (traceId) => this.client.traceView(traceId),
+      },
+      logs: {
+        templates: (query) => this.client.logTemplates(query),
       },
       sandbox: () => this.sandbox.info,
       profileFindings: () => this.recommendations.findings,

@@ -135,3 +135,31 @@ export namespace ProfileRecommendationsRequest {
   export const method = 'streamgate/profiles/recommendations';
   export const type = new RequestType<import('./profiles').RecommendationsRequest, import('./profiles').RecommendationsResult, void>(method);
 }
+
+// --- Traces and logs (src/protocol/traces.ts and logs.ts have the shapes) ----------------------------------
+
+export namespace TraceSearchRequest {
+  export const method = 'streamgate/traces/search';
+  export const type = new RequestType<import('./traces').TraceSearchQuery, import('./traces').TraceSearchResult, void>(method);
+}
+
+/** A trace as the viewer's rows; the server keeps the assembled trace for the span requests that follow. */
+export namespace TraceViewRequest {
+  export const method = 'streamgate/traces/view';
+  export const type = new RequestType<import('./traces').TraceGetRequest, import('./traces').TraceView, void>(method);
+}
+
+export namespace TraceSpanRequest {
+  export const method = 'streamgate/traces/span';
+  export const type = new RequestType<{ traceId: string; row: number }, import('./traces').SpanDetail, void>(method);
+}
+
+export namespace LogTemplatesRequest {
+  export const method = 'streamgate/logs/templates';
+  export const type = new RequestType<import('./logs').LogTemplatesQuery, import('./logs').LogTemplatesResult, void>(method);
+}
+
+export namespace LogTemplateRequest {
+  export const method = 'streamgate/logs/template';
+  export const type = new RequestType<import('./logs').LogTemplateQuery, import('./logs').LogTemplateDetail, void>(method);
+}

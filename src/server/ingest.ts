@@ -10,6 +10,7 @@ import { AckPolicy, DeliverPolicy, headers as natsHeaders, type ConsumerMessages
 import { errorMessage, type Logger } from '../common/logger';
 import { DEAD_LETTER_HEADERS, deadLetterSubject, INGEST_CONSUMER, TELEMETRY_STREAM, TELEMETRY_SUBJECTS } from '../protocol/nats';
 import type { IngestStatus } from '../protocol/status';
+import type { TelemetryMessage } from '../protocol/nats';
 import type { Store } from './store';
 import { emptyBatch, rowsOf, type RowBatch } from './store/rows';
 import { TABLES } from './store/schema';
@@ -26,6 +27,15 @@ export interface IngestOptions {
 }
 
 const NS = 1_000_000;
+
+/**
+ * Adds rows that need state across messages (the log template miner): called for each new message after its
+ * own rows are made, and with the rows of each batch once they are written.
+ */
+export interface IngestEnricher {
+  enrich(message: TelemetryMessage, tables: Partial<RowBatch>): void;
+  written(rows: RowBatch): void;
+}
 
 export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
   private running = false;
@@ -57,6 +67,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     private readonly store: Store,
     private readonly log: Logger,
     options: IngestOptions = {},
+    private readonly enricher?: IngestEnricher,
   ) {
     super();
     // A batch is written and acknowledged within a second or two; a server that died holding messages gives
@@ -205,6 +216,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
       }
       seen.add(message.id);
       const tables = rowsOf(message, metricPoints(message, decoded.distributions));
+      this.enricher?.enrich(message, tables);
       // Seen before by some server (redelivered), or published without the header that lets JetStream drop
       // copies: the store says what it already has.
       if (m.redelivered || !m.headers?.get('Nats-Msg-Id')) {
@@ -217,6 +229,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     }
     if (redelivered.length) await this.keepMissing(redelivered, rows);
     await this.store.write(rows);
+    this.enricher?.written(rows);
     for (const id of seen) this.recent.add(id);
     for (const m of accepted) m.ack();
     let written = 0;

@@ -49,7 +49,7 @@ describe('NATS permission sample (docs/nats-permissions.conf)', () => {
         } finally {
           await asPod.close();
         }
-        await eventually('the server sees the pod', () => backend.pods.current.some((p) => p.info.pod === 'gw-1' && p.health !== undefined), 30_000);
+        await eventually('the server sees the pod', () => backend.pods.current.some((p) => p.info.pod === 'gw-1' && p.health !== undefined), 60_000);
 
         const viewer = await connect({ servers: nats.url, user: 'viewer', pass: 'viewer-pw' });
         try {

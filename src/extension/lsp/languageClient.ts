@@ -14,6 +14,8 @@ import {
   DashboardRequest,
   DashboardSubscribeRequest,
   DashboardUnsubscribeNotification,
+  LogTemplateRequest,
+  LogTemplatesRequest,
   OPEN_DASHBOARD_COMMAND,
   PodProfileRequest,
   PodsChangedNotification,
@@ -24,8 +26,13 @@ import {
   PodsRequest,
   StatusChangedNotification,
   StatusRequest,
+  TraceSearchRequest,
+  TraceSpanRequest,
+  TraceViewRequest,
   type InitializationOptions,
 } from '../../protocol/lsp';
+import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../../protocol/logs';
+import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from '../../protocol/traces';
 import type { PodStatus } from '../../protocol/nats';
 import type { ProfileRangeRequest as ProfileRangeRequestParams, ProfileSelection, RecommendationsRequest, RecommendationsResult, RegressionsRequest, RegressionsResult } from '../../protocol/profiles';
 import type { ServerSettings } from '../../protocol/settings';
@@ -46,6 +53,11 @@ export interface LspConnection {
   dashboard(query: DashboardQuery): Promise<DashboardData>;
   subscribe(id: string, query: DashboardQuery): Promise<void>;
   unsubscribe(id: string): Promise<void>;
+  searchTraces(query: TraceSearchQuery): Promise<TraceSearchResult>;
+  traceView(traceId: string): Promise<TraceView>;
+  traceSpan(traceId: string, row: number): Promise<SpanDetail>;
+  logTemplates(query: LogTemplatesQuery): Promise<LogTemplatesResult>;
+  logTemplate(query: LogTemplateQuery): Promise<LogTemplateDetail>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +108,11 @@ export async function startLanguageClient(
     dashboard: (query) => client.sendRequest(DashboardRequest.type, query),
     subscribe: (id, query) => client.sendRequest(DashboardSubscribeRequest.type, { id, query }),
     unsubscribe: (id) => client.sendNotification(DashboardUnsubscribeNotification.type, { id }),
+    searchTraces: (query) => client.sendRequest(TraceSearchRequest.type, query),
+    traceView: (traceId) => client.sendRequest(TraceViewRequest.type, { traceId }),
+    traceSpan: (traceId, row) => client.sendRequest(TraceSpanRequest.type, { traceId, row }),
+    logTemplates: (query) => client.sendRequest(LogTemplatesRequest.type, query),
+    logTemplate: (query) => client.sendRequest(LogTemplateRequest.type, query),
     stop: () => client.stop(),
   };
 }

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBListType } from '@duckdb/node-api';
 import type { Row, RowBatch } from './rows';
 import { COLUMNS, DUCK_TYPES, isList, MIGRATIONS, TABLES, type ColumnType, type TableName } from './schema';
-import type { Sql } from './sql';
+import { presentIdsQuery, type Sql } from './sql';
 import type { Store } from './store';
 
 type DuckApi = typeof import('@duckdb/node-api');
@@ -144,10 +144,7 @@ export class DuckDbStore implements Store {
 
   async presentMessageIds(table: TableName, ids: readonly string[], minTs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.query({
-      text: `SELECT DISTINCT msg_id FROM ${table} WHERE ts >= ? AND msg_id IN (${ids.map(() => '?').join(', ')})`,
-      params: [Math.floor(minTs), ...ids],
-    });
+    const rows = await this.query(presentIdsQuery(table, ids, minTs));
     return new Set(rows.map((r) => String(r.msg_id)));
   }
 
@@ -166,6 +163,19 @@ export class DuckDbStore implements Store {
     const run = this.writer.then(async () => {
       const connection = this.open_();
       for (const table of TABLES) await connection.run(`DELETE FROM ${table} WHERE ts < $1`, [BigInt(Math.floor(now - retentionDays[table] * 86_400_000))]);
+    });
+    this.writer = run.catch(() => {});
+    return run;
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const [row] = await this.query({ text: 'SELECT value FROM sg_meta WHERE key = ?', params: [key] });
+    return row ? String(row.value) : undefined;
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    const run = this.writer.then(async () => {
+      await this.open_().run(`INSERT OR REPLACE INTO sg_meta VALUES ($1, $2)`, [key, value]);
     });
     this.writer = run.catch(() => {});
     return run;
