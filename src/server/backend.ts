@@ -268,17 +268,10 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     ingest.on('status', () => this.emitStatus());
     this.ingest = ingest;
     this.logIndex = logIndex;
-    const started = await ingest.start().then(
-      () => true,
-      async (error: unknown) => {
-        this.log.error(`ingest: ${errorMessage(error)}`);
-        this.ingest = undefined;
-        this.logIndex = undefined;
-        await logIndex.close();
-        return false;
-      },
-    );
-    if (started) await this.profiling.start(nc, this.settings?.profiling);
+    // It never fails to start: a NATS not ready yet pauses it (with the reason in the status) until it is.
+    await ingest.start();
+    // Profiling runs with the ingest: only an ingesting server writes profiles to its store.
+    await this.profiling.start(nc, this.settings?.profiling);
   }
 
   private async stopIngest(): Promise<void> {

@@ -39,6 +39,8 @@ export interface IngestEnricher {
 
 export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
   private running = false;
+  /** The durable consumer was made (or found) on this connection; a NATS that lost it makes us make it again. */
+  private consumerReady = false;
   /** Read through a getter: the flag changes while this class awaits, which narrowing cannot see. */
   private get active(): boolean {
     return this.running;
@@ -75,10 +77,20 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     this.options = { batchMessages: 1000, lingerMs: 200, ackWaitMs: 10_000, ...options };
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
+  /**
+   * Starts reading; never fails: making the durable consumer is part of the loop, so a NATS that is slow or not
+   * quite ready yet (a sandbox just started, JetStream still recovering) delays the ingest instead of ending it.
+   */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
     this.set({ state: 'starting' });
+    this.loop = this.run();
+    return Promise.resolve();
+  }
+
+  /** Creates the durable consumer every ingesting server shares, or joins it when another made it first. */
+  private async ensureConsumer(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
     const config = {
       durable_name: INGEST_CONSUMER,
@@ -96,7 +108,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
       // Another server of the group made it first (same config): share it.
       if (!/already (exists|in use)/i.test(errorMessage(error))) throw error;
     }
-    this.loop = this.run();
+    this.consumerReady = true;
   }
 
   async stop(): Promise<void> {
@@ -118,6 +130,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
       try {
         await this.waitForStore();
         if (!this.active) break;
+        if (!this.consumerReady) await this.ensureConsumer();
         const consumer = await js.consumers.get(TELEMETRY_STREAM, INGEST_CONSUMER);
         const messages = await consumer.consume({ max_messages: this.options.batchMessages * 2 });
         this.messages = messages;
@@ -128,6 +141,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
         await reading;
       } catch (error) {
         if (!this.active) break;
+        if (/not found/i.test(errorMessage(error))) this.consumerReady = false;
         this.log.warn(`ingest: ${errorMessage(error)}; retrying in 1 s`);
         this.set({ state: 'paused', reason: errorMessage(error) });
         await sleep(1000);

@@ -29,7 +29,10 @@ describe('Traces and logs in VS Code', function () {
     await waitFor('the server ingesting the fleet', async () => {
       const status = await api.status();
       return status.nats.url === nats && status.nats.state === 'connected' && (status.ingest?.rows ?? 0) > 0;
-    }, 90_000);
+    }, 90_000).catch(async (error: Error) => {
+      const status = await api.status();
+      throw new Error(`${error.message} (fleet on ${nats}; the server: nats ${JSON.stringify(status.nats)}, mode ${status.mode}, ingest ${JSON.stringify(status.ingest)})`);
+    });
     await waitFor('a trace with several spans', async () => (await api.traces.search({ sort: 'slowest', limit: 50 })).traces.some((t) => t.spans > 2), 150_000);
   });
 
