@@ -2,6 +2,7 @@
 import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
 import { analyticsCommand } from './commands/analytics';
+import { completionCommand } from './commands/completion';
 import { debugCommand } from './commands/debug';
 import { evalCommand } from './commands/eval';
 import { fleetCommand } from './commands/fleet';
@@ -14,6 +15,7 @@ import { streamsCommand } from './commands/streams';
 import { tracesCommand } from './commands/traces';
 
 const COMMANDS: CliCommand[] = [analyticsCommand, debugCommand, evalCommand, fleetCommand, grafanaCommand, logsCommand, podsCommand, profileCommand, serverCommand, streamsCommand, tracesCommand];
+COMMANDS.push(completionCommand(() => COMMANDS));
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
