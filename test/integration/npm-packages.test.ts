@@ -6,6 +6,7 @@
  * protocol, and give profiles.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,20 @@ function example(readme: string, heading: string): string {
   const block = /```js\n([\s\S]*?)```/.exec(readme.slice(at))?.[1];
   assert.ok(block, `the "${heading}" section has a js example`);
   return block;
+}
+
+/** GET on a new connection (no keep-alive agent), with the whole body. */
+function getFresh(url: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
 }
 
 describe('npm packages, installed as users install them', () => {
@@ -154,7 +169,7 @@ describe('npm packages, installed as users install them', () => {
     const readme = readFileSync(join(userDir, 'node_modules', '@streamgate', 'agent', 'README.md'), 'utf8');
     writeFileSync(join(userDir, 'server.js'), example(readme, 'A plain `http` server'));
     const port = 20_000 + (process.pid % 20_000);
-    startService('server.js', pod, port);
+    const service = startService('server.js', pod, port);
     await eventually(`${pod} in sg pods`, () => pods().some((p) => p.info.pod === pod), 60_000);
     const mine = pods().find((p) => p.info.pod === pod)!;
     assert.equal(mine.info.service, 'hello');
@@ -180,9 +195,11 @@ describe('npm packages, installed as users install them', () => {
     ok(sg('profile', 'cpu', '--pod', pod, '--seconds', '2', '--out', profileFile, '--nats', ready.nats), 'sg profile cpu');
     const profile = Profile.decode(gunzipSync(readFileSync(profileFile)));
     assert.ok(profile.sample.length > 0, 'the CPU profile has samples');
-    const heap = await fetch(`http://127.0.0.1:${port}/debug/pprof/heap`);
-    assert.equal(heap.status, 200);
-    const heapProfile = Profile.decode(gunzipSync(Buffer.from(await heap.arrayBuffer())));
+    // A connection of its own: the keep-alive socket of the requests above may be closing (Node's 5 s idle
+    // timeout) just as fetch would reuse it, which fails with "other side closed" through no fault of the pod's.
+    const heap = await getFresh(`http://127.0.0.1:${port}/debug/pprof/heap`);
+    assert.equal(heap.status, 200, `the heap profile: ${heap.status} (the service ${service.exitCode ?? service.signalCode ?? 'is running'})`);
+    const heapProfile = Profile.decode(gunzipSync(heap.body));
     assert.ok(heapProfile.sampleType.length > 0);
   });
 
