@@ -13,7 +13,14 @@
  * Ratios are taken against the baseline of the same round; the median over rounds is reported with its
  * quartiles and range.
  *
- *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=8, SG_BENCH_MODE=concurrent|sequential)
+ * SG_BENCH_COLLECTOR=server replaces the one mid-run profile by continuous collection as the product does it:
+ * a real server (startHeadless, DuckDB in memory) whose collector profiles the agent arms on its own schedule
+ * (every SG_BENCH_PROFILE_EVERY seconds, default 30, a CPU profile of a sixth of that and a heap profile each
+ * round), storing them; the p99 latency of requests within a second of a CPU profile's start or stop is then
+ * reported beside the p99 of the rest (profilers that stop one profile before starting the next showed spikes).
+ *
+ *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=8, SG_BENCH_MODE=concurrent|sequential,
+ *                                        SG_BENCH_COLLECTOR=mid-run|server)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +32,8 @@ import { fetchProfile } from '../src/common/podClient';
 import { ensureStreamsAt } from '../src/common/streams';
 import { startNatsServer } from '../src/launch/nats';
 import { findExecutable, freePort, httpOk, spawnService, waitUntil } from '../src/launch/process';
+import { startHeadless, type HeadlessServer } from '../src/server/headless';
+import type { StoredProfileMeta } from '../src/server/profiles/profileStore';
 import { tempDirectory } from './support';
 
 const root = join(__dirname, '..', '..');
@@ -39,6 +48,8 @@ const MODE = process.env.SG_BENCH_MODE === 'sequential' ? 'sequential' : 'concur
 /** Continuous profiling's duty cycle: one 10-second CPU profile per minute of load. */
 const PROFILE_SECONDS = Math.max(1, Math.round(SECONDS / 6));
 const WARMUP_SECONDS = 5;
+const COLLECTOR = process.env.SG_BENCH_COLLECTOR === 'server' ? 'server' : 'mid-run';
+const COLLECT_EVERY = Number(process.env.SG_BENCH_PROFILE_EVERY ?? 30);
 type Arm = 'baseline' | 'agent' | 'agent+traces';
 const ARM_ARGS: Record<Arm, string[]> = { baseline: ['--no-agent'], agent: ['--no-tracing'], 'agent+traces': ['--trace-sample', '0.05'] };
 const CONCURRENCY = 24;
@@ -49,6 +60,8 @@ interface LoadResult {
   seconds: number;
   p50: number;
   p99: number;
+  /** Each request's end (epoch ms) and latency (ms). */
+  timeline: [number, number][];
 }
 
 /** The load generator (its own process): closed loop, CONCURRENCY keep-alive connections. */
@@ -56,6 +69,7 @@ async function loader(port: number, seconds: number): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const body = JSON.stringify({ type: 'bench', data: 'z'.repeat(400) });
   const latencies: number[] = [];
+  const timeline: [number, number][] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
   const one = () =>
@@ -66,8 +80,11 @@ async function loader(port: number, seconds: number): Promise<LoadResult> {
         (res) => {
           res.resume();
           res.once('end', () => {
-            if (res.statusCode === 202) latencies.push(performance.now() - started);
-            else errors++;
+            if (res.statusCode === 202) {
+              const latency = performance.now() - started;
+              latencies.push(latency);
+              timeline.push([Date.now(), Math.round(latency * 100) / 100]);
+            } else errors++;
             resolve();
           });
         },
@@ -83,7 +100,7 @@ async function loader(port: number, seconds: number): Promise<LoadResult> {
   );
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, seconds: elapsed, p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
+  return { requests: latencies.length, errors, seconds: elapsed, p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, timeline };
 }
 
 function cpuSeconds(pid: number): number {
@@ -103,6 +120,10 @@ interface ArmResult extends LoadResult {
   cpuPerThousand: number;
   /** Seconds of CPU profile taken during the run (0: none). */
   profiled: number;
+  /** With the server collecting: p99 of requests within 1 s of a CPU profile's start or stop, and of the rest. */
+  p99NearProfileEdges?: number;
+  p99Elsewhere?: number;
+  heapProfiles?: number;
 }
 
 interface RunningGateway {
@@ -149,18 +170,49 @@ async function profileMidRun(natsUrl: string, pod: string): Promise<number> {
   }
 }
 
+/** A real server collecting profiles from every pod on the bench's NATS, as the product does; what it stored. */
+async function startCollector(natsUrl: string): Promise<{ server: HeadlessServer; stored: StoredProfileMeta[] }> {
+  const server = await startHeadless(
+    { nats: { url: natsUrl }, store: { kind: 'duckdb', path: ':memory:' }, profiling: { intervalSeconds: COLLECT_EVERY, cpuSeconds: Math.max(1, Math.round(COLLECT_EVERY / 6)) } },
+    { logLevel: 'warn' },
+  );
+  const stored: StoredProfileMeta[] = [];
+  server.backend.profiling.onStored((meta) => stored.push(meta));
+  return { server, stored };
+}
+
+const p99Of = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)]! : NaN);
+
 /** Loads the given gateways at the same time and measures each one's requests and CPU over the same window. */
 async function measure(gateways: RunningGateway[], round: number, natsUrl: string): Promise<ArmResult[]> {
-  await Promise.all(gateways.map((g) => runLoader(g.port, WARMUP_SECONDS)));
-  const cpuBefore = gateways.map((g) => cpuSeconds(g.pid));
-  const profiles = gateways.map((g) => (g.arm === 'baseline' ? Promise.resolve(0) : profileMidRun(natsUrl, g.pod)));
-  const loads = await Promise.all(gateways.map((g) => runLoader(g.port, SECONDS)));
-  const profiled = await Promise.all(profiles);
-  return gateways.map((g, i) => {
-    const cpu = cpuSeconds(g.pid) - cpuBefore[i]!;
-    const load = loads[i]!;
-    return { arm: g.arm, round, ...load, cpuSeconds: cpu, cpuPerThousand: (cpu / Math.max(1, load.requests)) * 1000, profiled: profiled[i]! };
-  });
+  const collector = COLLECTOR === 'server' ? await startCollector(natsUrl) : undefined;
+  try {
+    await Promise.all(gateways.map((g) => runLoader(g.port, WARMUP_SECONDS)));
+    const cpuBefore = gateways.map((g) => cpuSeconds(g.pid));
+    const window = { from: Date.now(), to: 0 };
+    const profiles = gateways.map((g) => (g.arm === 'baseline' || collector ? Promise.resolve(0) : profileMidRun(natsUrl, g.pod)));
+    const loads = await Promise.all(gateways.map((g) => runLoader(g.port, SECONDS)));
+    window.to = Date.now();
+    const profiled = await Promise.all(profiles);
+    return gateways.map((g, i) => {
+      const cpu = cpuSeconds(g.pid) - cpuBefore[i]!;
+      const load = loads[i]!;
+      const result: ArmResult = { arm: g.arm, round, ...load, timeline: [], cpuSeconds: cpu, cpuPerThousand: (cpu / Math.max(1, load.requests)) * 1000, profiled: profiled[i]! };
+      if (collector) {
+        const mine = collector.stored.filter((m) => m.pod === g.pod);
+        const cpuProfiles = mine.filter((m) => m.type === 'cpu');
+        result.profiled = cpuProfiles.reduce((a, m) => a + Math.max(0, Math.min(m.to, window.to) - Math.max(m.from, window.from)), 0) / 1000;
+        result.heapProfiles = mine.filter((m) => m.type === 'heap' && m.from >= window.from && m.from <= window.to).length;
+        const edges = cpuProfiles.flatMap((m) => [m.from, m.to]);
+        const near = (t: number) => edges.some((e) => Math.abs(t - e) <= 1000);
+        result.p99NearProfileEdges = p99Of(load.timeline.filter(([t]) => near(t)).map(([, l]) => l));
+        result.p99Elsewhere = p99Of(load.timeline.filter(([t]) => !near(t)).map(([, l]) => l));
+      }
+      return result;
+    });
+  } finally {
+    await collector?.server.close();
+  }
 }
 
 /** A round: the arms one after the other (sequential), or all at once sharing CPU 0 (concurrent). */
@@ -244,11 +296,13 @@ async function main(): Promise<void> {
         process.stdout.write(`  round ${round + 1}: the gateways kept CPU 0 ${(busy * 100).toFixed(0)} % busy\n`);
       }
     }
-    console.log('  round  arm            req/s    p50 ms   p99 ms   CPU s/1000 req   errors   CPU profile');
+    console.log(`  profiles: ${COLLECTOR === 'server' ? `collected by a real server every ${COLLECT_EVERY} s (CPU ${Math.max(1, Math.round(COLLECT_EVERY / 6))} s + heap per round)` : `one ${PROFILE_SECONDS} s CPU profile mid-run`}`);
+    console.log('  round  arm            req/s    p50 ms   p99 ms   CPU s/1000 req   errors   CPU profile' + (COLLECTOR === 'server' ? '   p99 near start/stop   p99 elsewhere' : ''));
     for (const r of results) {
-      console.log(`  ${String(r.round + 1).padStart(5)}  ${r.arm.padEnd(13)} ${rate(r).toFixed(0).padStart(6)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpuPerThousand.toFixed(4).padStart(12)} ${String(r.errors).padStart(10)}   ${r.profiled ? `${r.profiled} s taken` : '—'}`);
+      const edges = r.p99NearProfileEdges !== undefined ? `   ${r.p99NearProfileEdges.toFixed(2).padStart(10)} ms   ${r.p99Elsewhere!.toFixed(2).padStart(10)} ms` : '';
+      console.log(`  ${String(r.round + 1).padStart(5)}  ${r.arm.padEnd(13)} ${rate(r).toFixed(0).padStart(6)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpuPerThousand.toFixed(4).padStart(12)} ${String(r.errors).padStart(10)}   ${r.profiled ? `${r.profiled.toFixed(1)} s taken${r.heapProfiles !== undefined ? ` + ${r.heapProfiles} heap` : ''}` : '—'}${edges}`);
     }
-    const summary: Record<string, unknown> = { mode: MODE, seconds: SECONDS, rounds: ROUNDS, profileSeconds: PROFILE_SECONDS, results };
+    const summary: Record<string, unknown> = { mode: MODE, collector: COLLECTOR, seconds: SECONDS, rounds: ROUNDS, profileSeconds: PROFILE_SECONDS, results };
     for (const arm of ['baseline', 'agent', 'agent+traces'] as const) {
       const cpu = results.filter((r) => r.arm === arm).map((r) => r.cpuPerThousand);
       console.log(`${arm.padEnd(13)} CPU per request: median ${median(cpu).toFixed(4)} ms (range ${Math.min(...cpu).toFixed(4)}–${Math.max(...cpu).toFixed(4)})`);

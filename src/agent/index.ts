@@ -198,7 +198,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
   for (const [key, value] of Object.entries(options.labels ?? {})) metadata[`label.${key}`] = value;
   const control = await registerControl(nc, options.pod, options.version, metadata, {
     health,
-    profile: (request) => (request.type === 'cpu' ? profiler.cpu(request.seconds ?? 10) : profiler.heap()),
+    profile: (request) => (request.type === 'cpu' ? profiler.cpu(request.seconds ?? 10, undefined, { timeline: request.timeline ?? false }) : profiler.heap()),
   });
   const debug = options.debug === false ? undefined : startDebugger(nc, options, control.addEndpointAt);
   if (debug) undo.push(() => void debug.stop());

@@ -147,7 +147,21 @@ export function apportion(total: number, weights: number[]): number[] {
   return floors;
 }
 
-export function cpuProfileToPprof(profile: V8CpuProfile, mapper?: SourceMapper, nowMs = Date.now()): Profile {
+export interface CpuConversionOptions {
+  /**
+   * Epoch microseconds minus V8's clock (its timestamps are CLOCK_MONOTONIC µs, as process.hrtime): places the
+   * profile in wall time. Without it the profile is taken to have ended at `nowMs`.
+   */
+  epochOffsetMicros?: number;
+  nowMs?: number;
+  /** One pprof sample per tick with its time (num label TIME_OFFSET_LABEL), instead of one per node and line. */
+  timeline?: boolean;
+}
+
+/** Num label of a timeline sample: nanoseconds after the profile's time_nanos. */
+export const TIME_OFFSET_LABEL = 'sg.time_offset';
+
+export function cpuProfileToPprof(profile: V8CpuProfile, mapper?: SourceMapper, options: CpuConversionOptions = {}): Profile {
   const builder = new PprofBuilder(mapper);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -177,6 +191,7 @@ export function cpuProfileToPprof(profile: V8CpuProfile, mapper?: SourceMapper, 
   }
   const totalSamples = [...counts.values()].reduce((a, b) => a + b, 0);
   const periodNanos = totalSamples ? Math.round((durationMicros * 1000) / totalSamples) : 0;
+  const startMicros = options.epochOffsetMicros !== undefined ? profile.startTime + options.epochOffsetMicros : ((options.nowMs ?? Date.now()) * 1000 - durationMicros);
 
   const ancestorCache = new Map<number, number[]>();
   const ancestors = (id: number): number[] => {
@@ -192,21 +207,24 @@ export function cpuProfileToPprof(profile: V8CpuProfile, mapper?: SourceMapper, 
     return out;
   };
 
-  const sampleList: SampleInput[] = [];
-  for (const [id, count] of counts) {
-    const node = byId.get(id);
-    if (!node || SKIPPED.has(node.callFrame.functionName) || count === 0) continue;
-    const stack = ancestors(id);
-    const time = nanos.get(id) ?? 0;
+  /** The node's samples split over its lines in proportion to V8's per-line ticks: [stack, count] per line. */
+  const stacksOf = (node: V8CpuProfileNode, count: number): { stack: number[]; count: number }[] => {
+    const stack = ancestors(node.id);
     const ticks = (node.positionTicks ?? []).filter((t) => t.ticks > 0);
-    const lines = ticks.length ? ticks.map((t) => t.line) : [node.callFrame.lineNumber + 1];
-    const weights = ticks.length ? ticks.map((t) => t.ticks) : [1];
-    const split = apportion(count, weights);
-    lines.forEach((line, i) => {
-      const n = split[i]!;
-      if (n === 0) return;
-      sampleList.push({ locationId: [builder.location(node.callFrame, line), ...stack], value: [n, Math.round((time * n) / count)] });
-    });
+    if (!ticks.length) return [{ stack: [builder.location(node.callFrame, node.callFrame.lineNumber + 1), ...stack], count }];
+    const split = apportion(count, ticks.map((t) => t.ticks));
+    return ticks.map((t, i) => ({ stack: [builder.location(node.callFrame, t.line), ...stack], count: split[i]! })).filter((x) => x.count > 0);
+  };
+
+  const sampleList: SampleInput[] = [];
+  if (options.timeline && samples.length) timelineSamples(profile, byId, counts, stacksOf, sampleList, builder.strings.dedup(TIME_OFFSET_LABEL), builder.strings.dedup('nanoseconds'));
+  else {
+    for (const [id, count] of counts) {
+      const node = byId.get(id);
+      if (!node || SKIPPED.has(node.callFrame.functionName) || count === 0) continue;
+      const time = nanos.get(id) ?? 0;
+      for (const line of stacksOf(node, count)) sampleList.push({ locationId: line.stack, value: [line.count, Math.round((time * line.count) / count)] });
+    }
   }
 
   return builder.build(
@@ -214,11 +232,54 @@ export function cpuProfileToPprof(profile: V8CpuProfile, mapper?: SourceMapper, 
       sampleTypes: [['samples', 'count'], ['cpu', 'nanoseconds']],
       periodType: ['cpu', 'nanoseconds'],
       period: periodNanos,
-      timeNanos: BigInt(Math.round(nowMs - durationMicros / 1000)) * 1_000_000n,
+      timeNanos: BigInt(Math.round(startMicros)) * 1000n,
       durationNanos: durationMicros * 1000,
     },
     sampleList,
   );
+}
+
+/**
+ * One sample per tick, labelled with its time after the profile's start. V8 gives a tick its node only, not its
+ * line: a node's ticks are dealt to its lines in proportion (each line's ticks spread evenly over the node's),
+ * so per-line totals equal the aggregate profile's and a tick's line is exact only for one-line nodes.
+ */
+function timelineSamples(
+  profile: V8CpuProfile,
+  byId: Map<number, V8CpuProfileNode>,
+  counts: Map<number, number>,
+  stacksOf: (node: V8CpuProfileNode, count: number) => { stack: number[]; count: number }[],
+  out: SampleInput[],
+  labelKey: number,
+  unitKey: number,
+): void {
+  const samples = profile.samples!;
+  const deltas = profile.timeDeltas ?? [];
+  const dealt = new Map<number, number[][]>();
+  const seen = new Map<number, number>();
+  let at = 0;
+  for (let i = 0; i < samples.length; i++) {
+    at += Math.max(0, deltas[i] ?? 0);
+    const id = samples[i]!;
+    const node = byId.get(id);
+    if (!node || SKIPPED.has(node.callFrame.functionName)) continue;
+    let order = dealt.get(id);
+    if (!order) {
+      order = deal(stacksOf(node, counts.get(id)!));
+      dealt.set(id, order);
+    }
+    const k = seen.get(id) ?? 0;
+    seen.set(id, k + 1);
+    const delta = Math.max(0, deltas[i + 1] ?? deltas[i] ?? 0);
+    out.push({ locationId: order[k % order.length]!, value: [1, delta * 1000], label: [{ key: labelKey, num: at * 1000, numUnit: unitKey }] });
+  }
+}
+
+/** Stacks repeated by count and interleaved (each at evenly spaced positions), so any stretch of ticks gets its share. */
+function deal(lines: { stack: number[]; count: number }[]): number[][] {
+  const slots: { at: number; stack: number[] }[] = [];
+  for (const line of lines) for (let k = 0; k < line.count; k++) slots.push({ at: (k + 0.5) / line.count, stack: line.stack });
+  return slots.sort((a, b) => a.at - b.at).map((s) => s.stack);
 }
 
 /**

@@ -52,8 +52,11 @@ export class Profiler {
     this.heapSampling = true;
   }
 
-  /** Samples the CPU for `seconds`; one CPU profile at a time per process. */
-  async cpu(seconds: number, signal?: AbortSignal): Promise<Buffer> {
+  /**
+   * Samples the CPU for `seconds`; one CPU profile at a time per process. With `timeline`, every tick is its own
+   * sample with its time (see cpuProfileToPprof).
+   */
+  async cpu(seconds: number, signal?: AbortSignal, { timeline = false }: { timeline?: boolean } = {}): Promise<Buffer> {
     if (!(seconds > 0)) throw new Error(`a CPU profile needs a positive number of seconds, not ${seconds}`);
     if (this.cpuBusy) {
       const left = Math.max(0, Math.ceil((this.cpuRunningUntil - Date.now()) / 1000));
@@ -76,8 +79,10 @@ export class Profiler {
       });
       if (this.disposed.signal.aborted) throw new Error('the agent stopped while the CPU profile was running');
       const { profile } = await this.post<{ profile: V8CpuProfile }>('Profiler.stop');
+      // V8 stamps samples with the monotonic clock process.hrtime reads: this puts them in wall time.
+      const epochOffsetMicros = Date.now() * 1000 - Number(process.hrtime.bigint() / 1000n);
       await this.post('Profiler.disable');
-      const pprof = cpuProfileToPprof(profile, this.mapper);
+      const pprof = cpuProfileToPprof(profile, this.mapper, { epochOffsetMicros, timeline });
       return gzipAsync(await pprof.encodeAsync());
     } finally {
       this.cpuBusy = false;

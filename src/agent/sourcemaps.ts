@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
+import { CompactSourceMap } from './compactSourceMap';
 
 export interface OriginalPosition {
   file: string;
@@ -16,26 +17,47 @@ export interface OriginalPosition {
   name?: string;
 }
 
+/** What the mapper needs of a parsed map: the original position before (or else after) a generated one. */
+interface ParsedMap {
+  lookup(line: number, column: number): { source: string; line: number; column: number; name?: string } | undefined;
+}
+
+/**
+ * Maps are parsed into CompactSourceMap (a few MB for the gateway's 2 MB map, where trace-mapping's decoded
+ * arrays held ~46 MB of a pod's heap); index maps with sections, which it does not read, go to trace-mapping.
+ * Results are kept per position, so a position seen in an earlier profile costs a map lookup once.
+ */
 export class SourceMapper {
-  private readonly maps = new Map<string, TraceMap | null>();
+  private readonly maps = new Map<string, ParsedMap | null>();
+  private readonly positions = new Map<string, OriginalPosition | null>();
 
   /** `url` as V8 reports it (file:// URL or path); `line` 1-based, `column` 0-based. */
   map(url: string, line: number, column: number): OriginalPosition | undefined {
+    const key = `${url}\0${line}\0${column}`;
+    const known = this.positions.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const found = this.find(url, line, column);
+    // Bounded: a long-lived pod meets a bounded set of positions, but nothing here may grow without limit.
+    if (this.positions.size >= 100_000) this.positions.clear();
+    this.positions.set(key, found ?? null);
+    return found;
+  }
+
+  private find(url: string, line: number, column: number): OriginalPosition | undefined {
     const path = scriptPath(url);
     if (!path) return undefined;
     const map = this.load(path);
     if (!map) return undefined;
-    let position = originalPositionFor(map, { line, column, bias: GREATEST_LOWER_BOUND });
-    if (position.source === null) position = originalPositionFor(map, { line, column, bias: LEAST_UPPER_BOUND });
-    if (position.source === null) return undefined;
+    const position = map.lookup(line, column);
+    if (!position) return undefined;
     const file = position.source.startsWith('file://') ? fileURLToPath(position.source) : position.source;
     return { file, line: position.line, column: position.column + 1, ...(position.name ? { name: position.name } : {}) };
   }
 
-  private load(path: string): TraceMap | null {
+  private load(path: string): ParsedMap | null {
     const cached = this.maps.get(path);
     if (cached !== undefined) return cached;
-    let map: TraceMap | null = null;
+    let map: ParsedMap | null = null;
     try {
       const code = readFileSync(path, 'utf8');
       const match = /\/\/[#@] sourceMappingURL=(\S+)\s*$/.exec(code.slice(-4096)) ?? /\/\/[#@] sourceMappingURL=(\S+)/.exec(code);
@@ -43,10 +65,10 @@ export class SourceMapper {
         const reference = match[1]!;
         if (reference.startsWith('data:')) {
           const base64 = reference.slice(reference.indexOf(',') + 1);
-          map = new TraceMap(Buffer.from(base64, 'base64').toString('utf8'), pathToFileURL(path).href);
+          map = parseMap(Buffer.from(base64, 'base64').toString('utf8'), pathToFileURL(path).href);
         } else {
           const mapPath = isAbsolute(reference) ? reference : resolve(dirname(path), reference);
-          map = new TraceMap(readFileSync(mapPath, 'utf8'), pathToFileURL(mapPath).href);
+          map = parseMap(readFileSync(mapPath, 'utf8'), pathToFileURL(mapPath).href);
         }
       }
     } catch {
@@ -55,6 +77,20 @@ export class SourceMapper {
     this.maps.set(path, map);
     return map;
   }
+}
+
+function parseMap(text: string, mapUrl: string): ParsedMap {
+  const compact = CompactSourceMap.parse(text, mapUrl);
+  if (compact) return compact;
+  const trace = new TraceMap(text, mapUrl);
+  return {
+    lookup(line, column) {
+      let position = originalPositionFor(trace, { line, column, bias: GREATEST_LOWER_BOUND });
+      if (position.source === null) position = originalPositionFor(trace, { line, column, bias: LEAST_UPPER_BOUND });
+      if (position.source === null) return undefined;
+      return { source: position.source, line: position.line, column: position.column, ...(position.name ? { name: position.name } : {}) };
+    },
+  };
 }
 
 export function scriptPath(url: string): string | undefined {

@@ -136,39 +136,64 @@ export async function fetchProfile(
   const ticker = samplingMs
     ? setInterval(() => onProgress({ phase: 'sampling', fraction: Math.min(1, (Date.now() - started) / samplingMs) }), 200)
     : undefined;
-  const chunks = new Map<number, Uint8Array>();
-  let expected = -1;
-  let sha256 = '';
   try {
-    const replies = await nc.requestMany(controlSubject(pod, 'profile'), new TextEncoder().encode(JSON.stringify(request)), {
-      strategy: RequestStrategy.SentinelMsg,
-      maxWait: samplingMs + 30_000,
-    });
-    for await (const reply of replies) {
-      if (reply instanceof Error) throw reply;
-      const failure = serviceError(reply);
-      if (failure) throw new PodError(pod, failure.code, failure.description);
-      if (reply.data.length === 0 && !reply.headers) break; // sentinel
-      const [index, count] = (reply.headers?.get(PROFILE_HEADERS.chunk) ?? '').split('/').map(Number);
-      if (index === undefined || count === undefined || !Number.isInteger(index) || !Number.isInteger(count)) {
-        throw new PodError(pod, 502, `pod ${pod} sent a profile chunk without a valid ${PROFILE_HEADERS.chunk} header`);
-      }
-      expected = count;
-      sha256 = reply.headers?.get(PROFILE_HEADERS.sha256) ?? '';
-      chunks.set(index, reply.data);
+    const { data } = await requestChunked(nc, controlSubject(pod, 'profile'), new TextEncoder().encode(JSON.stringify(request)), samplingMs + 30_000, `pod ${pod}`, (received, count) => {
       if (ticker) clearInterval(ticker);
-      onProgress({ phase: 'receiving', fraction: chunks.size / count });
-    }
+      onProgress({ phase: 'receiving', fraction: received / count });
+    });
+    return data;
   } catch (error) {
+    if (error instanceof ChunkError) throw new PodError(pod, error.code, error.message);
     if (noResponders(error)) throw new PodError(pod, 404, `pod ${pod} is not running (nothing answers on ${controlSubject(pod, 'profile')})`);
     throw error;
   } finally {
     if (ticker) clearInterval(ticker);
   }
-  if (expected < 0) throw new PodError(pod, 504, `pod ${pod} sent no profile within ${Math.round((samplingMs + 30_000) / 1000)} s`);
-  if (chunks.size !== expected) throw new PodError(pod, 502, `profile from ${pod} is incomplete: ${chunks.size} of ${expected} chunks arrived`);
-  const profile = Buffer.concat([...Array(expected).keys()].map((i) => chunks.get(i)!));
-  const actual = createHash('sha256').update(profile).digest('hex');
-  if (actual !== sha256) throw new PodError(pod, 502, `profile from ${pod} is corrupt (SHA-256 ${actual.slice(0, 12)}… ≠ ${sha256.slice(0, 12)}…)`);
-  return profile;
+}
+
+/** A failed chunked answer: the responder's error, or chunks missing or corrupt. */
+export class ChunkError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * A request answered as chunks (PROFILE_HEADERS) and an empty end-of-stream message, reassembled and checked
+ * against the SHA-256 the responder sent. `summary` is the Sg-Profile-Summary header of the first chunk.
+ */
+export async function requestChunked(
+  nc: NatsConnection,
+  subject: string,
+  payload: Uint8Array,
+  maxWaitMs: number,
+  who: string,
+  onChunk: (received: number, count: number) => void = () => {},
+): Promise<{ data: Buffer; summary?: string }> {
+  const chunks = new Map<number, Uint8Array>();
+  let expected = -1;
+  let sha256 = '';
+  let summary: string | undefined;
+  const replies = await nc.requestMany(subject, payload, { strategy: RequestStrategy.SentinelMsg, maxWait: maxWaitMs });
+  for await (const reply of replies) {
+    if (reply instanceof Error) throw reply;
+    const failure = serviceError(reply);
+    if (failure) throw new ChunkError(failure.code, failure.description);
+    if (reply.data.length === 0 && !reply.headers) break; // sentinel
+    const [index, count] = (reply.headers?.get(PROFILE_HEADERS.chunk) ?? '').split('/').map(Number);
+    if (index === undefined || count === undefined || !Number.isInteger(index) || !Number.isInteger(count)) {
+      throw new ChunkError(502, `${who} sent a profile chunk without a valid ${PROFILE_HEADERS.chunk} header`);
+    }
+    expected = count;
+    sha256 = reply.headers?.get(PROFILE_HEADERS.sha256) ?? '';
+    summary ??= reply.headers?.get(PROFILE_HEADERS.summary) || undefined;
+    chunks.set(index, reply.data);
+    onChunk(chunks.size, count);
+  }
+  if (expected < 0) throw new ChunkError(504, `${who} sent no profile within ${Math.round(maxWaitMs / 1000)} s`);
+  if (chunks.size !== expected) throw new ChunkError(502, `profile from ${who} is incomplete: ${chunks.size} of ${expected} chunks arrived`);
+  const data = Buffer.concat([...Array(expected).keys()].map((i) => chunks.get(i)!));
+  const actual = createHash('sha256').update(data).digest('hex');
+  if (actual !== sha256) throw new ChunkError(502, `profile from ${who} is corrupt (SHA-256 ${actual.slice(0, 12)}… ≠ ${sha256.slice(0, 12)}…)`);
+  return { data, ...(summary ? { summary } : {}) };
 }

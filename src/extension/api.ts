@@ -6,6 +6,7 @@ import type { PodStatus } from '../protocol/nats';
 import type { AlertEvent, ForecastAnswer, ForecastRequest, PredictionsData, PredictionsQuery } from '../protocol/predict';
 import type { TraceSearchQuery, TraceSearchResult, TraceView } from '../protocol/traces';
 import type { ServerStatus } from '../protocol/status';
+import type { Recommendation, Regression } from '../protocol/profiles';
 
 export interface StreamGateApi {
   /** Evaluating the bundle plus running `activate`, in milliseconds. */
@@ -38,4 +39,6 @@ export interface StreamGateApi {
   };
   /** The sandbox fleet this window started, if any. */
   sandbox(): FleetReady | undefined;
+  /** What the Recommendations view shows: the fleet's regressions and optimisation findings, and when they were read. */
+  profileFindings(): { regressions: Regression[]; recommendations: Recommendation[]; error?: string; refreshedAt: number };
 }

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { PodProfileRequest } from '../protocol/lsp';
+import type { ProfileRangeRequest, ProfileRangeSummary, ProfileSelection, RecommendationsRequest, RecommendationsResult, RegressionsRequest, RegressionsResult, SelectionSummary } from '../protocol/profiles';
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../protocol/analytics';
 import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../protocol/logs';
 import type { PodStatus } from '../protocol/nats';
@@ -87,6 +88,26 @@ export class ServerClient implements vscode.Disposable {
   async podProfile(params: PodProfileRequest.Params): Promise<Buffer> {
     const result = await this.require().podProfile(params);
     return Buffer.from(result.pprofBase64, 'base64');
+  }
+
+  /** The fleet's stored profiles of a selection, merged by the server (gzipped pprof; undefined when none matched). */
+  async profileSelect(selection: ProfileSelection): Promise<{ pprof: Buffer | undefined; summary: SelectionSummary }> {
+    const result = await this.require().profileSelect(selection);
+    return { pprof: result.pprofBase64 ? Buffer.from(result.pprofBase64, 'base64') : undefined, summary: result.summary };
+  }
+
+  /** The CPU samples a pod took in a time range (a slow span's), from the stored timelines. */
+  async profileRange(request: ProfileRangeRequest): Promise<{ pprof: Buffer | undefined; summary: ProfileRangeSummary }> {
+    const result = await this.require().profileRange(request);
+    return { pprof: result.pprofBase64 ? Buffer.from(result.pprofBase64, 'base64') : undefined, summary: result.summary };
+  }
+
+  regressions(request: RegressionsRequest): Promise<RegressionsResult> {
+    return this.require().regressions(request);
+  }
+
+  recommendations(request: RecommendationsRequest): Promise<RecommendationsResult> {
+    return this.require().recommendations(request);
   }
 
   summary(request: SummaryRequest): Promise<AnalyticsSummary> {

@@ -24,6 +24,10 @@ export const COMMAND_IDS = [
   'streamgate.showQuerySql',
   'streamgate.exportQueryResults',
   'streamgate.newQueryNotebook',
+  'streamgate.openFleetProfile',
+  'streamgate.showFleetHotCode',
+  'streamgate.refreshRecommendations',
+  'streamgate.openFindingSource',
   'streamgate.openTraceViewer',
   'streamgate.openLogAnalyzer',
 ] as const;

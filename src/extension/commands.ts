@@ -6,6 +6,7 @@ import { isNatsUrlList } from '../protocol/settings';
 import type { Ctx } from './ctx';
 import type { CommandId } from './commandIds';
 import { compareProfiles, openProfile, profilePod, showInFlamegraph } from './profiles/profileCommands';
+import { openFleetProfile, showFleetHotCode } from './profiles/fleetProfiles';
 
 type Handler = (ctx: Ctx, ...args: unknown[]) => unknown;
 
@@ -45,6 +46,14 @@ export const commandHandlers: Record<CommandId, Handler> = {
   'streamgate.showQuerySql': (ctx, args) => ctx.queries.run({ ...(isRunQueryArgs(args) ? args : activeQuery()), explain: true }),
   'streamgate.exportQueryResults': (ctx, target) => ctx.queries.panel.exportCsv(target instanceof vscode.Uri ? target : undefined),
   'streamgate.newQueryNotebook': (ctx) => ctx.queries.newNotebook(),
+  'streamgate.openFleetProfile': (ctx, ...args) => openFleetProfile(ctx, args[0]),
+  'streamgate.showFleetHotCode': (ctx, ...args) => showFleetHotCode(ctx, args[0]),
+  'streamgate.refreshRecommendations': async (ctx, args) => {
+    const rangeMs = typeof args === 'object' && args !== null ? (args as { rangeMs?: unknown }).rangeMs : undefined;
+    await ctx.recommendations.refresh(typeof rangeMs === 'number' ? rangeMs : undefined);
+    return ctx.recommendations.findings;
+  },
+  'streamgate.openFindingSource': (ctx, file, line) => (typeof file === 'string' ? ctx.profiles.views.resolver.open(file, typeof line === 'number' ? line : 1) : undefined),
   // With { traceId } (a link, another panel, a test): that trace; from the palette: the slowest of the last 15 minutes.
   'streamgate.openTraceViewer': (ctx, args) => ctx.traces.show(stringField(args, 'traceId', /^[0-9a-fA-F]{32}$/)),
   'streamgate.openLogAnalyzer': (ctx, args) => {

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AlertRuleOverride, AlertSeverity } from '../protocol/predict';
-import type { AnalyticsMetrics, PredictSettings, ServerModeSetting, ServerSettings } from '../protocol/settings';
+import type { AnalyticsMetrics, PprofTarget, PredictSettings, ServerModeSetting, ServerSettings } from '../protocol/settings';
 
 export const SECTION = 'streamgate';
 
@@ -72,6 +72,13 @@ export class Config {
     const metrics = cfg.get<Partial<AnalyticsMetrics>>('analytics.metrics', {});
     const patterns = cfg.get<string[]>('analytics.metricCallPatterns', []);
     const predict = this.predictSettings();
+    const profiling = {
+      enabled: cfg.get<boolean>('profiling.enabled', true),
+      intervalSeconds: cfg.get<number>('profiling.intervalSeconds', 60),
+      cpuSeconds: cfg.get<number>('profiling.cpuSeconds', 10),
+      targets: cfg.get<PprofTarget[]>('profiling.targets', []),
+      retentionDays: cfg.get<number>('profiling.retentionDays', 7),
+    };
     return {
       nats,
       store,
@@ -80,6 +87,7 @@ export class Config {
       ...(Object.keys(metrics).length ? { analytics: { metrics } } : {}),
       ...(patterns.length ? { metricCallPatterns: patterns } : {}),
       ...(predict ? { predict } : {}),
+      profiling,
     };
   }
 
@@ -90,6 +98,6 @@ export class Config {
   }
 
   affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-    return ['nats', 'store', 'clickhouse', 'dataDirectory', 'server', 'analytics', 'predict', 'alerts.rules'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+    return ['nats', 'store', 'clickhouse', 'dataDirectory', 'server', 'analytics', 'predict', 'alerts.rules', 'profiling'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
   }
 }

@@ -12,6 +12,7 @@ import { registerDebugType } from './debug';
 import { FleetViewProvider } from './fleetView';
 import { HotCodeEditor } from './profiles/hotCodeEditor';
 import { ProfileViews } from './profiles/profileViews';
+import { RecommendationsView } from './profiles/recommendationsView';
 import { SandboxFleet } from './sandbox';
 import { DashboardPanel } from './dashboardPanel';
 import { AlertsViewProvider } from './alertsView';
@@ -36,6 +37,7 @@ export class Ctx implements vscode.Disposable {
   readonly logs: LogAnalyzerPanel;
   readonly sandbox: SandboxFleet;
   readonly queries: QueryFeatures;
+  readonly recommendations: RecommendationsView;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
   private profileFeature: { views: ProfileViews; hotCode: HotCodeEditor } | undefined;
@@ -53,6 +55,7 @@ export class Ctx implements vscode.Disposable {
     this.logs.openTrace = (traceId) => this.traces.show(traceId);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
     this.queries = new QueryFeatures(context.extensionUri, this.client, this.output);
+    this.recommendations = new RecommendationsView(this.client, { resolve: (file) => this.profiles.views.resolver.resolve(file) }, this.output);
   }
 
   /**
@@ -75,6 +78,8 @@ export class Ctx implements vscode.Disposable {
       this.queries,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
+      this.recommendations,
+      vscode.window.registerTreeDataProvider('streamgate.recommendations', this.recommendations),
       this.client.onStatus((status) => this.onStatus(status)),
       this.client.onPods((pods) => this.fleetView.updatePods(pods)),
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -114,6 +119,7 @@ export class Ctx implements vscode.Disposable {
         predictions: (query) => this.client.predictions(query),
         alerts: () => this.alerts.current,
       },
+      profileFindings: () => this.recommendations.findings,
     };
   }
 

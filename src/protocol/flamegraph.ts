@@ -68,6 +68,24 @@ export interface FlameView {
   expandedId: number;
   transform: FlameTransform;
   problems: string[];
+  /** For the fleet's stored profiles: the selection shown, which the panel's time range and label filter change. */
+  selection?: FlameSelection;
+}
+
+/** Ranges a fleet flamegraph offers, in ms. */
+export const SELECTION_RANGES: readonly { label: string; ms: number }[] = [
+  { label: 'Last 5 minutes', ms: 5 * 60_000 },
+  { label: 'Last 15 minutes', ms: 15 * 60_000 },
+  { label: 'Last hour', ms: 3600_000 },
+  { label: 'Last 6 hours', ms: 6 * 3600_000 },
+  { label: 'Last 24 hours', ms: 24 * 3600_000 },
+];
+
+export interface FlameSelection {
+  type: string;
+  rangeMs: number;
+  /** `k=v,k=v` as typed. */
+  where: string;
 }
 
 export interface FlameTransform {
@@ -102,6 +120,11 @@ export const FlameFromWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('transform'), transform: FlameTransformSchema }),
   /** The webview's own timings (first frame, frame times), logged by the extension. */
   z.object({ type: z.literal('timing'), name: z.string().check(z.maxLength(100)), ms: z.number() }),
+  z.object({
+    type: z.literal('select'),
+    rangeMs: z.number().check(z.int(), z.minimum(1000), z.maximum(31 * 24 * 3600_000)),
+    where: z.string().check(z.maxLength(1000)),
+  }),
 ]);
 export type FlameFromWebview = z.infer<typeof FlameFromWebviewSchema>;
 

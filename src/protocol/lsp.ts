@@ -142,6 +142,41 @@ export interface RunQueryArgs {
   explain?: boolean;
 }
 
+// --- Stored profiles (src/protocol/profiles.ts has the shapes) -----------------------------------------------
+
+/** The merged profiles of a selection (type, range, labels), as gzipped pprof in base64 (absent when none matched). */
+export namespace ProfileSelectRequest {
+  export const method = 'streamgate/profiles/select';
+  export interface Result {
+    pprofBase64?: string;
+    summary: import('./profiles').SelectionSummary;
+  }
+  export const type = new RequestType<import('./profiles').ProfileSelection, Result, void>(method);
+}
+
+/**
+ * The CPU samples one pod took while [from, to) ran (a slow span's time on its pod), from the per-tick
+ * timelines of the stored CPU profiles; `summary.coveredMs` says how much of the range a profile covered.
+ */
+export namespace ProfileRangeRequest {
+  export const method = 'streamgate/profiles/range';
+  export interface Result {
+    pprofBase64?: string;
+    summary: import('./profiles').ProfileRangeSummary;
+  }
+  export const type = new RequestType<import('./profiles').ProfileRangeRequest, Result, void>(method);
+}
+
+export namespace ProfileRegressionsRequest {
+  export const method = 'streamgate/profiles/regressions';
+  export const type = new RequestType<import('./profiles').RegressionsRequest, import('./profiles').RegressionsResult, void>(method);
+}
+
+export namespace ProfileRecommendationsRequest {
+  export const method = 'streamgate/profiles/recommendations';
+  export const type = new RequestType<import('./profiles').RecommendationsRequest, import('./profiles').RecommendationsResult, void>(method);
+}
+
 // --- Traces and logs (src/protocol/traces.ts and logs.ts have the shapes) ----------------------------------
 
 export namespace TraceSearchRequest {

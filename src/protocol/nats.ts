@@ -82,7 +82,14 @@ export function deadLetterSubject(originalSubject: string): string {
 
 /** Servers register this micro service so the CLI and editors find a shared server with the same --nats. */
 export const SERVER_SERVICE = 'sg-server';
-export const SERVER_OPS = ['summary', 'series', 'view', 'subscribe', 'unsubscribe', 'query', 'catalog', 'traces', 'trace', 'logTemplates', 'logTemplate', 'forecast', 'predictions', 'alerts'] as const;
+/**
+ * The stored profiles (src/protocol/profiles.ts): `profiles` takes a ProfileSelection and `profile-range` a
+ * ProfileRangeRequest, both answered as a chunked gzipped pprof (PROFILE_HEADERS, with the summary as JSON in
+ * Sg-Profile-Summary); `regressions` and `recommendations` answer JSON.
+ */
+export const PROFILE_SERVER_OPS = ['profiles', 'profile-range', 'regressions', 'recommendations'] as const;
+
+export const SERVER_OPS = ['summary', 'series', 'view', 'subscribe', 'unsubscribe', 'query', 'catalog', 'traces', 'trace', 'logTemplates', 'logTemplate', 'forecast', 'predictions', 'alerts', ...PROFILE_SERVER_OPS] as const;
 export type ServerOp = (typeof SERVER_OPS)[number];
 
 /**
@@ -462,6 +469,11 @@ export const ProfileRequestSchema = z.object({
       z.maximum(MAX_PROFILE_SECONDS, `seconds must be at most ${MAX_PROFILE_SECONDS}`),
     ),
   ),
+  /**
+   * CPU profiles only: one pprof sample per CPU tick with its time (num label `sg.time_offset`, nanoseconds
+   * after the profile's time_nanos), so the samples of any time range can be picked out. Default false.
+   */
+  timeline: z.optional(z.boolean()),
 });
 export type ProfileRequest = z.infer<typeof ProfileRequestSchema>;
 
@@ -474,6 +486,8 @@ export const PROFILE_HEADERS = {
   chunk: 'Sg-Chunk', // "<index>/<count>", index from 0
   sha256: 'Sg-Sha256', // of the whole gzipped profile
   type: 'Sg-Profile-Type',
+  /** On answers of stored profiles: what the selection held, as JSON (SelectionSummary or ProfileRangeSummary). */
+  summary: 'Sg-Profile-Summary',
 } as const;
 
 export const IncidentRequestSchema = z.object({

@@ -88,6 +88,33 @@ export type PredictSettings = z.infer<typeof PredictSettingsSchema>;
 export const SERVER_MODES = ['embedded', 'shared', 'auto'] as const;
 export type ServerModeSetting = (typeof SERVER_MODES)[number];
 
+/** A Go (or any net/http/pprof) target scraped over HTTP; `url` is the base of its /debug/pprof endpoints. */
+export const PprofTargetSchema = z.object({
+  url: z.url({ error: 'a pprof target url is an http(s) URL such as http://10.0.0.7:6060/debug/pprof' }),
+  service: z.string().check(z.minLength(1, 'a pprof target needs a service')),
+  pod: z.string().check(z.minLength(1, 'a pprof target needs a pod name')),
+  version: z.optional(z.string()),
+  labels: z.optional(z.record(z.string(), z.string())),
+});
+export type PprofTarget = z.infer<typeof PprofTargetSchema>;
+
+/** Continuous profiling (docs/profiling.md#continuous-profiling): what the ingesting server collects, how often. */
+export const ProfilingSettingsSchema = z.object({
+  /** Collect at all (default true; only a server that ingests collects). */
+  enabled: z.optional(z.boolean()),
+  /** One round per pod every this many seconds (default 60). */
+  intervalSeconds: z.optional(z.number().check(z.int(), z.minimum(5, 'profiles.intervalSeconds is at least 5'), z.maximum(3600))),
+  /** Length of each CPU profile (default 10 s); less than the interval. */
+  cpuSeconds: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(300))),
+  /** Take a heap profile each round too (default true). */
+  heap: z.optional(z.boolean()),
+  /** Go targets scraped over HTTP besides the pods that announce a pprof URL. */
+  targets: z.optional(z.array(PprofTargetSchema)),
+  /** Days of profiles kept (default 7; retentionDays, when set, wins). */
+  retentionDays: z.optional(z.number().check(z.positive(), z.maximum(3650))),
+});
+export type ProfilingSettings = z.infer<typeof ProfilingSettingsSchema>;
+
 export const ServerSettingsSchema = z.object({
   nats: z.nullable(NatsSettingsSchema),
   store: StoreSettingsSchema,
@@ -103,6 +130,7 @@ export const ServerSettingsSchema = z.object({
    */
   metricCallPatterns: z.optional(z.array(z.string())),
   predict: z.optional(PredictSettingsSchema),
+  profiling: z.optional(ProfilingSettingsSchema),
 });
 export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 

@@ -74,4 +74,20 @@ export interface ServerStatus {
   sharedServer?: { id: string; version: string; store: string; ingest: boolean };
   ingest?: IngestStatus;
   live?: LiveStatus;
+  /** Continuous profiling, while this server collects. */
+  profiling?: ProfilingStatus;
+}
+
+/** The profile collector of an ingesting server (docs/profiling.md#continuous-profiling). */
+export interface ProfilingStatus {
+  intervalSeconds: number;
+  cpuSeconds: number;
+  targets: number;
+  /** Profiles stored; rounds this server took; rounds another server took (their lease). */
+  stored: number;
+  rounds: number;
+  leasedElsewhere: number;
+  failures: number;
+  lastError?: string;
+  lastStoredAt?: number;
 }

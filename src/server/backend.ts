@@ -25,6 +25,7 @@ import { LocalQueries, type QueryService } from './query/service';
 import { RemoteQueries } from './query/remote';
 import { PodDirectory } from './podDirectory';
 import { PredictService } from './predict/service';
+import { ProfileFeature } from './profiles/profileFeature';
 import { ServerService } from './serverService';
 import { LogTemplateEvents, LogTemplateIndex } from './logs/templateIndex';
 import { LocalLogs, type LogsApi } from './logs/templateQueries';
@@ -42,6 +43,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   readonly pods: PodDirectory;
   readonly windows = new LiveWindows();
   readonly clients = new LiveClients();
+  readonly profiling: ProfileFeature;
   /** Where other parts (the debugger's snapshots) add what the trace viewer shows on spans. */
   readonly traceAttachments = new TraceAttachments();
   /** Template-rate anomalies of the logs this server mines (alerts subscribe with onAnomaly). */
@@ -81,6 +83,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     super();
     this.nats = new NatsLink(log, clientName);
     this.pods = new PodDirectory(log);
+    this.profiling = new ProfileFeature(log, () => this.readyStore(), () => this.pods.current.map((p) => p.info), `${clientName}@${process.pid}`);
     this.analytics = new Analytics(this.windows, this.clients, () => this.readyStore(), () => this.analyticsMetrics());
     this.local = new LocalAnalytics(this.analytics, this.windows);
     this.predict = new PredictService({ log, windows: this.windows, nats: this.nats, pods: this.pods, api: () => this.api, settings: () => this.settings, mode: () => this.mode });
@@ -136,6 +139,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       ...(this.sharedServer ? { sharedServer: this.sharedServer } : {}),
       ...(this.ingest ? { ingest: { ...this.ingest.status } } : {}),
       ...(this.feed ? { live: this.feed.snapshot() } : {}),
+      ...(this.profiling.status ? { profiling: this.profiling.status } : {}),
     };
   }
 
@@ -150,6 +154,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       this.storeQueue = this.storeQueue.then(() => this.reopenStore(settings.store));
     }
     await this.storeQueue;
+    await this.profiling.configure(settings.profiling, this.ingest ? this.attached : undefined);
     if (partsChanged && this.nats.nc) {
       const nc = this.nats.nc;
       this.attaching = this.attaching.then(() => this.attach(nc));
@@ -230,6 +235,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.attached = nc;
     if (mode === 'shared') {
       this.remote = new RemoteAnalytics(nc);
+      this.profiling.useShared(nc);
       this.remoteTraces = new RemoteTraces(nc);
       this.remoteLogs = new RemoteLogs(nc);
       this.remoteQueries = new RemoteQueries(nc);
@@ -258,6 +264,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     } catch (error) {
       this.log.error(`registering the sg-server service: ${errorMessage(error)}`);
     }
+    if (this.service) this.profiling.register(nc, this.service);
     this.emitStatus();
   }
 
@@ -278,12 +285,15 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.logIndex = logIndex;
     // It never fails to start: a NATS not ready yet pauses it (with the reason in the status) until it is.
     await ingest.start();
+    // Profiling runs with the ingest: only an ingesting server writes profiles to its store.
+    await this.profiling.start(nc, this.settings?.profiling);
   }
 
   private async stopIngest(): Promise<void> {
     const ingest = this.ingest;
     const logIndex = this.logIndex;
     this.ingest = undefined;
+    await this.profiling.stop();
     await ingest?.stop();
     // After the ingest stopped: the state saved holds every line it mined.
     this.logIndex = undefined;
@@ -297,6 +307,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     await this.feed?.stop();
     this.feed = undefined;
     this.remote = undefined;
+    this.profiling.useShared(undefined);
     this.remoteTraces = undefined;
     this.remoteLogs = undefined;
     this.remoteQueries = undefined;
@@ -308,7 +319,8 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     const store = this.readyStore();
     if (!store || !this.ingest) return;
     const days = this.settings?.retentionDays;
-    const retention = Object.fromEntries(TABLES.map((t) => [t, days ?? DEFAULT_RETENTION_DAYS[t]])) as Record<TableName, number>;
+    const profileDays = this.settings?.profiling?.retentionDays;
+    const retention = Object.fromEntries(TABLES.map((t) => [t, days ?? (t === 'profiles' ? profileDays : undefined) ?? DEFAULT_RETENTION_DAYS[t]])) as Record<TableName, number>;
     await store.applyRetention(retention).catch((error: unknown) => this.log.warn(`retention: ${errorMessage(error)}`));
   }
 

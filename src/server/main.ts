@@ -14,6 +14,7 @@ import {
   type CodeLens,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { fileURLToPath } from 'node:url';
 import { createLogger, errorMessage, type LogLevel } from '../common/logger';
 import { VERSION } from '../common/version';
 import { DashboardQuerySchema, SeriesQuerySchema, SummaryRequestSchema } from '../protocol/analytics';
@@ -30,6 +31,10 @@ import {
   OPEN_DASHBOARD_COMMAND,
   PodProfileRequest,
   PodsChangedNotification,
+  ProfileRangeRequest,
+  ProfileRecommendationsRequest,
+  ProfileRegressionsRequest,
+  ProfileSelectRequest,
   PodsRequest,
   StatusChangedNotification,
   StatusRequest,
@@ -40,6 +45,7 @@ import {
 } from '../protocol/lsp';
 import * as z from 'zod/mini';
 import { ProfileRequestSchema } from '../protocol/nats';
+import { ProfileRangeRequestSchema, ProfileSelectionSchema, RecommendationsRequestSchema, RegressionsRequestSchema } from '../protocol/profiles';
 import { LogTemplateQuerySchema, LogTemplatesQuerySchema } from '../protocol/logs';
 import { TraceGetRequestSchema, TraceSearchQuerySchema } from '../protocol/traces';
 import { TraceViewCache } from './traces/viewCache';
@@ -92,6 +98,7 @@ connection.onInitialize((params) => {
   if (!parsed.ok) log.error(`bad initialization settings: ${parsed.error}`);
   else void applySettings(parsed.value);
   lensRefreshSupported = Boolean(params.capabilities.workspace?.codeLens?.refreshSupport);
+  backend.profiling.setSourceRoots((params.workspaceFolders ?? []).flatMap((f) => (f.uri.startsWith('file:') ? [fileURLToPath(f.uri)] : [])));
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -114,6 +121,33 @@ connection.onRequest(PodProfileRequest.type, async (params) => {
   } catch (error) {
     return new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
   }
+});
+
+connection.onRequest(ProfileSelectRequest.type, async (selection) => {
+  const parsed = check(ProfileSelectionSchema, selection);
+  if (!parsed.ok) return invalid('profile selection', parsed.error);
+  return answer('the profile selection', async () => {
+    const { pprof, summary } = await backend.profiling.api.select(parsed.value);
+    return { ...(pprof ? { pprofBase64: pprof.toString('base64') } : {}), summary };
+  });
+});
+connection.onRequest(ProfileRangeRequest.type, async (request) => {
+  const parsed = check(ProfileRangeRequestSchema, request);
+  if (!parsed.ok) return invalid('profile range request', parsed.error);
+  return answer('the profile of the range', async () => {
+    const { pprof, summary } = await backend.profiling.api.range(parsed.value);
+    return { ...(pprof ? { pprofBase64: pprof.toString('base64') } : {}), summary };
+  });
+});
+connection.onRequest(ProfileRegressionsRequest.type, async (request) => {
+  const parsed = check(RegressionsRequestSchema, request);
+  if (!parsed.ok) return invalid('regressions request', parsed.error);
+  return answer('the regressions', () => backend.profiling.api.regressions(parsed.value));
+});
+connection.onRequest(ProfileRecommendationsRequest.type, async (request) => {
+  const parsed = check(RecommendationsRequestSchema, request);
+  if (!parsed.ok) return invalid('recommendations request', parsed.error);
+  return answer('the recommendations', () => backend.profiling.api.recommendations(parsed.value));
 });
 
 connection.onRequest(PodsRequest.type, async () => backend.withLive(await backend.pods.refresh()));

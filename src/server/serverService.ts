@@ -82,13 +82,19 @@ export class ServerService {
     return self;
   }
 
-  private endpoint<T>(op: ServerOp, schema: z.ZodMiniType<T>, handle: (request: T) => Promise<unknown>): void {
+  /** A JSON endpoint: the request validated with `schema`, the answer sent as JSON (errors as 400 or 500). */
+  endpoint<T>(op: ServerOp, schema: z.ZodMiniType<T>, handle: (request: T) => Promise<unknown>): void {
     this.service.addEndpoint(op, {
       subject: serverSubject(op),
       handler: (error, msg) => {
         if (!error) void this.answer(msg, schema, handle, op);
       },
     });
+  }
+
+  /** An endpoint that answers by itself (several messages, as a chunked profile). */
+  rawEndpoint(op: ServerOp, handle: (msg: ServiceMsg) => void): void {
+    this.service.addEndpoint(op, { subject: serverSubject(op), handler: (error, msg) => error || handle(msg) });
   }
 
   private async answer<T>(msg: ServiceMsg, schema: z.ZodMiniType<T>, handle: (request: T) => Promise<unknown>, op: ServerOp): Promise<void> {

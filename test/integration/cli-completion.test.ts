@@ -37,7 +37,7 @@ describe('sg completion', () => {
     assert.equal(complete('sg', '--v'), '--version');
     assert.equal(complete('sg', 'fleet', ''), 'down incident status up');
     assert.equal(complete('sg', 'fleet', 'up', '--po'), '--pod --pods');
-    assert.equal(complete('sg', 'profile', 'cpu', '--s'), '--sample-index --seconds');
+    assert.equal(complete('sg', 'profile', 'cpu', '--s'), '--sample-index --seconds --since');
     assert.equal(complete('sg', 'pods', '--'), '--help --json --nats --selector');
     assert.equal(complete('sg', 'eval', ''), 'loghub m4 nab');
     assert.equal(complete('sg', 'completion', ''), 'bash zsh');

@@ -3,7 +3,7 @@
  * computes nothing heavier than search matches. Every name and path is set as text, never as HTML.
  */
 import { formatPercent, formatProfileValue } from '../../src/common/profileFormat';
-import { functionKey, type FlameData, type FlameFromWebview, type FlameToWebview, type FlameTopRow, type FlameTransform, type FlameView } from '../../src/protocol/flamegraph';
+import { functionKey, SELECTION_RANGES, type FlameData, type FlameFromWebview, type FlameToWebview, type FlameTopRow, type FlameTransform, type FlameView } from '../../src/protocol/flamegraph';
 import { h, icon } from '../shared/dom';
 import { createMessenger } from '../shared/messenger';
 import { isCollapsed, isFolded } from './colors';
@@ -98,6 +98,27 @@ const toolbar = h(
   sampleType,
   diffControls,
 );
+// Fleet profiles: the time range and label filter of the selection shown.
+const rangeSelect = h('select', { title: 'Time range' });
+rangeSelect.setAttribute('aria-label', 'Time range');
+for (const r of SELECTION_RANGES) {
+  const o = h('option', {}, r.label);
+  o.value = String(r.ms);
+  rangeSelect.append(o);
+}
+const whereInput = h('input', { class: 'where', title: 'Only pods whose labels equal these: service=gateway,region=eu' });
+whereInput.type = 'text';
+whereInput.placeholder = 'labels: service=gateway,region=eu';
+whereInput.setAttribute('aria-label', 'Label filter');
+const applySelection = h('button', { title: 'Select the fleet profiles of this range and labels' }, icon('refresh'), ' Apply');
+const selectionBar = h('div', { class: 'toolbar selection-bar', role: 'toolbar' }, icon('history'), rangeSelect, whereInput, applySelection);
+selectionBar.hidden = true;
+const sendSelection = () => post({ type: 'select', rangeMs: Number(rangeSelect.value), where: whereInput.value.trim() });
+applySelection.addEventListener('click', sendSelection);
+rangeSelect.addEventListener('change', sendSelection);
+whereInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') sendSelection();
+});
 const chips = h('div', { class: 'chips' });
 const breadcrumbs = h('nav', { class: 'breadcrumbs', title: 'Zoomed-in path: click to zoom out to a frame' });
 breadcrumbs.setAttribute('aria-label', 'Zoom path');
@@ -107,7 +128,7 @@ const topTable = h('table', { class: 'top-table' });
 const foot = h('p', { class: 'muted foot' });
 const tooltip = h('div', { class: 'tooltip', role: 'tooltip' });
 tooltip.hidden = true;
-app.append(title, subtitle, problems, toolbar, chips, breadcrumbs, graphArea, h('div', { class: 'below' }, details, h('section', { class: 'card top' }, h('h2', {}, icon('list-ordered'), 'Top functions'), topTable)), foot, tooltip);
+app.append(title, subtitle, problems, selectionBar, toolbar, chips, breadcrumbs, graphArea, h('div', { class: 'below' }, details, h('section', { class: 'card top' }, h('h2', {}, icon('list-ordered'), 'Top functions'), topTable)), foot, tooltip);
 
 // ---- renderers ------------------------------------------------------------------------------------------
 function makeRenderer(label: string, owner: () => FlameData | undefined, onActivate: (node: number) => void): FlameRenderer {
@@ -522,6 +543,11 @@ function renderHeader(): void {
   );
   sampleType.hidden = view.sampleTypes.length < 2;
   diffControls.hidden = !view.diff;
+  selectionBar.hidden = !view.selection;
+  if (view.selection) {
+    rangeSelect.value = String(view.selection.rangeMs);
+    if (document.activeElement !== whereInput) whereInput.value = view.selection.where;
+  }
   foot.textContent = view.foldedNodes
     ? `${view.fullNodes.toLocaleString('en-US')} frames; ${view.foldedNodes.toLocaleString('en-US')} too small to draw are folded into “small frames” boxes — click one (or zoom in) to bring them back.`
     : `${view.fullNodes.toLocaleString('en-US')} frames.`;

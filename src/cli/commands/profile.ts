@@ -10,9 +10,13 @@ import { toPprofGzip, toSpeedscope } from '../../server/profiles/export';
 import { loadProfileFiles, type LoadedProfiles } from '../../server/profiles/load';
 import { SampleIndexError } from '../../server/profiles/profileData';
 import { GRANULARITIES, neighbours, topTable, type Granularity, type Neighbour, type TopTable } from '../../server/profiles/top';
+import { parseSelector } from '../../protocol/nats';
+import { BASELINES, STORED_PROFILE_TYPES, type Baseline, type ProfileSelection, type StoredProfileType } from '../../protocol/profiles';
+import { decodeProfile } from '../../server/profiles/decode';
+import { RemoteProfiles } from '../../server/profiles/profileClient';
 import { UsageError, type CliCommand } from '../command';
 import { ProgressBar } from '../progress';
-import { connectCli, resolveNatsUrl } from '../target';
+import { connectCli, parseDuration, resolveNatsUrl } from '../target';
 
 /** Exit code when the output was written but some input files were skipped (each named on stderr). */
 export const EXIT_PARTIAL = 3;
@@ -25,6 +29,10 @@ sg profile top FILE... [--by function|filefunction|line] [--sample-index NAME] [
 sg profile peek FILE... --function NAME [--by ...] [--sample-index NAME] [--json]
 sg profile diff BASE CURRENT [--by ...] [--sample-index NAME] [--order absolute|share] [--limit N] [--json]
 sg profile export FILE... --format pprof|speedscope --out FILE [--sample-index NAME]
+sg profile top|peek|export --since D [--where k=v,...] [--type TYPE] [--nats URL] ...
+sg profile diff --since D [--where k=v,...] [--base-where k=v,...] [--type TYPE] [--nats URL] ...
+sg profile regressions [--since 15m] [--type cpu|heap] [--baseline previous|version] [--where k=v,...] [--nats URL] [--json]
+sg profile recommendations [--since 15m] [--where k=v,...] [--nats URL] [--json]
 
   cpu             sample a pod's CPU for --seconds (default 10, at most ${MAX_PROFILE_SECONDS})
   heap            a pod's live heap as sampled since it started
@@ -42,6 +50,15 @@ sg profile export FILE... --format pprof|speedscope --out FILE [--sample-index N
   --limit N       rows to print (text default 30; JSON default all; 0 = all)
   --json          machine-readable output; shapes in docs/profiling.md
 
+  A selection (instead of FILE...) asks the StreamGate server on this NATS for the fleet's stored profiles:
+  --since D       the last D (30s, 15m, 2h)
+  --where         only pods whose labels equal these (service, pod, version, region, runtime or a pod label)
+  --type          cpu (default), heap, goroutine, block or mutex
+  diff            with --since alone: the last D against the D before; with --base-where: the same range,
+                  the base side's pods chosen by --base-where (two versions, two pods)
+  regressions     functions whose self share rose against the previous range (or other versions) beyond noise
+  recommendations findings of the optimisation rules (docs/optimization.md) over the range
+
 Exit codes: 0 done; 1 no input could be read; 2 usage; ${EXIT_PARTIAL} done, but some files were skipped (named on stderr).`,
   async run(args) {
     const [sub, ...rest] = args;
@@ -57,18 +74,101 @@ Exit codes: 0 done; 1 no input could be read; 2 usage; ${EXIT_PARTIAL} done, but
         return diff(rest);
       case 'export':
         return exportProfiles(rest);
+      case 'regressions':
+        return regressions(rest);
+      case 'recommendations':
+        return recommendations(rest);
       default:
-        throw new UsageError(`the subcommand is cpu, heap, top, peek, diff or export, not "${sub ?? ''}"`);
+        throw new UsageError(`the subcommand is cpu, heap, top, peek, diff, export, regressions or recommendations, not "${sub ?? ''}"`);
     }
   },
 };
+
+const selectionOptions = {
+  since: { type: 'string' },
+  where: { type: 'string' },
+  type: { type: 'string' },
+  nats: { type: 'string' },
+  creds: { type: 'string' },
+} as const;
 
 const analysisOptions = {
   by: { type: 'string' },
   'sample-index': { type: 'string' },
   json: { type: 'boolean', default: false },
   limit: { type: 'string' },
+  ...selectionOptions,
 } as const;
+
+interface SelectionFlags {
+  since?: string | undefined;
+  where?: string | undefined;
+  type?: string | undefined;
+  nats?: string | undefined;
+  creds?: string | undefined;
+}
+
+function sinceMs(flags: SelectionFlags, fallback?: string): number {
+  const text = flags.since ?? fallback;
+  if (text === undefined) throw new UsageError('give FILE... or a selection with --since D');
+  try {
+    const ms = parseDuration(text);
+    if (!(ms > 0)) throw new Error('it must be longer than 0');
+    return ms;
+  } catch (error) {
+    throw new UsageError(`--since: ${(error as Error).message}`);
+  }
+}
+
+function whereOf(text: string | undefined, flag = '--where'): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseSelector(text);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+function typeOf(text: string | undefined, allowed: readonly string[] = STORED_PROFILE_TYPES): StoredProfileType {
+  if (text === undefined) return 'cpu';
+  if (!allowed.includes(text)) throw new UsageError(`--type is ${allowed.join(', ')}, not "${text}"`);
+  return text as StoredProfileType;
+}
+
+/** Runs `fn` with the stored profiles of the server on this NATS. */
+async function withServer<T>(flags: SelectionFlags, fn: (api: RemoteProfiles) => Promise<T>): Promise<T> {
+  const nc = await connectCli(resolveNatsUrl(flags.nats), flags.creds);
+  try {
+    return await fn(new RemoteProfiles(nc));
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A selection merged by the server, as the files' LoadedProfiles (its problems named like skipped files). */
+async function loadSelection(api: RemoteProfiles, selection: ProfileSelection): Promise<LoadedProfiles> {
+  const { pprof, summary } = await api.select(selection);
+  for (const problem of summary.problems) process.stderr.write(`sg profile: skipped ${problem}\n`);
+  const where = selection.where ? ` where ${Object.entries(selection.where).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
+  const source = `${selection.type} profiles of ${summary.pods.length} pod(s) from ${new Date(selection.from).toISOString()} to ${new Date(selection.to).toISOString()}${where}`;
+  if (!pprof) {
+    process.stderr.write(`sg profile: the server holds no ${source}\n`);
+    return { profile: undefined, merged: 0, problems: summary.problems.map((p) => ({ source: 'server', message: p })) };
+  }
+  return { profile: decodeProfile(pprof, source), merged: summary.profiles, problems: summary.problems.map((p) => ({ source: 'server', message: p })) };
+}
+
+/** FILE... or, when none is given, the selection the flags describe. */
+async function loadInput(files: string[], flags: SelectionFlags): Promise<LoadedProfiles> {
+  if (files.length) {
+    if (flags.since !== undefined || flags.where !== undefined) throw new UsageError('give FILE... or --since/--where, not both');
+    return load(files);
+  }
+  const ms = sinceMs(flags);
+  const to = Date.now();
+  const where = whereOf(flags.where);
+  return withServer(flags, (api) => loadSelection(api, { type: typeOf(flags.type), from: to - ms, to, ...(where ? { where } : {}) }));
+}
 
 function granularity(value: string | undefined): Granularity {
   if (value === undefined) return 'function';
@@ -105,11 +205,11 @@ function withSampleIndex<T>(fn: () => T): T {
   }
 }
 
-function top(args: string[]): number {
+async function top(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: analysisOptions, strict: true });
   const by = granularity(values.by);
   const limit = limitOf(values.limit, values.json);
-  const loaded = load(positionals);
+  const loaded = await loadInput(positionals, values);
   if (!loaded.profile) return noInput();
   const table = withSampleIndex(() => topTable(loaded.profile!, { by, ...(values['sample-index'] ? { sampleIndex: values['sample-index'] } : {}) }));
   const shown: TopTable = { ...table, rows: table.rows.slice(0, limit) };
@@ -143,11 +243,11 @@ function topText(table: TopTable, allRows: number, merged: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function peek(args: string[]): number {
+async function peek(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...analysisOptions, function: { type: 'string' } }, strict: true });
   if (!values.function) throw new UsageError('--function NAME is required (a name from sg profile top)');
   const by = granularity(values.by);
-  const loaded = load(positionals);
+  const loaded = await loadInput(positionals, values);
   if (!loaded.profile) return noInput();
   const result = withSampleIndex(() => neighbours(loaded.profile!, values.function!, { by, ...(values['sample-index'] ? { sampleIndex: values['sample-index'] } : {}) }));
   if (!result) {
@@ -175,15 +275,15 @@ function peek(args: string[]): number {
   return exitCode([loaded]);
 }
 
-function diff(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...analysisOptions, order: { type: 'string' } }, strict: true });
-  if (positionals.length !== 2) throw new UsageError('diff takes two selections: BASE CURRENT (comma-separate several files in one)');
+async function diff(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...analysisOptions, order: { type: 'string' }, 'base-where': { type: 'string' } }, strict: true });
+  const selection = positionals.length === 0 && values.since !== undefined;
+  if (!selection && positionals.length !== 2) throw new UsageError('diff takes two selections: BASE CURRENT (comma-separate several files in one), or --since D');
   const order = values.order ?? 'absolute';
   if (order !== 'absolute' && order !== 'share') throw new UsageError(`--order is absolute or share, not "${order}"`);
   const by = granularity(values.by);
   const limit = limitOf(values.limit, values.json);
-  const base = load(positionals[0]!.split(','), 'BASE file');
-  const current = load(positionals[1]!.split(','), 'CURRENT file');
+  const [base, current] = selection ? await diffSelections(values) : [load(positionals[0]!.split(','), 'BASE file'), load(positionals[1]!.split(','), 'CURRENT file')];
   if (!base.profile || !current.profile) return noInput();
   const table = withSampleIndex(() => diffProfiles(base.profile!, current.profile!, { by, order, ...(values['sample-index'] ? { sampleIndex: values['sample-index'] } : {}) }));
   const rows = table.rows.slice(0, limit);
@@ -206,16 +306,16 @@ function diff(args: string[]): number {
   return exitCode([base, current]);
 }
 
-function exportProfiles(args: string[]): number {
+async function exportProfiles(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { format: { type: 'string' }, out: { type: 'string' }, 'sample-index': { type: 'string' } },
+    options: { format: { type: 'string' }, out: { type: 'string' }, 'sample-index': { type: 'string' }, ...selectionOptions },
     strict: true,
   });
   if (values.format !== 'pprof' && values.format !== 'speedscope') throw new UsageError(`--format is pprof or speedscope, not "${values.format ?? ''}"`);
   if (!values.out) throw new UsageError('--out FILE is required');
-  const loaded = load(positionals);
+  const loaded = await loadInput(positionals, values);
   if (!loaded.profile) return noInput();
   const profile = loaded.profile;
   if (values.format === 'pprof') {
@@ -256,4 +356,59 @@ async function capture(type: 'cpu' | 'heap', args: string[]): Promise<number> {
   } finally {
     await nc.close();
   }
+}
+
+/** --since D: the last D against the D before, or (with --base-where) against other pods over the same D. */
+async function diffSelections(values: SelectionFlags & { 'base-where'?: string | undefined }): Promise<[LoadedProfiles, LoadedProfiles]> {
+  const ms = sinceMs(values);
+  const to = Date.now();
+  const type = typeOf(values.type);
+  const where = whereOf(values.where);
+  const baseWhere = whereOf(values['base-where'], '--base-where');
+  const current: ProfileSelection = { type, from: to - ms, to, ...(where ? { where } : {}) };
+  const base: ProfileSelection = baseWhere ? { ...current, where: baseWhere } : { ...current, from: to - 2 * ms, to: to - ms };
+  return withServer(values, async (api) => [await loadSelection(api, base), await loadSelection(api, current)]);
+}
+
+async function regressions(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...selectionOptions, baseline: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
+  if (positionals.length) throw new UsageError(`regressions takes no files (it reads the server's stored profiles): "${positionals[0]}"`);
+  const type = typeOf(values.type, ['cpu', 'heap']) as 'cpu' | 'heap';
+  const baseline = (values.baseline ?? 'previous') as Baseline;
+  if (!BASELINES.includes(baseline)) throw new UsageError(`--baseline is ${BASELINES.join(' or ')}, not "${values.baseline}"`);
+  const ms = sinceMs(values, '15m');
+  const to = Date.now();
+  const where = whereOf(values.where);
+  const result = await withServer(values, (api) => api.regressions({ type, from: to - ms, to, baseline, ...(where ? { where } : {}) }));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ regressions: result.regressions.map((r) => ({ type: r.type, function: r.function, file: r.file, line: r.line, baselinePercent: r.baselinePercent, currentPercent: r.currentPercent, evidence: r.evidence })) }, null, 2)}\n`);
+    return 0;
+  }
+  if (!result.regressions.length) {
+    process.stdout.write(`no ${type} regressions in the last ${values.since ?? '15m'} against ${baseline === 'previous' ? 'the range before' : 'other versions'}\n`);
+    return 0;
+  }
+  for (const r of result.regressions) {
+    process.stdout.write(`${r.function}${location(r)}: ${formatPercent(r.baselinePercent)} → ${formatPercent(r.currentPercent)}\n  ${r.evidence}\n`);
+  }
+  return 0;
+}
+
+async function recommendations(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...selectionOptions, json: { type: 'boolean', default: false } }, strict: true });
+  if (positionals.length) throw new UsageError(`recommendations takes no files (it reads the server's stored profiles): "${positionals[0]}"`);
+  const ms = sinceMs(values, '15m');
+  const to = Date.now();
+  const where = whereOf(values.where);
+  const result = await withServer(values, (api) => api.recommendations({ from: to - ms, to, ...(where ? { where } : {}) }));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  }
+  if (!result.recommendations.length) {
+    process.stdout.write(`no recommendations for the last ${values.since ?? '15m'} (${Object.entries(result.profiles).map(([t, n]) => `${n} ${t}`).join(', ')} profiles)\n`);
+    return 0;
+  }
+  for (const r of result.recommendations) process.stdout.write(`[${r.rule}] ${r.title}: ${r.function}${location(r)}\n  ${r.evidence}\n  fix: ${r.fix}\n`);
+  return 0;
 }

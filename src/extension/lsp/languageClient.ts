@@ -23,6 +23,10 @@ import {
   OPEN_DASHBOARD_COMMAND,
   PodProfileRequest,
   PodsChangedNotification,
+  ProfileRangeRequest,
+  ProfileRecommendationsRequest,
+  ProfileRegressionsRequest,
+  ProfileSelectRequest,
   PodsRequest,
   PredictionsRequest,
   QueryRunRequest,
@@ -37,6 +41,7 @@ import {
 import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../../protocol/logs';
 import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from '../../protocol/traces';
 import type { PodStatus } from '../../protocol/nats';
+import type { ProfileRangeRequest as ProfileRangeRequestParams, ProfileSelection, RecommendationsRequest, RecommendationsResult, RegressionsRequest, RegressionsResult } from '../../protocol/profiles';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
 import type { QueryAnswer, QueryRequest } from '../../protocol/query';
@@ -47,6 +52,10 @@ export interface LspConnection {
   configure(settings: ServerSettings): Promise<ServerStatus>;
   pods(): Promise<PodStatus[]>;
   podProfile(params: PodProfileRequest.Params): Promise<PodProfileRequest.Result>;
+  profileSelect(selection: ProfileSelection): Promise<ProfileSelectRequest.Result>;
+  profileRange(request: ProfileRangeRequestParams): Promise<ProfileRangeRequest.Result>;
+  regressions(request: RegressionsRequest): Promise<RegressionsResult>;
+  recommendations(request: RecommendationsRequest): Promise<RecommendationsResult>;
   summary(request: SummaryRequest): Promise<AnalyticsSummary>;
   series(query: SeriesQuery): Promise<SeriesResult>;
   dashboard(query: DashboardQuery): Promise<DashboardData>;
@@ -106,6 +115,10 @@ export async function startLanguageClient(
     configure: (next) => client.sendRequest(ConfigureRequest.type, next),
     pods: () => client.sendRequest(PodsRequest.type),
     podProfile: (params) => client.sendRequest(PodProfileRequest.type, params),
+    profileSelect: (selection) => client.sendRequest(ProfileSelectRequest.type, selection),
+    profileRange: (request) => client.sendRequest(ProfileRangeRequest.type, request),
+    regressions: (request) => client.sendRequest(ProfileRegressionsRequest.type, request),
+    recommendations: (request) => client.sendRequest(ProfileRecommendationsRequest.type, request),
     summary: (request) => client.sendRequest(AnalyticsSummaryRequest.type, request),
     series: (query) => client.sendRequest(AnalyticsSeriesRequest.type, query),
     dashboard: (query) => client.sendRequest(DashboardRequest.type, query),

@@ -4,7 +4,7 @@
  * another transform, the source of a frame.
  */
 import * as vscode from 'vscode';
-import { FlameFromWebviewSchema, type FlameFromWebview, type FlameToWebview, type FlameTransform } from '../../protocol/flamegraph';
+import { FlameFromWebviewSchema, type FlameFromWebview, type FlameSelection, type FlameToWebview, type FlameTransform } from '../../protocol/flamegraph';
 import { buildDiffTree, buildFlameTree, buildSandwich, flameData, flameTop, type FlameTree } from '../../server/profiles/flame';
 import type { ProfileData } from '../../server/profiles/profileData';
 import { WebviewPanelHost } from '../webviewPanel';
@@ -20,6 +20,8 @@ export interface ProfileInput {
   problems: string[];
   /** A diff: the base side. */
   base?: ProfileData;
+  /** The fleet's stored profiles: what was selected, and how to select again (the panel's range and label filter). */
+  selection?: FlameSelection & { reselect: (rangeMs: number, where: string) => Promise<ProfileInput> };
 }
 
 export class FlamegraphPanel implements vscode.Disposable {
@@ -32,9 +34,13 @@ export class FlamegraphPanel implements vscode.Disposable {
   /** Fires when the user works in the panel: it is then "the profile shown" for the editor's hot code. */
   readonly onDidInteract = this.interactEmitter.event;
 
+  private readonly inputEmitter = new vscode.EventEmitter<ProfileInput>();
+  /** Fires when a new selection replaced the profile shown (the panel's time range or label filter). */
+  readonly onDidChangeInput = this.inputEmitter.event;
+
   constructor(
     extensionUri: vscode.Uri,
-    readonly input: ProfileInput,
+    public input: ProfileInput,
     private readonly resolver: SourceResolver,
     private readonly log: vscode.LogOutputChannel,
   ) {
@@ -95,6 +101,15 @@ export class FlamegraphPanel implements vscode.Disposable {
         case 'openSource':
           await this.resolver.open(message.file, message.line);
           break;
+        case 'select': {
+          if (!this.input.selection) break;
+          const next = await this.input.selection.reselect(message.rangeMs, message.where);
+          this.input = next;
+          this.tree = undefined;
+          this.postModel(0);
+          this.inputEmitter.fire(next);
+          break;
+        }
         case 'timing':
           this.log.info(`flamegraph ${this.input.name}: ${message.name} ${message.ms.toFixed(1)} ms (${this.tree?.total.length ?? 0} frames)`);
           break;
@@ -117,7 +132,7 @@ export class FlamegraphPanel implements vscode.Disposable {
     const { data, foldedNodes } = flameData(tree, { expandedId });
     const top = flameTop(tree);
     const view = {
-      title: `Flamegraph: ${this.input.name}`,
+      title: this.title,
       source: this.input.source,
       unit: tree.unit,
       sampleType: tree.sampleType,
@@ -130,6 +145,7 @@ export class FlamegraphPanel implements vscode.Disposable {
       expandedId,
       transform: this.transform,
       problems: this.input.problems,
+      ...(this.input.selection ? { selection: { type: this.input.selection.type, rangeMs: this.input.selection.rangeMs, where: this.input.selection.where } } : {}),
     };
     void this.host.post({ type: 'model', view, data, top });
     this.log.info(`flamegraph ${this.input.name}: model of ${data.total.length} nodes (${foldedNodes} folded) built in ${(performance.now() - started).toFixed(1)} ms`);
@@ -139,5 +155,6 @@ export class FlamegraphPanel implements vscode.Disposable {
     this.host.dispose();
     this.disposeEmitter.dispose();
     this.interactEmitter.dispose();
+    this.inputEmitter.dispose();
   }
 }

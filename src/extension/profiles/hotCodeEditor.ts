@@ -2,12 +2,14 @@
  * Hot code in the editor, from the profile shown: a code lens above each sampled function (self and total
  * share, and the allocation rate for allocation profiles), heat marks in the gutter per line, and a hover on a
  * hot line with its samples, the function's callers and a small flamegraph of its callees. One command toggles
- * all of it. (Fleet-wide over a time range comes with the server's profile store.)
+ * all of it. When the profile shown is a fleet selection (Open Fleet Profile), the figures are fleet-wide over its
+ * time range and labels, and follow the panel's range and label filter.
  */
 import * as vscode from 'vscode';
 import { formatPercent, formatProfileValue } from '../../common/profileFormat';
 import { hotCodeStats, lineHover, type FunctionHeat, type HotCodeStats, type LineHeat } from '../../server/profiles/hotCode';
 import { CONTEXT_KEYS } from '../commandIds';
+import { SELECTION_RANGES } from '../../protocol/flamegraph';
 import type { ProfileInput } from './flamegraphPanel';
 import type { ProfileViews } from './profileViews';
 
@@ -125,7 +127,19 @@ export class HotCodeEditor implements vscode.Disposable, vscode.CodeLensProvider
       });
   }
 
+  /** " · fleet, last 15 minutes · service=gateway" for the fleet's stored profiles. */
+  private scope(): string {
+    const selection = this.input?.selection;
+    if (!selection) return '';
+    const range = SELECTION_RANGES.find((r) => r.ms === selection.rangeMs)?.label.toLowerCase() ?? `last ${Math.round(selection.rangeMs / 60_000)} min`;
+    return ` · fleet, ${range}${selection.where ? ` · ${selection.where}` : ''}`;
+  }
+
   private lensTitle(f: FunctionHeat, stats: HotCodeStats): string {
+    return this.lensFigures(f, stats) + this.scope();
+  }
+
+  private lensFigures(f: FunctionHeat, stats: HotCodeStats): string {
     const type = stats.sampleType;
     if (stats.unit === 'bytes') {
       const rate = stats.durationNanos > 0 ? ` · ${formatProfileValue(f.total / (stats.durationNanos / 1e9), 'bytes')}/s` : '';

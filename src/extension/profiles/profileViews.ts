@@ -27,6 +27,9 @@ export class ProfileViews implements vscode.Disposable {
     const panel = new FlamegraphPanel(this.extensionUri, input, this.resolver, this.log);
     this.panels.add(panel);
     panel.onDidInteract(() => this.setActive(panel));
+    panel.onDidChangeInput((input) => {
+      if (this.active === panel) this.activeEmitter.fire(input);
+    });
     panel.onDidDispose(() => {
       this.panels.delete(panel);
       if (this.active === panel) this.setActive([...this.panels].at(-1));

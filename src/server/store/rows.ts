@@ -10,7 +10,7 @@ export type Row = Record<string, string | number | readonly string[] | readonly 
 export type RowBatch = Record<TableName, Row[]>;
 
 export function emptyBatch(): RowBatch {
-  return { metrics: [], events: [], logs: [], spans: [], incidents: [], trace_index: [], span_links: [], log_lines: [], log_counts: [] };
+  return { metrics: [], events: [], logs: [], spans: [], incidents: [], trace_index: [], span_links: [], log_lines: [], log_counts: [], profiles: [] };
 }
 
 /** The rows of one message, by table (a message of events also yields derived metric rows). */

@@ -7,7 +7,7 @@
  * Migrations are applied in order on open; the version reached is kept in sg_meta.
  */
 
-export const TABLES = ['metrics', 'events', 'logs', 'spans', 'incidents', 'trace_index', 'span_links', 'log_lines', 'log_counts'] as const;
+export const TABLES = ['metrics', 'events', 'logs', 'spans', 'incidents', 'trace_index', 'span_links', 'log_lines', 'log_counts', 'profiles'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export type ColumnType = 'i64' | 'i32' | 'f64' | 'str' | 'strs' | 'i32s' | 'f64s';
@@ -140,6 +140,29 @@ export const COLUMNS: Record<TableName, Column[]> = {
     c('end_ms', 'i64'),
     c('msg_id', 'str'),
   ],
+  // One row per collected profile: `ts`..`end_ts` is the time it covers; `data` the gzipped pprof (base64),
+  // `timeline` the same CPU profile with one sample per tick and its time (base64; '' when the pod gives none).
+  profiles: [
+    c('ts', 'i64'),
+    c('end_ts', 'i64'),
+    c('type', 'str'),
+    c('service', 'str'),
+    c('pod', 'str'),
+    c('version', 'str'),
+    c('region', 'str'),
+    c('runtime', 'str'),
+    c('label_keys', 'strs'),
+    c('label_values', 'strs'),
+    c('source', 'str'),
+    c('sample_types', 'str'),
+    c('samples', 'i64'),
+    c('total', 'f64'),
+    c('bytes', 'i64'),
+    c('data', 'str'),
+    c('timeline', 'str'),
+    c('collector', 'str'),
+    c('msg_id', 'str'),
+  ],
 };
 
 /** ClickHouse sort keys: what the queries filter on first. */
@@ -153,6 +176,7 @@ const CH_ORDER: Record<TableName, string> = {
   span_links: '(trace_id, ts)',
   log_lines: '(template_id, ts)',
   log_counts: '(ts, template_id)',
+  profiles: '(type, service, pod, ts)',
 };
 
 /** Days kept per table by default (streamgate.store.retentionDays overrides all). */
@@ -166,6 +190,7 @@ export const DEFAULT_RETENTION_DAYS: Record<TableName, number> = {
   span_links: 7,
   log_lines: 7,
   log_counts: 30,
+  profiles: 7,
 };
 
 export type Dialect = 'duckdb' | 'clickhouse';
@@ -185,7 +210,7 @@ export interface Migration {
 
 /**
  * Version 1 was the meta table alone (the foundation); 2 adds the telemetry tables; 3 the trace index, span
- * links and the log template tables. Only new tables, never ALTER: ClickHouse 18.16 has no
+ * links and the log template tables; 4 the profiles table. Only new tables, never ALTER: ClickHouse 18.16 has no
  * `ADD COLUMN IF NOT EXISTS`, and a ClickHouse migration cut short must be safe to apply again.
  */
 export const MIGRATIONS: Migration[] = [
@@ -199,6 +224,7 @@ export const MIGRATIONS: Migration[] = [
     what: 'trace index, span links, log templates per line and per minute',
     sql: (d) => (['trace_index', 'span_links', 'log_lines', 'log_counts'] as const).map((t) => createTableSql(d, t)),
   },
+  { version: 4, what: 'profiles table (continuous profiling)', sql: (d) => [createTableSql(d, 'profiles')] },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
