@@ -38,12 +38,19 @@ export interface FleetListener {
 }
 
 const POLL_MS = 2000;
-/** A pod missing from this many polls in a row has left (one slow answer is not a departure). */
+/**
+ * A pod has left when it was missing from this many polls in a row over at least LEAVE_AFTER_MS (one slow
+ * answer is not a departure, nor is a pod that is still reconnecting after a NATS restart).
+ */
 const MISSES_TO_LEAVE = 2;
+const LEAVE_AFTER_MS = 5000;
 
 export class FleetLink {
   readonly pods = new Map<string, PodInfo>();
-  private readonly misses = new Map<string, number>();
+  /** Pods missing from the last polls: how many polls, since when. */
+  private readonly misses = new Map<string, { polls: number; since: number }>();
+  /** Counts disconnections and reconnections: a poll that saw one proves nothing about who is there. */
+  private connectionEpoch = 0;
   private subscription: Subscription | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -117,12 +124,14 @@ export class FleetLink {
 
   private async pollOnce(): Promise<void> {
     if (this.closing || this.nc.isClosed()) return;
+    const epoch = this.connectionEpoch;
     let live: PodInfo[];
     try {
       live = await listPods(this.nc, { ...(this.selector ? { selector: this.selector } : {}), maxWaitMs: 500 });
     } catch {
       return; // disconnected: the next poll after the reconnect tells
     }
+    if (epoch !== this.connectionEpoch) return;
     const seen = new Set(live.map((p) => p.pod));
     for (const pod of live) {
       this.misses.delete(pod.pod);
@@ -132,24 +141,18 @@ export class FleetLink {
       this.pods.set(pod.pod, pod);
       this.listener.podJoined(pod);
     }
+    const now = Date.now();
     for (const [name, pod] of this.pods) {
       if (seen.has(name)) continue;
-      const misses = (this.misses.get(name) ?? 0) + 1;
+      const missed = this.misses.get(name);
+      const misses = { polls: (missed?.polls ?? 0) + 1, since: missed?.since ?? now };
       this.misses.set(name, misses);
-      if (misses >= MISSES_TO_LEAVE) {
+      if (misses.polls >= MISSES_TO_LEAVE && now - misses.since >= LEAVE_AFTER_MS) {
         this.pods.delete(name);
         this.misses.delete(name);
         this.listener.podLeft(pod);
       }
     }
-  }
-
-  /** Removes a pod at once (it refused or failed a request as gone). */
-  forget(pod: string): void {
-    const info = this.pods.get(pod);
-    if (!info) return;
-    this.pods.delete(pod);
-    this.listener.podLeft(info);
   }
 
   async sync(pod: string, request: DebugSyncRequest, timeoutMs = 3000): Promise<DebugSyncReply> {
@@ -194,9 +197,11 @@ export class FleetLink {
     void (async () => {
       for await (const status of this.nc.status()) {
         if (status.type === Events.Reconnect) {
+          this.connectionEpoch++;
           this.listener.reconnected();
           void this.poll();
         } else if (status.type === Events.Disconnect) {
+          this.connectionEpoch++;
           this.listener.disconnected();
         }
       }

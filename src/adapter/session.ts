@@ -29,6 +29,7 @@ import { BreakpointBook, type SessionBreakpoint } from './breakpoints';
 import { EXECUTION_CONTROL_COMMANDS, notOnLivePod, ProtocolError, toDapMessage } from './errors';
 import { FleetLink, type FleetListener } from './fleet';
 import { PathMapper } from './paths';
+import { ReceivedEvents } from './received';
 import { scopes, snapshotJson, stackFrames, variable, variablesOf } from './presenter';
 import { SnapshotQueues } from './snapshots';
 import { describe, follow, parsePath } from './values';
@@ -37,6 +38,8 @@ type Handler = (args: unknown) => Promise<unknown>;
 
 /** How often every pod is told the session's whole state again (also the session's lease renewal). */
 const RESYNC_MS = 10_000;
+/** A pod that did not answer a sync is asked again after this, doubling up to RESYNC_MS. */
+const RETRY_FIRST_MS = 250;
 
 export class StreamGateDebugSession extends DebugSession {
   private readonly sessionId = randomBytes(6).toString('hex');
@@ -54,6 +57,9 @@ export class StreamGateDebugSession extends DebugSession {
   private ended = false;
   private readonly skewWarned = new Set<string>();
   private badEvents = 0;
+  private readonly received = new ReceivedEvents();
+  /** Pods whose last sync failed, and when they are asked again. */
+  private readonly retries = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
 
   private readonly handlers: Record<string, Handler> = {
     initialize: async () => this.initialize(),
@@ -175,6 +181,7 @@ export class StreamGateDebugSession extends DebugSession {
     this.ended = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
+    this.cancelRetries();
     const empty: DebugSyncRequest = { session: this.sessionId, identity: fleet.identity, breakpoints: [], exceptions: { mode: 'none' } };
     await Promise.all([...fleet.pods.keys()].map((pod) => fleet.sync(pod, empty, 2000).catch(() => undefined)));
     this.fleet = undefined;
@@ -201,6 +208,7 @@ export class StreamGateDebugSession extends DebugSession {
       this.ended = true;
       this.say(`The StreamGate debug session ends: ${reason}.\n`, 'stderr');
       if (this.resyncTimer) clearInterval(this.resyncTimer);
+      this.cancelRetries();
       this.fleet = undefined;
       this.sendEvent(new TerminatedEvent());
     },
@@ -222,6 +230,7 @@ export class StreamGateDebugSession extends DebugSession {
     this.threadOfPod.delete(pod.pod);
     this.podOfThread.delete(thread);
     this.queues.drop(thread);
+    this.cancelRetry(pod.pod);
     for (const bp of this.book.all()) bp.states.delete(pod.pod);
     this.sendEvent(new ThreadEvent('exited', thread));
     this.say(`${pod.pod} left the fleet (or stopped answering); its snapshots are gone.\n`);
@@ -256,7 +265,8 @@ export class StreamGateDebugSession extends DebugSession {
     return {};
   }
 
-  private syncRequest(): DebugSyncRequest {
+  private syncRequest(pod?: string): DebugSyncRequest {
+    const received = pod ? this.received.watermark(pod) : undefined;
     return {
       session: this.sessionId,
       identity: this.fleet?.identity ?? 'unknown',
@@ -267,6 +277,7 @@ export class StreamGateDebugSession extends DebugSession {
         ...(this.config?.snapshotsPerMinute ? { snapshotsPerMinute: this.config.snapshotsPerMinute } : {}),
       },
       leaseMs: DEFAULT_SESSION_LEASE_MS,
+      ...(received ? { received } : {}),
     };
   }
 
@@ -277,25 +288,58 @@ export class StreamGateDebugSession extends DebugSession {
     this.refreshBreakpoints();
   }
 
+  /**
+   * Tells one pod the session's whole state. A pod that does not answer keeps its thread (it leaves only when
+   * discovery stops seeing it): right after a NATS restart the adapter is often back before the pods, whose
+   * breakpoints are still installed and whose snapshots must not be thrown away. It is asked again, sooner
+   * than the periodic resync, until it answers.
+   */
   private async syncPod(pod: string): Promise<void> {
     const fleet = this.fleet;
     if (!fleet || !this.threadOfPod.has(pod)) return;
-    const request = this.syncRequest();
+    const request = this.syncRequest(pod);
     try {
       const reply = await fleet.sync(pod, request);
+      this.cancelRetry(pod);
       for (const state of reply.breakpoints) {
         const bp = this.book.bySpecId(state.id);
         if (bp) bp.states.set(pod, state);
       }
+      if (reply.sent) this.received.settle(pod, reply.sent);
       if (reply.exceptions?.message) this.say(`${reply.exceptions.message}\n`, 'stderr');
     } catch (error) {
-      if (error instanceof PodError && error.code === 404) {
-        fleet.forget(pod);
-        return;
-      }
       const message = error instanceof Error ? error.message : String(error);
-      for (const spec of request.breakpoints) this.book.bySpecId(spec.id)?.states.set(pod, { error: message });
+      const transient = !(error instanceof PodError) || error.code === 404 || error.code >= 500;
+      // A pod keeps what it had for its lease: while the first retries run, what it last said still holds.
+      const keepLast = transient && (this.retries.get(pod)?.attempt ?? 0) < 3;
+      for (const spec of request.breakpoints) {
+        const bp = this.book.bySpecId(spec.id);
+        const last = bp?.states.get(pod);
+        if (bp && !(keepLast && last && 'state' in last)) bp.states.set(pod, { error: message });
+      }
+      if (transient) this.retrySoon(pod);
     }
+  }
+
+  private retrySoon(pod: string): void {
+    const previous = this.retries.get(pod);
+    if (previous) clearTimeout(previous.timer);
+    const attempt = (previous?.attempt ?? 0) + 1;
+    const timer = setTimeout(() => {
+      if (this.retries.get(pod)?.timer !== timer) return;
+      void this.syncPod(pod).then(() => this.refreshBreakpoints());
+    }, Math.min(RESYNC_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)));
+    this.retries.set(pod, { timer, attempt });
+  }
+
+  private cancelRetry(pod: string): void {
+    const retry = this.retries.get(pod);
+    if (retry) clearTimeout(retry.timer);
+    this.retries.delete(pod);
+  }
+
+  private cancelRetries(): void {
+    for (const pod of [...this.retries.keys()]) this.cancelRetry(pod);
   }
 
   /** The breakpoint as VS Code should show it; `notify` sends a `breakpoint` event when that changed. */
@@ -356,6 +400,11 @@ export class StreamGateDebugSession extends DebugSession {
 
   private onEvent(event: DebugEvent): void {
     if (event.session !== this.sessionId) return;
+    if (event.kind !== 'status' && event.boot !== undefined && event.seq !== undefined) {
+      // Not counted as received until it can be shown: a pod without a thread yet sends it again once it has one.
+      if (!this.threadOfPod.has(event.pod)) return;
+      if (!this.received.accept(event.pod, event.boot, event.seq)) return;
+    }
     switch (event.kind) {
       case 'snapshot':
         this.onSnapshot(event);

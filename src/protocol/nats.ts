@@ -567,6 +567,11 @@ export const DebugSyncRequestSchema = z.object({
   ),
   /** How long the pod keeps this session's breakpoints if it hears nothing more (default 45 s). */
   leaseMs: z.optional(z.number().check(z.int(), z.minimum(1000), z.maximum(24 * 3600_000))),
+  /**
+   * The snapshots and log lines the session has from this pod without a gap: the pod sends again what it still
+   * holds after `seq` of its run `boot` (what went out while a NATS restart had the session unsubscribed).
+   */
+  received: z.optional(z.object({ boot: z.string(), seq: z.number().check(z.int(), z.minimum(0)) })),
 });
 export type DebugSyncRequest = z.infer<typeof DebugSyncRequestSchema>;
 
@@ -593,6 +598,8 @@ export const DebugSyncReplySchema = z.object({
   breakpoints: z.array(BreakpointStateSchema),
   /** Exception snapshots as the pod has them: on, off, or disabled (with why). */
   exceptions: z.optional(z.object({ mode: z.enum(EXCEPTION_MODES), message: z.optional(z.string()) })),
+  /** The pod's run and the last snapshot or log sequence number it sent the session (after any resent). */
+  sent: z.optional(z.object({ boot: z.string(), seq: z.number() })),
 });
 export type DebugSyncReply = z.infer<typeof DebugSyncReplySchema>;
 
@@ -672,6 +679,9 @@ const eventEnvelope = {
   service: z.string(),
   /** Epoch ms of the hit (snapshot, log) or of the change (status). */
   at: z.number(),
+  /** Snapshots and log lines: the pod's run, and a number counting what it sent the session (gaps are losses). */
+  boot: z.optional(z.string()),
+  seq: z.optional(z.number()),
 };
 
 export const SnapshotEventSchema = z.object({

@@ -10,7 +10,9 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { connect } from 'nats';
-import { podHealth } from '../../src/common/podClient';
+import { podHealth, requestDebug } from '../../src/common/podClient';
+import { debugEventSubject, DebugSyncReplySchema, type DebugEvent, type DebugSyncReply } from '../../src/protocol/nats';
+import { check } from '../../src/protocol/schema';
 import { startNatsServer, type NatsServer } from '../../src/launch/nats';
 import { spawnService, waitUntil, type ServiceProcess } from '../../src/launch/process';
 import type { Sandbox } from '../../src/launch/sandbox';
@@ -84,6 +86,7 @@ describe('debugging through faults', () => {
   it('NATS restarting during a session: the session reconnects, re-installs, and snapshots flow again', async () => {
     const dc = await client({ selector: { service: 'gateway' } });
     const output = record<DebugProtocol.OutputEvent>(dc, 'output');
+    const threads = record<DebugProtocol.ThreadEvent>(dc, 'thread');
     const set = await dc.setBreakpointsRequest({ source: { path: GATEWAY_SOURCE }, breakpoints: [{ line: SIGNATURE_LINE }] });
     assert.equal(set.body.breakpoints[0]!.message, 'installed on 2/2 pods');
     await nats.restart({ downMs: 1000 });
@@ -96,6 +99,39 @@ describe('debugging through faults', () => {
     } finally {
       await load.stop();
     }
+    // The pods never left: a pod that is slower to reconnect than the session keeps its thread and snapshots.
+    assert.deepEqual(threads.filter((t) => t.body.reason === 'exited'), [], outputText(output));
+    await eventually('installed on both pods again', async () => ((await dc.customRequest('streamgate.breakpoints')).body as { breakpoints: { message: string }[] }).breakpoints[0]?.message.startsWith('installed on 2/2 pods') === true);
+  });
+
+  it('a snapshot sent while its session was not subscribed (as after a NATS restart) is sent again at the next sync, once', async () => {
+    const nc = await connect({ servers: nats.url });
+    cleanups.push(() => nc.close());
+    const pod = fleet.pods[0]!;
+    const session = `resend${Date.now()}`;
+    const spec = { id: 'r1', kind: 'snapshot', file: 'demo/gateway/server.ts', line: SIGNATURE_LINE, expiresAt: Date.now() + 60_000 };
+    const sync = async (received?: { boot: string; seq: number }, breakpoints = [spec]): Promise<DebugSyncReply> => {
+      const reply = check(DebugSyncReplySchema, await requestDebug(nc, pod.pod, 'sync', { session, identity: 'test', breakpoints, ...(received ? { received } : {}) }));
+      if (!reply.ok) throw new Error(reply.error);
+      return reply.value;
+    };
+    cleanups.push(() => sync(undefined, []));
+    const first = await sync();
+    assert.equal(first.breakpoints[0]?.state, 'installed');
+    const boot = first.sent!.boot;
+    assert.equal(first.sent!.seq, 0);
+    // Nobody listens on the session's subject yet: the snapshot of this request goes nowhere.
+    assert.deepEqual(await post(pod.port, 1), [202]);
+    await eventually('the pod to have sent the snapshot', async () => (await sync({ boot, seq: Number.MAX_SAFE_INTEGER })).sent!.seq >= 1);
+    const events: DebugEvent[] = [];
+    const subscription = nc.subscribe(debugEventSubject(session, pod.pod), { callback: (_e, msg) => events.push(msg.json<DebugEvent>()) });
+    await nc.flush();
+    const resent = await sync({ boot, seq: 0 });
+    assert.equal(resent.sent!.seq, 1);
+    await sync({ boot, seq: 1 });
+    await nc.flush();
+    subscription.unsubscribe();
+    assert.deepEqual(events.map((e) => [e.kind, e.seq, e.boot]), [['snapshot', 1, boot]], 'the lost snapshot, once');
   });
 
   it('NATS gone for good ends the session with terminated, saying why', async () => {
@@ -112,7 +148,8 @@ describe('debugging through faults', () => {
     const pod = await oddPod(nats.url, 'odd-1');
     cleanups.push(() => pod.process.stop());
     const source = join(FIXTURES, 'debugTarget.ts');
-    const dc = await client({ selector: { service: 'odd' }, localRoot: repoRoot, captureLimits: { maxCaptureMs: 50 }, snapshotsPerMinute: 600 });
+    // A generous capture budget: V8 evaluating the getter that throws (with a timeout) alone takes 10–40 ms here.
+    const dc = await client({ selector: { service: 'odd' }, localRoot: repoRoot, captureLimits: { maxCaptureMs: 100 }, snapshotsPerMinute: 600 });
     await dc.customRequest('streamgate.setWatches', { expressions: ['account.explosive', 'huge.length'] });
     const stopped = dc.waitForEvent('stopped', 30_000) as Promise<DebugProtocol.StoppedEvent>;
     const set = await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line: lineOf(source, '// BREAK:oddValues') }] });

@@ -11,7 +11,7 @@ import { format } from 'node:util';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { ensureCodeServer, installVsix, profilePaths, startCodeServer, type CodeServer } from '../../src/launch/codeServer';
 import { findExecutable } from '../../src/launch/process';
-import { ACT_PREFIX, EXTENSION_ID, PALETTE_PREFIX, RESULT_PREFIX, SCREENSHOT_PREFIX, type PaletteRequest, type ScreenshotDone, type ScreenshotTarget, type SuiteResult, type WebviewAction } from './protocol';
+import { ACT_PREFIX, EXTENSION_ID, HOVER_PREFIX, PALETTE_PREFIX, RESULT_PREFIX, SCREENSHOT_PREFIX, type HoverRequest, type PaletteRequest, type ScreenshotDone, type ScreenshotTarget, type SuiteResult, type WebviewAction } from './protocol';
 
 export interface HarnessOptions {
   repoRoot: string;
@@ -132,6 +132,11 @@ async function driveSuite(
       pending = pending.then(() => actInWebview(page, request.name, request.title, request.actions, options.resultsDir, log));
       return;
     }
+    if (line.startsWith(HOVER_PREFIX)) {
+      const request = JSON.parse(line.slice(HOVER_PREFIX.length)) as HoverRequest;
+      pending = pending.then(() => hoverInWorkbench(page, request, options.resultsDir, log));
+      return;
+    }
     if (line.startsWith(PALETTE_PREFIX)) {
       const request = JSON.parse(line.slice(PALETTE_PREFIX.length)) as PaletteRequest;
       pending = pending.then(() => runFromPalette(page, request, options.resultsDir, log));
@@ -174,6 +179,27 @@ async function runFromPalette(page: Page, request: PaletteRequest, dir: string, 
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
     log(`    [palette] ${request.title}`);
     writeDone(done, JSON.stringify({ ok: true } satisfies ScreenshotDone));
+  } catch (error) {
+    writeDone(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));
+  }
+}
+
+/** Rests the mouse on a workbench element until VS Code's hover opens; screenshots the window and reads the hover. */
+async function hoverInWorkbench(page: Page, request: HoverRequest, dir: string, log: (line: string) => void): Promise<void> {
+  const done = join(dir, `${request.name}.done`);
+  try {
+    await widenSidebar(page);
+    const target = page.locator(request.selector, request.hasText ? { hasText: request.hasText } : {}).first();
+    await target.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.mouse.move(0, 0);
+    await target.hover();
+    const hover = page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ visible: true }).first();
+    await hover.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.waitForTimeout(300);
+    const text = await hover.innerText();
+    await page.screenshot({ path: join(dir, `${request.name}.png`) });
+    log(`    [hover] ${request.name}`);
+    writeDone(done, JSON.stringify({ ok: true, text } satisfies ScreenshotDone));
   } catch (error) {
     writeDone(done, JSON.stringify({ ok: false, error: (error as Error).message } satisfies ScreenshotDone));
   }

@@ -16,6 +16,17 @@ export type WebviewAction =
 
 /** Asks the harness to run a command the way a person does: F1, type its title, Enter. */
 export const PALETTE_PREFIX = 'SG_PALETTE ';
+/** Asks the harness to rest the mouse on an element of the workbench and read the hover that opens. */
+export const HOVER_PREFIX = 'SG_HOVER ';
+
+export interface HoverRequest {
+  /** A name for the screenshot and the done file. */
+  name: string;
+  /** CSS selector of the element to hover, in the workbench page. */
+  selector: string;
+  /** Of the elements matching `selector`, the first whose text contains this. */
+  hasText?: string;
+}
 
 export type ScreenshotTarget = { kind: 'webview'; title: string } | { kind: 'sidebar' } | { kind: 'editor' } | { kind: 'workbench' };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../src/extension/api';
 
-import { ACT_PREFIX, EXTENSION_ID, PALETTE_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget, type WebviewAction } from './protocol';
+import { ACT_PREFIX, EXTENSION_ID, HOVER_PREFIX, PALETTE_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget, type WebviewAction } from './protocol';
 
 export { EXTENSION_ID };
 
@@ -41,6 +41,15 @@ export async function screen(name: string, target: ScreenshotTarget, timeoutMs =
 export async function runFromPalette(title: string, timeoutMs = 30_000): Promise<void> {
   const name = `palette-${title.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`;
   await harnessRequest(name, `${PALETTE_PREFIX}${JSON.stringify({ name, title })}`, timeoutMs);
+}
+
+/**
+ * Rests the mouse on an element of the workbench (a row of the Breakpoints view, say), as a user would, waits
+ * for the hover, screenshots the window with it and returns the hover's text.
+ */
+export async function hoverOver(name: string, selector: string, hasText?: string, timeoutMs = 30_000): Promise<string> {
+  const status = await harnessRequest(name, `${HOVER_PREFIX}${JSON.stringify({ name, selector, ...(hasText ? { hasText } : {}) })}`, timeoutMs);
+  return status.text ?? '';
 }
 
 async function harnessRequest(name: string, line: string, timeoutMs: number): Promise<ScreenshotDone> {

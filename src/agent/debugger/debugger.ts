@@ -44,11 +44,13 @@ import {
   type DebugSyncReply,
   type DebugSyncRequest,
   type ExceptionMode,
+  type LogEvent,
   type SnapshotEvent,
 } from '../../protocol/nats';
 import { ControlRequestError } from '../control';
 import { CaptureBudget, Capturer, capture, formatForLog } from './capture';
 import { CpuBudget, DebugGate, RateLimit, type GateSlot } from './gate';
+import { Outboxes } from './outbox';
 import { Redactor } from './redaction';
 import { ScriptIndex } from './scripts';
 
@@ -154,6 +156,7 @@ export class SnapshotDebugger {
   /** Script ids to URLs (call frames carry only the id). */
   private readonly scriptUrls = new Map<string, string>();
   private readonly fileUrls = new Map<string, string>();
+  private readonly outboxes = new Outboxes();
 
   constructor(private readonly options: SnapshotDebuggerOptions) {
     this.scripts = new ScriptIndex(options.pod);
@@ -238,13 +241,17 @@ export class SnapshotDebugger {
     // Exceptions can come from any script: their maps are loaded before V8 starts pausing on them.
     if (session.exceptions.mode !== 'none') await this.scripts.preloadAll();
     this.applyExceptionMode();
-    if (session.breakpoints.size === 0 && session.exceptions.mode === 'none') this.sessions.delete(session.id);
+    if (session.breakpoints.size === 0 && session.exceptions.mode === 'none') this.endSession(session, undefined);
     this.maybeDetach();
+    const outbox = this.outboxes.of(request.session);
+    const after = request.received?.boot === this.bootId ? request.received.seq : 0;
+    for (const json of outbox.since(after)) this.publishJson(request.session, json);
     return {
       pod: this.options.pod,
       session: request.session,
       breakpoints: request.breakpoints.map((b) => session.breakpoints.get(b.id)?.state ?? { id: b.id, state: 'pending' }),
       exceptions: { mode: session.exceptions.mode, ...(session.exceptions.disabled ? { message: session.exceptions.disabled } : {}) },
+      sent: { boot: this.bootId, seq: outbox.last },
     };
   }
 
@@ -532,6 +539,7 @@ export class SnapshotDebugger {
       this.remove(bp);
     }
     this.sessions.delete(session.id);
+    this.outboxes.clear(session.id);
     if (why) this.audit('session-expired', session, undefined, why);
     this.applyExceptionMode();
   }
@@ -860,38 +868,12 @@ export class SnapshotDebugger {
       values = this.gate.takeSunk();
     }
     // Watches: a path (req.headers["x-tenant"]) is read from the live values, never calling a getter; anything
-    // else is evaluated by V8 in the top frame, which refuses side effects, within the time left.
+    // else is evaluated by V8 in the top frame, which refuses side effects, with the time left after the locals
+    // (a slow watch, such as a getter that throws, never starves the locals of their budget).
     const top = plan[0];
     const topScopes = top ? top.scopes.map((r) => values[r]) : [];
     const topThis = top?.thisRef !== undefined ? values[top.thisRef] : undefined;
-    const watchResults: { expression: string; live?: { value: unknown }; value?: CapturedValue }[] = [];
-    for (const expression of watches) {
-      const live = readPath(expression, topScopes, topThis);
-      if (live) {
-        watchResults.push({ expression, live });
-        continue;
-      }
-      const left = budget.timeLeft();
-      if (left <= 0 || !frames[0]) {
-        watchResults.push({ expression, value: { t: 'omitted', reason: `the capture time budget of ${limits.maxCaptureMs} ms ran out` } });
-        budget.exhaust(`values past the capture time budget of ${limits.maxCaptureMs} ms (maxCaptureMs)`);
-        continue;
-      }
-      const result = this.post<Debugger.EvaluateOnCallFrameReturnType>('Debugger.evaluateOnCallFrame', {
-        callFrameId: frames[0].callFrameId,
-        expression,
-        objectGroup: CAPTURE_GROUP,
-        throwOnSideEffect: true,
-        timeout: Math.max(1, Math.floor(left)),
-        silent: true,
-      });
-      if (!result.exceptionDetails && result.result.type === 'object' && result.result.objectId) {
-        this.post('Runtime.callFunctionOn', { objectId: result.result.objectId, functionDeclaration: `function () { globalThis.${GATE_GLOBAL}.sink(this); }`, objectGroup: CAPTURE_GROUP, silent: true });
-        watchResults.push({ expression, live: { value: this.gate.takeSunk()[0] } });
-      } else {
-        watchResults.push({ expression, value: this.remoteValue(result.result, result.exceptionDetails, budget) });
-      }
-    }
+    const live = watches.map((expression) => readPath(expression, topScopes, topThis));
     // Everything is captured breadth first under one budget: every local gets its first level before any
     // gets its second, so running out cuts the deepest parts, never a whole variable.
     const capturer = new Capturer(budget);
@@ -905,11 +887,36 @@ export class SnapshotDebugger {
         ...(p.thisRef !== undefined ? { self: capturer.add(values[p.thisRef]) } : {}),
       };
     });
-    const watchHolders = watchResults.map(({ expression, live, value }) => ({
-      expression,
-      holder: live ? capturer.add(live.value, lastName(expression)) : { value: value ?? { t: 'undefined' } },
-    }));
+    const watchHolders: ({ value: CapturedValue } | undefined)[] = watches.map((expression, i) => {
+      const found = live[i];
+      return found ? capturer.add(found.value, lastName(expression)) : undefined;
+    });
     capturer.run();
+    const evaluated = new Capturer(budget);
+    watches.forEach((expression, i) => {
+      if (watchHolders[i]) return;
+      const left = budget.timeLeft();
+      if (left <= 0 || !frames[0]) {
+        watchHolders[i] = { value: { t: 'omitted', reason: `the capture time budget of ${limits.maxCaptureMs} ms ran out` } };
+        budget.exhaust(`values past the capture time budget of ${limits.maxCaptureMs} ms (maxCaptureMs)`);
+        return;
+      }
+      const result = this.post<Debugger.EvaluateOnCallFrameReturnType>('Debugger.evaluateOnCallFrame', {
+        callFrameId: frames[0].callFrameId,
+        expression,
+        objectGroup: CAPTURE_GROUP,
+        throwOnSideEffect: true,
+        timeout: Math.max(1, Math.floor(left)),
+        silent: true,
+      });
+      if (!result.exceptionDetails && result.result.type === 'object' && result.result.objectId) {
+        this.post('Runtime.callFunctionOn', { objectId: result.result.objectId, functionDeclaration: `function () { globalThis.${GATE_GLOBAL}.sink(this); }`, objectGroup: CAPTURE_GROUP, silent: true });
+        watchHolders[i] = evaluated.add(this.gate.takeSunk()[0], lastName(expression));
+      } else {
+        watchHolders[i] = { value: this.remoteValue(result.result, result.exceptionDetails, budget) };
+      }
+    });
+    evaluated.run();
     const captured: CapturedFrame[] = frames.map((frame, i) => {
       const position = this.scripts.originalPosition(this.frameUrl(frame), frame.location.lineNumber + 1, frame.location.columnNumber ?? 0);
       const entry: CapturedFrame = { function: frame.functionName || '(anonymous)', file: position.file, line: position.line, column: position.column };
@@ -920,7 +927,7 @@ export class SnapshotDebugger {
       }
       return entry;
     });
-    const watchValues = watchHolders.map(({ expression, holder }): [string, CapturedValue] => [expression, holder.value]);
+    const watchValues = watches.map((expression, i): [string, CapturedValue] => [expression, watchHolders[i]?.value ?? { t: 'undefined' }]);
     const extra = extraHolder ? extraHolder.value : extraObject ? this.remoteValue(extraObject, undefined, budget) : undefined;
     return { frames: captured, watches: watchValues, ...(extra !== undefined ? { extra } : {}), topNames: frameHolders[0]?.locals.map(([name]) => name) ?? [] };
   }
@@ -998,7 +1005,7 @@ export class SnapshotDebugger {
       leftOut: [...s.budget.leftOut],
       bytes: s.budget.bytes,
     };
-    this.publish(session.id, event);
+    this.publishNumbered(session, event);
   }
 
   private log(bp: Breakpoint, values: unknown[] | undefined, error: unknown, startedAt: number): void {
@@ -1015,7 +1022,7 @@ export class SnapshotDebugger {
       text = `<logpoint failed: ${this.redactor.redactText(error instanceof Error ? error.message : String(error), 300)}>`;
     }
     this.counts.logs++;
-    this.publish(bp.session.id, { v: PROTOCOL_VERSION, kind: 'log', session: bp.session.id, pod: this.options.pod, service: this.options.service, at: Date.now(), breakpointId: bp.spec.id, text });
+    this.publishNumbered(bp.session, { v: PROTOCOL_VERSION, kind: 'log', session: bp.session.id, pod: this.options.pod, service: this.options.service, at: Date.now(), breakpointId: bp.spec.id, text });
     if (bp.slot && !bp.slot.budget.charge(performance.now() - startedAt)) {
       bp.slot.active = false;
       setImmediate(() => this.disableForBudget(bp));
@@ -1052,8 +1059,22 @@ export class SnapshotDebugger {
   }
 
   private publish(session: string, event: DebugEvent): void {
+    this.publishJson(session, JSON.stringify(event));
+  }
+
+  /** Snapshots and log lines are numbered and kept a while, so what a NATS restart lost can be sent again. */
+  private publishNumbered(session: DebugSession, event: SnapshotEvent | LogEvent): void {
+    const outbox = this.outboxes.of(session.id);
+    event.boot = this.bootId;
+    event.seq = outbox.next();
+    const json = JSON.stringify(event);
+    outbox.keep(event.seq, json);
+    this.publishJson(session.id, json);
+  }
+
+  private publishJson(session: string, json: string): void {
     try {
-      this.options.nc.publish(debugEventSubject(session, this.options.pod), JSON.stringify(event));
+      this.options.nc.publish(debugEventSubject(session, this.options.pod), json);
     } catch {
       // The connection is closed: the pod is stopping; nothing is waiting for this event.
     }
