@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'out/**', 'node_modules/**', 'test-results/**', 'bench-results/**', '.streamgate/**', 'dist-vsix/**', '**/*.mjs', '**/*.js'],
+    ignores: ['dist/**', 'out/**', 'packages/*/dist/**', 'dist-packages/**', 'node_modules/**', 'test-results/**', 'bench-results/**', '.streamgate/**', 'dist-vsix/**', '**/*.mjs', '**/*.js'],
   },
   ...tseslint.configs.recommended,
   {

@@ -10,8 +10,8 @@
  *
  *   npm run bench -- logMiner         (SG_LOGHUB_DIR=… if the data is not in ../shared/data/loghub-2k; SG_BENCH_ROUNDS=5)
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { evalDataDir } from '../test/support/evalData';
 import { evaluateLoghub, loghubSystems, readStructured, structuredFile } from '../src/cli/eval/loghub';
 import { scoreTemplates } from '../src/server/logs/templateAccuracy';
 import { TemplateMiner } from '../src/server/logs/templateMiner';
@@ -21,11 +21,7 @@ const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 5);
 const PASSES = 5;
 
 function dataDir(): string {
-  const root = join(__dirname, '..', '..');
-  const candidates = [process.env.SG_LOGHUB_DIR, join(root, '..', 'shared', 'data', 'loghub-2k'), join(root, '..', '..', 'shared', 'data', 'loghub-2k')];
-  const found = candidates.find((c): c is string => !!c && existsSync(c));
-  if (!found) throw new Error(`Loghub-2k not found (tried ${candidates.filter(Boolean).join(', ')}); set SG_LOGHUB_DIR`);
-  return found;
+  return process.env.SG_LOGHUB_DIR ?? join(evalDataDir(), 'loghub-2k');
 }
 
 type Arm = 'split' | 'plain Drain' | 'miner';

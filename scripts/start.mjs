@@ -89,7 +89,7 @@ try {
   stops.push(() => vscode.stop());
 
   process.stdout.write(`\n  StreamGate DevTools is running in VS Code: \x1b[1m${vscode.url}/?folder=${encodeURIComponent(workspace)}\x1b[0m\n`);
-  process.stdout.write(`  NATS ${nats.url} · backend http://127.0.0.1:${serverPort}/status · logs in .streamgate/dev/\n`);
+  process.stdout.write(`  NATS ${nats.url} · backend http://127.0.0.1:${serverPort}/status (Prometheus: /metrics) · logs in .streamgate/dev/\n`);
   process.stdout.write(`  Sandbox fleet: ${fleet.pods.map((p) => `${p.pod} http://127.0.0.1:${p.port}`).join(', ')}\n`);
   process.stdout.write(`  From a terminal: STREAMGATE_NATS_URL=${nats.url} node dist/cli.js pods\n`);
   process.stdout.write('  Press Ctrl-C to stop everything.\n\n');

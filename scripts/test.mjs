@@ -101,7 +101,7 @@ async function lint() {
 
 let exitCode = 0;
 try {
-  ensureDebianPackages(['nats-server', 'clickhouse-server', 'chromium', 'rg', 'krb5-config', 'go', 'openssl', 'prometheus']);
+  ensureDebianPackages(['nats-server', 'clickhouse-server', 'chromium', 'rg', 'krb5-config', 'go', 'openssl', 'prometheus', 'promtool', 'zsh']);
   ensureNodeModules();
   build();
   rmSync(resultsDir, { recursive: true, force: true });

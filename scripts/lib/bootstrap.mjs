@@ -1,9 +1,10 @@
 // What `npm start` and `npm test` need before any TypeScript exists: Debian packages, node_modules and a
 // build. Plain JavaScript on purpose: it runs on a fresh clone.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostTarget, packageTarget } from './vsixTargets.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -18,6 +19,7 @@ export const DEBIAN_PACKAGES = {
   openssl: 'openssl',
   prometheus: 'prometheus',
   promtool: 'prometheus',
+  zsh: 'zsh',
 };
 
 export function log(message) {
@@ -78,21 +80,7 @@ export function packageJson() {
   return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 }
 
-export function vsixPath() {
-  const pkg = packageJson();
-  return join(root, 'dist-vsix', `${pkg.name}-${pkg.version}.vsix`);
-}
-
-/** Builds the VSIX with @vscode/vsce (platform-specific: it carries DuckDB's native binding). */
+/** Builds the VSIX of this machine's platform (scripts/lib/vsixTargets.mjs; `npm run package -- --all` for every one). */
 export function packageVsix() {
-  const target = `${process.platform === 'win32' ? 'win32' : process.platform}-${process.arch}`;
-  const out = vsixPath();
-  mkdirSync(dirname(out), { recursive: true });
-  log(`package ${out} (target ${target})`);
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', target, '--out', out, '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links'],
-    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  return out;
+  return packageTarget(hostTarget());
 }

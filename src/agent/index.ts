@@ -25,6 +25,7 @@ import { redactUrl } from '../protocol/settings';
 import { check } from '../protocol/schema';
 import { ControlRequestError, registerControl, type JsonHandler } from './control';
 import { SnapshotDebugger, type DebuggerStats } from './debugger/debugger';
+import { CallSites, siteAttributes } from './callSite';
 import { handlePprofRequest } from './http';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram, type Labels } from './metrics';
 import { Profiler } from './profiler';
@@ -65,6 +66,11 @@ export interface AgentOptions {
   sourceMaps?: boolean;
   /** How long to wait for NATS at start (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * Add each log record's call site (file, line and function, through source maps) as the OpenTelemetry
+   * attributes code.filepath, code.lineno and code.function, for the log analyzer (default true).
+   */
+  logCallSites?: boolean;
   /**
    * The non-breaking debugger (snapshot breakpoints, logpoints) on sg.dbg.<pod>.*; `false` turns it off.
    * `redactNames` replaces the list of names whose values are never captured (see docs/debugging.md).
@@ -222,6 +228,7 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
   flushTimer.unref();
 
   let stopped = false;
+  const callSites = options.logCallSites === false ? undefined : new CallSites();
   const agent: Agent = {
     service: options.service,
     pod: options.pod,
@@ -232,7 +239,10 @@ async function assemble(options: AgentOptions, nc: NatsConnection, startedAt: nu
     histogram: (name, labels) => registry.histogram(name, labels),
     // Encoded straight into the publisher's buffers: nothing of an event or log record stays on the heap.
     event: (type, fields = NO_FIELDS) => publisher.enqueueEvent(type, fields, fields.traceId ?? activeTraceIds().traceId),
-    log: (level, msg, attrs, trace) => publisher.enqueueLog(level, msg, attrs, trace ?? activeTraceIds()),
+    log: (level, msg, attrs, trace) => {
+      const site = callSites?.callerOf(agent.log);
+      publisher.enqueueLog(level, msg, site ? { ...attrs, ...siteAttributes(site) } : attrs, trace ?? activeTraceIds());
+    },
     truth(incident) {
       publisher.send('truth', { incident: { ...incident, pod: options.pod } });
     },

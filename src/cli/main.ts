@@ -1,17 +1,23 @@
 /** `sg`: the StreamGate DevTools command line. */
 import { VERSION } from '../common/version';
 import { UsageError, type CliCommand } from './command';
+import { alertsCommand } from './commands/alerts';
 import { analyticsCommand } from './commands/analytics';
+import { completionCommand } from './commands/completion';
 import { debugCommand } from './commands/debug';
 import { evalCommand } from './commands/eval';
 import { fleetCommand } from './commands/fleet';
 import { podsCommand } from './commands/pods';
+import { predictCommand } from './commands/predict';
 import { grafanaCommand } from './commands/grafana';
+import { logsCommand } from './commands/logs';
 import { profileCommand } from './commands/profile';
 import { serverCommand } from './commands/server';
 import { streamsCommand } from './commands/streams';
+import { tracesCommand } from './commands/traces';
 
-const COMMANDS: CliCommand[] = [analyticsCommand, debugCommand, evalCommand, fleetCommand, grafanaCommand, podsCommand, profileCommand, serverCommand, streamsCommand];
+const COMMANDS: CliCommand[] = [alertsCommand, analyticsCommand, debugCommand, evalCommand, fleetCommand, grafanaCommand, logsCommand, podsCommand, predictCommand, profileCommand, serverCommand, streamsCommand, tracesCommand];
+COMMANDS.push(completionCommand(() => COMMANDS));
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -48,7 +54,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    // Only Node's own argument errors have a string code here (a server's error has a numeric one).
+    const code = (error as { code?: unknown }).code;
+    const usage = error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
     process.stderr.write(`sg ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     if (usage) process.stderr.write(`\n${command.usage}\n`);
     return usage ? 2 : 1;

@@ -4,7 +4,8 @@
  * the rights to); the sandbox fleet does it as the operator of its own NATS.
  */
 import { connect, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
-import { DEAD_LETTER_STREAM_SPEC, TELEMETRY_STREAM_SPEC, type StreamSpec } from '../protocol/nats';
+import { natsConnectionOptions } from './natsOptions';
+import { AUDIT_STREAM_SPEC, DEAD_LETTER_STREAM_SPEC, TELEMETRY_STREAM_SPEC, type StreamSpec } from '../protocol/nats';
 
 const MS_TO_NS = 1_000_000;
 
@@ -50,7 +51,7 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
   return 'updated';
 }
 
-/** Both streams of the product. Throws a clear error when the server has no JetStream or we lack the rights. */
+/** The product's streams (telemetry, dead letters, the debug audit trail). Throws a clear error when the server has no JetStream or we lack the rights. */
 export async function ensureStreams(nc: NatsConnection): Promise<Record<string, StreamChange>> {
   let jsm: JetStreamManager;
   try {
@@ -59,7 +60,7 @@ export async function ensureStreams(nc: NatsConnection): Promise<Record<string, 
     throw new Error(`the NATS server has no JetStream, or this user may not use its API (start nats-server with -js): ${(error as Error).message}`);
   }
   const out: Record<string, StreamChange> = {};
-  for (const spec of [TELEMETRY_STREAM_SPEC, DEAD_LETTER_STREAM_SPEC]) {
+  for (const spec of [TELEMETRY_STREAM_SPEC, DEAD_LETTER_STREAM_SPEC, AUDIT_STREAM_SPEC]) {
     try {
       out[spec.name] = await ensureStream(jsm, spec);
     } catch (error) {
@@ -71,7 +72,7 @@ export async function ensureStreams(nc: NatsConnection): Promise<Record<string, 
 
 /** ensureStreams on a connection of its own, for launchers and tests that act as the fleet's operator. */
 export async function ensureStreamsAt(url: string): Promise<Record<string, StreamChange>> {
-  const nc = await connect({ servers: url, name: 'sg streams' });
+  const nc = await connect(natsConnectionOptions({ url }, 'sg streams'));
   try {
     return await ensureStreams(nc);
   } finally {

@@ -5,7 +5,10 @@
 import * as vscode from 'vscode';
 import type { PodProfileRequest } from '../protocol/lsp';
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../protocol/analytics';
+import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../protocol/logs';
 import type { PodStatus } from '../protocol/nats';
+import type { AlertEvent, AlertsAnswer, AlertsQuery, ForecastAnswer, ForecastRequest, PredictionsData, PredictionsQuery } from '../protocol/predict';
+import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from '../protocol/traces';
 import type { ServerSettings } from '../protocol/settings';
 import type { ServerStatus } from '../protocol/status';
 import type { LspConnection, startLanguageClient } from './lsp/languageClient';
@@ -23,6 +26,9 @@ export class ServerClient implements vscode.Disposable {
   private readonly liveEmitter = new vscode.EventEmitter<{ id: string; data?: DashboardData; error?: string }>();
   /** Pushes of live dashboard subscriptions, by subscription id. */
   readonly onLive = this.liveEmitter.event;
+  private readonly alertEmitter = new vscode.EventEmitter<AlertEvent>();
+  /** Fires when an alert fires or resolves on the server. */
+  readonly onAlert = this.alertEmitter.event;
 
   constructor(private readonly serverModule: string, private readonly lspClientModule: string, private readonly output: vscode.LogOutputChannel) {}
 
@@ -45,6 +51,7 @@ export class ServerClient implements vscode.Disposable {
       onStatus: (status) => this.publish(status),
       onPods: (pods) => this.publishPods(pods),
       onLive: (id, update) => this.liveEmitter.fire({ id, ...update }),
+      onAlert: (event) => this.alertEmitter.fire(event),
     });
     this.publish(await this.connection.status());
   }
@@ -98,12 +105,45 @@ export class ServerClient implements vscode.Disposable {
     return this.require().subscribe(id, query);
   }
 
+  searchTraces(query: TraceSearchQuery): Promise<TraceSearchResult> {
+    return this.require().searchTraces(query);
+  }
+
+  traceView(traceId: string): Promise<TraceView> {
+    return this.require().traceView(traceId);
+  }
+
+  traceSpan(traceId: string, row: number): Promise<SpanDetail> {
+    return this.require().traceSpan(traceId, row);
+  }
+
+  logTemplates(query: LogTemplatesQuery): Promise<LogTemplatesResult> {
+    return this.require().logTemplates(query);
+  }
+
+  logTemplate(query: LogTemplateQuery): Promise<LogTemplateDetail> {
+    return this.require().logTemplate(query);
+  }
+
   async unsubscribe(id: string): Promise<void> {
     if (this.connection?.isRunning()) await this.connection.unsubscribe(id);
   }
 
+  forecast(request: ForecastRequest): Promise<ForecastAnswer> {
+    return this.require().forecast(request);
+  }
+
+  predictions(query: PredictionsQuery): Promise<PredictionsData> {
+    return this.require().predictions(query);
+  }
+
+  alerts(query: AlertsQuery = {}): Promise<AlertsAnswer> {
+    return this.require().alerts(query);
+  }
+
   dispose(): void {
     void this.stop();
+    this.alertEmitter.dispose();
     this.statusEmitter.dispose();
     this.podsEmitter.dispose();
     this.liveEmitter.dispose();

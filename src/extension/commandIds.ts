@@ -17,6 +17,11 @@ export const COMMAND_IDS = [
   'streamgate.toggleHotCode',
   'streamgate.showInFlamegraph',
   'streamgate.openDashboard',
+  'streamgate.openPredictions',
+  'streamgate.openRunbook',
+  'streamgate.refreshAlerts',
+  'streamgate.openTraceViewer',
+  'streamgate.openLogAnalyzer',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -1,7 +1,8 @@
 /** Typed access to the `streamgate.*` settings, and the ServerSettings they produce. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AnalyticsMetrics, ServerModeSetting, ServerSettings } from '../protocol/settings';
+import type { AlertRuleOverride, AlertSeverity } from '../protocol/predict';
+import type { AnalyticsMetrics, PredictSettings, ServerModeSetting, ServerSettings } from '../protocol/settings';
 
 export const SECTION = 'streamgate';
 
@@ -23,6 +24,29 @@ export class Config {
 
   get adapterTransport(): 'inline' | 'process' {
     return this.cfg.get<'inline' | 'process'>('debug.adapterTransport', 'inline');
+  }
+
+  get alertNotifications(): AlertSeverity {
+    return this.cfg.get<AlertSeverity>('alerts.notify', 'warning');
+  }
+
+  private predictSettings(): PredictSettings | undefined {
+    const cfg = this.cfg;
+    const positive = (key: string) => {
+      const v = cfg.get<number>(key, 0);
+      return v > 0 ? v : undefined;
+    };
+    const seasonMinutes = positive('predict.seasonMinutes');
+    const price = cfg.get<number>('predict.pricePerPodHour', -1);
+    const rules = cfg.get<AlertRuleOverride[]>('alerts.rules', []);
+    const out: PredictSettings = {
+      ...(positive('predict.capacityPerPod') ? { capacityPerPod: positive('predict.capacityPerPod') } : {}),
+      ...(price >= 0 ? { pricePerPodHour: price } : {}),
+      ...(cfg.get<string>('predict.currency', '').trim() ? { currency: cfg.get<string>('predict.currency', '').trim() } : {}),
+      ...(seasonMinutes ? { seasonMs: Math.round(seasonMinutes * 60_000) } : {}),
+      ...(rules.length ? { alertRules: rules } : {}),
+    };
+    return Object.keys(out).length ? out : undefined;
   }
 
   serverSettings(): ServerSettings {
@@ -47,6 +71,7 @@ export class Config {
     const retentionDays = cfg.get<number>('store.retentionDays', 0);
     const metrics = cfg.get<Partial<AnalyticsMetrics>>('analytics.metrics', {});
     const patterns = cfg.get<string[]>('analytics.metricCallPatterns', []);
+    const predict = this.predictSettings();
     return {
       nats,
       store,
@@ -54,6 +79,7 @@ export class Config {
       ...(retentionDays > 0 ? { retentionDays } : {}),
       ...(Object.keys(metrics).length ? { analytics: { metrics } } : {}),
       ...(patterns.length ? { metricCallPatterns: patterns } : {}),
+      ...(predict ? { predict } : {}),
     };
   }
 
@@ -64,6 +90,6 @@ export class Config {
   }
 
   affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-    return ['nats', 'store', 'clickhouse', 'dataDirectory', 'server', 'analytics'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+    return ['nats', 'store', 'clickhouse', 'dataDirectory', 'server', 'analytics', 'predict', 'alerts.rules'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
   }
 }

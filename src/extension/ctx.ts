@@ -14,6 +14,10 @@ import { HotCodeEditor } from './profiles/hotCodeEditor';
 import { ProfileViews } from './profiles/profileViews';
 import { SandboxFleet } from './sandbox';
 import { DashboardPanel } from './dashboardPanel';
+import { AlertsViewProvider } from './alertsView';
+import { PredictionsPanel } from './predictionsPanel';
+import { LogAnalyzerPanel } from './logAnalyzerPanel';
+import { TraceViewerPanel } from './traceViewerPanel';
 import { ConnectionStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
 
@@ -25,6 +29,10 @@ export class Ctx implements vscode.Disposable {
   readonly fleetView = new FleetViewProvider();
   readonly statusPanel: StatusPanel;
   readonly dashboard: DashboardPanel;
+  readonly predictions: PredictionsPanel;
+  readonly alerts: AlertsViewProvider;
+  readonly traces: TraceViewerPanel;
+  readonly logs: LogAnalyzerPanel;
   readonly sandbox: SandboxFleet;
   private readonly disposables: vscode.Disposable[] = [];
   private serverReady!: Promise<void>;
@@ -35,6 +43,12 @@ export class Ctx implements vscode.Disposable {
     this.client = new ServerClient(context.asAbsolutePath('dist/server.js'), context.asAbsolutePath('dist/lspClient.js'), this.output);
     this.statusPanel = new StatusPanel(context.extensionUri, this.client, this.output);
     this.dashboard = new DashboardPanel(context.extensionUri, this.client, this.output);
+    this.predictions = new PredictionsPanel(context.extensionUri, this.client, this.output);
+    this.alerts = new AlertsViewProvider(this.client, this.output, () => this.config.alertNotifications);
+    this.traces = new TraceViewerPanel(context.extensionUri, this.client, this.output);
+    this.logs = new LogAnalyzerPanel(context.extensionUri, this.client, this.output);
+    this.traces.openLogs = (traceId) => this.logs.show({ traceId });
+    this.logs.openTrace = (traceId) => this.traces.show(traceId);
     this.sandbox = new SandboxFleet(context, this.config, this.output);
   }
 
@@ -49,6 +63,11 @@ export class Ctx implements vscode.Disposable {
       this.fleetView,
       this.statusPanel,
       this.dashboard,
+      this.predictions,
+      this.alerts,
+      vscode.window.registerTreeDataProvider('streamgate.alerts', this.alerts),
+      this.traces,
+      this.logs,
       this.sandbox,
       this.client,
       vscode.window.registerTreeDataProvider('streamgate.fleet', this.fleetView),
@@ -78,7 +97,19 @@ export class Ctx implements vscode.Disposable {
         summary: (request) => this.client.summary(request),
         dashboard: (query) => this.client.dashboard(query),
       },
+      traces: {
+        search: (query) => this.client.searchTraces(query),
+        view: (traceId) => this.client.traceView(traceId),
+      },
+      logs: {
+        templates: (query) => this.client.logTemplates(query),
+      },
       sandbox: () => this.sandbox.info,
+      predict: {
+        forecast: (request) => this.client.forecast(request),
+        predictions: (query) => this.client.predictions(query),
+        alerts: () => this.alerts.current,
+      },
     };
   }
 

@@ -100,3 +100,55 @@ export interface OpenDashboardArgs {
   metric?: string;
   tab?: import('./analytics').DashboardTab;
 }
+
+// --- Predictions and alerts (src/protocol/predict.ts has the shapes) ---------------------------------------------
+
+export namespace ForecastRequestType {
+  export const method = 'streamgate/predict/forecast';
+  export const type = new RequestType<import('./predict').ForecastRequest, import('./predict').ForecastAnswer, void>(method);
+}
+
+/** Everything the predictions panel shows for one service and horizon. */
+export namespace PredictionsRequest {
+  export const method = 'streamgate/predict/view';
+  export const type = new RequestType<import('./predict').PredictionsQuery, import('./predict').PredictionsData, void>(method);
+}
+
+export namespace AlertsRequest {
+  export const method = 'streamgate/alerts/list';
+  export const type = new RequestType<import('./predict').AlertsQuery, import('./predict').AlertsAnswer, void>(method);
+}
+
+/** Pushed when an alert fires or resolves (the Alerts view and notifications). */
+export namespace AlertNotification {
+  export const method = 'streamgate/alerts/changed';
+  export const type = new NotificationType<import('./predict').AlertEvent>(method);
+}
+
+// --- Traces and logs (src/protocol/traces.ts and logs.ts have the shapes) ----------------------------------
+
+export namespace TraceSearchRequest {
+  export const method = 'streamgate/traces/search';
+  export const type = new RequestType<import('./traces').TraceSearchQuery, import('./traces').TraceSearchResult, void>(method);
+}
+
+/** A trace as the viewer's rows; the server keeps the assembled trace for the span requests that follow. */
+export namespace TraceViewRequest {
+  export const method = 'streamgate/traces/view';
+  export const type = new RequestType<import('./traces').TraceGetRequest, import('./traces').TraceView, void>(method);
+}
+
+export namespace TraceSpanRequest {
+  export const method = 'streamgate/traces/span';
+  export const type = new RequestType<{ traceId: string; row: number }, import('./traces').SpanDetail, void>(method);
+}
+
+export namespace LogTemplatesRequest {
+  export const method = 'streamgate/logs/templates';
+  export const type = new RequestType<import('./logs').LogTemplatesQuery, import('./logs').LogTemplatesResult, void>(method);
+}
+
+export namespace LogTemplateRequest {
+  export const method = 'streamgate/logs/template';
+  export const type = new RequestType<import('./logs').LogTemplateQuery, import('./logs').LogTemplateDetail, void>(method);
+}

@@ -82,13 +82,16 @@ export function deadLetterSubject(originalSubject: string): string {
 
 /** Servers register this micro service so the CLI and editors find a shared server with the same --nats. */
 export const SERVER_SERVICE = 'sg-server';
-export const SERVER_OPS = ['summary', 'series', 'view', 'subscribe', 'unsubscribe'] as const;
+export const SERVER_OPS = ['summary', 'series', 'view', 'subscribe', 'unsubscribe', 'traces', 'trace', 'logTemplates', 'logTemplate', 'forecast', 'predictions', 'alerts'] as const;
 export type ServerOp = (typeof SERVER_OPS)[number];
 
 /**
  * `sg.srv.<op>`: any server of the group answers (queue group). summary takes a SummaryRequest, series a
  * SeriesQuery, view a DashboardQuery (src/protocol/analytics.ts); subscribe starts live pushes of a view to the
- * subscriber's inbox, renewed by sending it again within the lease; unsubscribe ends them.
+ * subscriber's inbox, renewed by sending it again within the lease; unsubscribe ends them. traces takes a
+ * TraceSearchQuery and trace a TraceGetRequest (src/protocol/traces.ts); logTemplates a LogTemplatesQuery and
+ * logTemplate a LogTemplateQuery (src/protocol/logs.ts);
+ * forecast a ForecastRequest, predictions a PredictionsQuery, alerts an AlertsQuery (src/protocol/predict.ts).
  */
 export function serverSubject(op: ServerOp): string {
   return `sg.srv.${op}`;
@@ -199,17 +202,33 @@ export type CounterPoint = z.infer<typeof CounterPointSchema>;
 export type GaugePoint = z.infer<typeof GaugePointSchema>;
 export type HistogramPoint = z.infer<typeof HistogramPointSchema>;
 
-/** OTLP/JSON attribute value (the subset we produce). */
+/**
+ * OTLP/JSON attribute value. Arrays, key-value lists and bytes (which OTLP senders other than our agent use)
+ * are kept as they came and stored as JSON text; their inner values are checked where they are read.
+ */
 const OtlpAnyValue = z.object({
   stringValue: z.optional(z.string()),
   intValue: z.optional(z.union([z.string(), z.number()])),
   doubleValue: z.optional(z.number()),
   boolValue: z.optional(z.boolean()),
+  arrayValue: z.optional(z.object({ values: z.optional(z.array(z.unknown())) })),
+  kvlistValue: z.optional(z.object({ values: z.optional(z.array(z.unknown())) })),
+  bytesValue: z.optional(z.string()),
 });
 const OtlpKeyValue = z.object({ key: z.string(), value: OtlpAnyValue });
+/** Trace and span ids: hex in either case (stored lowercase). */
+const TraceIdSchema = z.string().check(z.regex(/^[0-9a-fA-F]{32}$/, 'traceId must be 32 hex digits'));
+const SpanIdSchema = z.string().check(z.regex(/^[0-9a-fA-F]{16}$/, 'spanId must be 16 hex digits'));
+export const OtlpLinkSchema = z.object({
+  traceId: TraceIdSchema,
+  spanId: SpanIdSchema,
+  traceState: z.optional(z.string()),
+  attributes: z.optional(z.array(OtlpKeyValue)),
+});
+export type OtlpLink = z.infer<typeof OtlpLinkSchema>;
 export const OtlpSpanSchema = z.object({
-  traceId: z.string().check(z.regex(/^[0-9a-f]{32}$/, 'traceId must be 32 lowercase hex digits')),
-  spanId: z.string().check(z.regex(/^[0-9a-f]{16}$/, 'spanId must be 16 lowercase hex digits')),
+  traceId: TraceIdSchema,
+  spanId: SpanIdSchema,
   parentSpanId: z.optional(z.string()),
   name: z.string(),
   kind: z.number(),
@@ -218,6 +237,11 @@ export const OtlpSpanSchema = z.object({
   attributes: z.array(OtlpKeyValue),
   status: z.object({ code: z.number(), message: z.optional(z.string()) }),
   events: z.optional(z.array(z.object({ name: z.string(), timeUnixNano: z.string(), attributes: z.optional(z.array(OtlpKeyValue)) }))),
+  links: z.optional(z.array(OtlpLinkSchema)),
+  /** What the sender dropped before sending (OTLP's counts), shown with the span. */
+  droppedAttributesCount: z.optional(z.number()),
+  droppedEventsCount: z.optional(z.number()),
+  droppedLinksCount: z.optional(z.number()),
 });
 export type OtlpSpan = z.infer<typeof OtlpSpanSchema>;
 export type OtlpKeyValueT = z.infer<typeof OtlpKeyValue>;
@@ -268,6 +292,16 @@ export const EventBatchSchema = z.object({ ...envelope, kind: z.literal('events'
 export type EventBatch = z.infer<typeof EventBatchSchema>;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const LogSiteSchema = z.object({
+  /** Absolute path or path relative to the pod's working directory. */
+  file: z.string().check(z.minLength(1), z.maxLength(4096)),
+  /** 1-based. */
+  line: z.number().check(z.int(), z.minimum(1)),
+  /** 1-based, when known. */
+  column: z.optional(z.number().check(z.int(), z.minimum(1))),
+  function: z.optional(z.string().check(z.maxLength(512))),
+});
+export type LogSite = z.infer<typeof LogSiteSchema>;
 export const LogRecordSchema = z.object({
   id: z.string(),
   ts: z.number(),
@@ -276,6 +310,8 @@ export const LogRecordSchema = z.object({
   traceId: z.optional(z.string()),
   spanId: z.optional(z.string()),
   attrs: z.optional(Attrs),
+  /** Where the logging call is in the pod's source (after source maps), when the agent can tell. */
+  site: z.optional(LogSiteSchema),
 });
 export type LogRecord = z.infer<typeof LogRecordSchema>;
 export const LogBatchSchema = z.object({ ...envelope, kind: z.literal('logs'), logs: z.array(LogRecordSchema) });
@@ -459,6 +495,17 @@ export const DEBUG_OPS = ['sync', 'eval'] as const;
 export type DebugOp = (typeof DEBUG_OPS)[number];
 export const AUDIT_STREAM = 'SG_AUDIT';
 export const AUDIT_SUBJECTS = 'sg.audit.>';
+
+/** The debug audit trail: owned by the server like the others, so pods need no JetStream API to keep it. */
+export const AUDIT_STREAM_SPEC: StreamSpec = {
+  name: AUDIT_STREAM,
+  subjects: [AUDIT_SUBJECTS],
+  description: 'Every debug action on a pod (who set which breakpoint, logpoint or evaluation, and when)',
+  maxAgeMs: 90 * 24 * 3600_000,
+  maxBytes: 1024 ** 3,
+  maxMsgSize: 1024 * 1024,
+  duplicateWindowMs: 120_000,
+};
 
 export function debugSubject(pod: string, op: DebugOp): string {
   return `sg.dbg.${subjectToken(pod)}.${op}`;

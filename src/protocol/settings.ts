@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { check } from './schema';
+import { AlertRuleOverrideSchema } from './predict';
 
 /** `nats://host:port` (or tls://, ws://, wss://) or a bare `host:port`. */
 export function isNatsUrl(value: string): boolean {
@@ -66,6 +67,20 @@ export const AnalyticsMetricsSchema = z.object({
 });
 export type AnalyticsMetrics = z.infer<typeof AnalyticsMetricsSchema>;
 
+/** Forecasts, cost and alerts (docs/predictions.md). */
+export const PredictSettingsSchema = z.object({
+  /** Requests per second one pod serves: scaling advice and cost (default 100). */
+  capacityPerPod: z.optional(z.number().check(z.positive('capacityPerPod must be above 0'))),
+  /** Price of one pod for one hour (default 0.10). */
+  pricePerPodHour: z.optional(z.number().check(z.nonnegative('pricePerPodHour cannot be negative'))),
+  currency: z.optional(z.string().check(z.maxLength(8))),
+  /** The load's main season, ms (a day: 86400000); absent: detected from the history. */
+  seasonMs: z.optional(z.number().check(z.int(), z.minimum(60_000, 'the season is at least a minute'))),
+  /** Changes to the built-in alert rules, by id. */
+  alertRules: z.optional(z.array(AlertRuleOverrideSchema)),
+});
+export type PredictSettings = z.infer<typeof PredictSettingsSchema>;
+
 /**
  * embedded: this server ingests into its own store and answers (the default); shared: it answers from a shared
  * `sg server` found through the sg-server NATS service; auto: shared when one answers, embedded otherwise.
@@ -87,6 +102,7 @@ export const ServerSettingsSchema = z.object({
    * for the live values on hover (default: the agent's counter/gauge/histogram calls and Prometheus clients in Go).
    */
   metricCallPatterns: z.optional(z.array(z.string())),
+  predict: z.optional(PredictSettingsSchema),
 });
 export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 

@@ -22,8 +22,13 @@ import { LiveFeed } from './live/feed';
 import { LiveWindows } from './live/windows';
 import { NatsLink } from './natsLink';
 import { PodDirectory } from './podDirectory';
+import { PredictService } from './predict/service';
 import { ServerService } from './serverService';
-import { findServers, RemoteAnalytics } from './sharedClient';
+import { LogTemplateEvents, LogTemplateIndex } from './logs/templateIndex';
+import { LocalLogs, type LogsApi } from './logs/templateQueries';
+import { findServers, RemoteAnalytics, RemoteLogs, RemoteTraces } from './sharedClient';
+import { LocalTraces, type TracesApi } from './traces/api';
+import { TraceAttachments } from './traces/attachments';
 import { createStore, type Store } from './store';
 import { DEFAULT_RETENTION_DAYS, TABLES, type TableName } from './store/schema';
 
@@ -35,7 +40,20 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   readonly pods: PodDirectory;
   readonly windows = new LiveWindows();
   readonly clients = new LiveClients();
+  /** Where other parts (the debugger's snapshots) add what the trace viewer shows on spans. */
+  readonly traceAttachments = new TraceAttachments();
+  /** Template-rate anomalies of the logs this server mines (alerts subscribe with onAnomaly). */
+  readonly logEvents = new LogTemplateEvents();
+  private logIndex: LogTemplateIndex | undefined;
+  /** The miner's state is being read before the ingest starts. */
+  private ingestOpening = false;
+  private readonly localTraces: LocalTraces;
+  private readonly localLogs: LocalLogs;
+  private remoteTraces: RemoteTraces | undefined;
+  private remoteLogs: RemoteLogs | undefined;
   private readonly analytics: Analytics;
+  /** Forecasts, anomaly scores and alerts (src/server/predict). */
+  readonly predict: PredictService;
   private readonly local: LocalAnalytics;
   private remote: RemoteAnalytics | undefined;
   private store: Store | undefined;
@@ -61,6 +79,9 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.pods = new PodDirectory(log);
     this.analytics = new Analytics(this.windows, this.clients, () => this.readyStore(), () => this.analyticsMetrics());
     this.local = new LocalAnalytics(this.analytics, this.windows);
+    this.predict = new PredictService({ log, windows: this.windows, nats: this.nats, pods: this.pods, api: () => this.api, settings: () => this.settings, mode: () => this.mode });
+    this.localTraces = new LocalTraces(() => this.requireStore(), this.traceAttachments);
+    this.localLogs = new LocalLogs(() => this.requireStore(), () => this.logIndex, this.logEvents, log);
     this.nats.on('status', (status) => {
       this.emitStatus();
       if (status.state !== 'connected' && status.state !== 'reconnecting') {
@@ -82,6 +103,16 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   /** Where queries go: this server's own windows and store, or the shared server. */
   get api(): AnalyticsApi {
     return this.mode === 'shared' && this.remote ? this.remote : this.local;
+  }
+
+  /** Traces from this server's store, or from the shared server. */
+  get traces(): TracesApi {
+    return this.mode === 'shared' && this.remoteTraces ? this.remoteTraces : this.localTraces;
+  }
+
+  /** Log templates from this server's store and miner, or from the shared server. */
+  get logs(): LogsApi {
+    return this.mode === 'shared' && this.remoteLogs ? this.remoteLogs : this.localLogs;
   }
 
   status(): ServerStatus {
@@ -159,6 +190,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   async dispose(): Promise<void> {
     clearInterval(this.retentionTimer);
     clearInterval(this.pruneTimer);
+    this.predict.dispose();
     this.pods.dispose();
     await this.attaching;
     await this.detach();
@@ -172,7 +204,6 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   private async attach(nc: NatsConnection): Promise<void> {
     await this.detach();
     if (nc.isClosed()) return;
-    this.attached = nc;
     const wanted = this.settings?.mode ?? 'embedded';
     let mode: ServerMode = wanted === 'shared' ? 'shared' : 'embedded';
     if (wanted !== 'embedded') {
@@ -185,9 +216,13 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
         this.log.warn('shared mode: no sg-server answers on this NATS yet; views stay empty until one does');
       }
     }
+    // Mode first, then the connection: a store that opens meanwhile must not start an ingest for a shared editor.
     this.mode = mode;
+    this.attached = nc;
     if (mode === 'shared') {
       this.remote = new RemoteAnalytics(nc);
+      this.remoteTraces = new RemoteTraces(nc);
+      this.remoteLogs = new RemoteLogs(nc);
       this.log.info(`shared mode: serving views from ${this.sharedServer ? `sg-server ${this.sharedServer.id} (${this.sharedServer.store})` : 'the sg-server group'}`);
       this.emitStatus();
       return;
@@ -206,8 +241,9 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       this.service = await ServerService.start(
         nc,
         this.local,
-        { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.ingest !== undefined), startedAt: new Date(this.startedAt).toISOString() },
+        { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.settings?.ingest !== false), startedAt: new Date(this.startedAt).toISOString() },
         this.log,
+        { traces: this.localTraces, logs: this.localLogs, predict: this.predict },
       );
     } catch (error) {
       this.log.error(`registering the sg-server service: ${errorMessage(error)}`);
@@ -218,20 +254,30 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   private async startIngest(): Promise<void> {
     const nc = this.attached;
     const store = this.readyStore();
-    if (!nc || !store || this.mode !== 'embedded' || this.settings?.ingest === false || this.ingest) return;
-    const ingest = new TelemetryIngest(nc, store, this.log);
+    if (!nc || !store || this.mode !== 'embedded' || this.settings?.ingest === false || this.ingest || this.ingestOpening) return;
+    this.ingestOpening = true;
+    let logIndex: LogTemplateIndex;
+    try {
+      logIndex = await LogTemplateIndex.open(store, this.logEvents, this.log);
+    } finally {
+      this.ingestOpening = false;
+    }
+    const ingest = new TelemetryIngest(nc, store, this.log, {}, logIndex);
     ingest.on('status', () => this.emitStatus());
     this.ingest = ingest;
-    await ingest.start().catch((error: unknown) => {
-      this.log.error(`ingest: ${errorMessage(error)}`);
-      this.ingest = undefined;
-    });
+    this.logIndex = logIndex;
+    // It never fails to start: a NATS not ready yet pauses it (with the reason in the status) until it is.
+    await ingest.start();
   }
 
   private async stopIngest(): Promise<void> {
     const ingest = this.ingest;
+    const logIndex = this.logIndex;
     this.ingest = undefined;
     await ingest?.stop();
+    // After the ingest stopped: the state saved holds every line it mined.
+    this.logIndex = undefined;
+    await logIndex?.close();
   }
 
   private async detach(): Promise<void> {
@@ -241,6 +287,8 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     await this.feed?.stop();
     this.feed = undefined;
     this.remote = undefined;
+    this.remoteTraces = undefined;
+    this.remoteLogs = undefined;
     this.sharedServer = undefined;
     this.attached = undefined;
   }

@@ -10,6 +10,7 @@ import { AckPolicy, DeliverPolicy, headers as natsHeaders, type ConsumerMessages
 import { errorMessage, type Logger } from '../common/logger';
 import { DEAD_LETTER_HEADERS, deadLetterSubject, INGEST_CONSUMER, TELEMETRY_STREAM, TELEMETRY_SUBJECTS } from '../protocol/nats';
 import type { IngestStatus } from '../protocol/status';
+import type { TelemetryMessage } from '../protocol/nats';
 import type { Store } from './store';
 import { emptyBatch, rowsOf, type RowBatch } from './store/rows';
 import { TABLES } from './store/schema';
@@ -27,8 +28,19 @@ export interface IngestOptions {
 
 const NS = 1_000_000;
 
+/**
+ * Adds rows that need state across messages (the log template miner): called for each new message after its
+ * own rows are made, and with the rows of each batch once they are written.
+ */
+export interface IngestEnricher {
+  enrich(message: TelemetryMessage, tables: Partial<RowBatch>): void;
+  written(rows: RowBatch): void;
+}
+
 export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
   private running = false;
+  /** The durable consumer was made (or found) on this connection; a NATS that lost it makes us make it again. */
+  private consumerReady = false;
   /** Read through a getter: the flag changes while this class awaits, which narrowing cannot see. */
   private get active(): boolean {
     return this.running;
@@ -57,6 +69,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     private readonly store: Store,
     private readonly log: Logger,
     options: IngestOptions = {},
+    private readonly enricher?: IngestEnricher,
   ) {
     super();
     // A batch is written and acknowledged within a second or two; a server that died holding messages gives
@@ -64,10 +77,20 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     this.options = { batchMessages: 1000, lingerMs: 200, ackWaitMs: 10_000, ...options };
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
+  /**
+   * Starts reading; never fails: making the durable consumer is part of the loop, so a NATS that is slow or not
+   * quite ready yet (a sandbox just started, JetStream still recovering) delays the ingest instead of ending it.
+   */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
     this.set({ state: 'starting' });
+    this.loop = this.run();
+    return Promise.resolve();
+  }
+
+  /** Creates the durable consumer every ingesting server shares, or joins it when another made it first. */
+  private async ensureConsumer(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
     const config = {
       durable_name: INGEST_CONSUMER,
@@ -85,7 +108,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
       // Another server of the group made it first (same config): share it.
       if (!/already (exists|in use)/i.test(errorMessage(error))) throw error;
     }
-    this.loop = this.run();
+    this.consumerReady = true;
   }
 
   async stop(): Promise<void> {
@@ -107,6 +130,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
       try {
         await this.waitForStore();
         if (!this.active) break;
+        if (!this.consumerReady) await this.ensureConsumer();
         const consumer = await js.consumers.get(TELEMETRY_STREAM, INGEST_CONSUMER);
         const messages = await consumer.consume({ max_messages: this.options.batchMessages * 2 });
         this.messages = messages;
@@ -117,6 +141,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
         await reading;
       } catch (error) {
         if (!this.active) break;
+        if (/not found/i.test(errorMessage(error))) this.consumerReady = false;
         this.log.warn(`ingest: ${errorMessage(error)}; retrying in 1 s`);
         this.set({ state: 'paused', reason: errorMessage(error) });
         await sleep(1000);
@@ -205,6 +230,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
       }
       seen.add(message.id);
       const tables = rowsOf(message, metricPoints(message, decoded.distributions));
+      this.enricher?.enrich(message, tables);
       // Seen before by some server (redelivered), or published without the header that lets JetStream drop
       // copies: the store says what it already has.
       if (m.redelivered || !m.headers?.get('Nats-Msg-Id')) {
@@ -217,6 +243,7 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     }
     if (redelivered.length) await this.keepMissing(redelivered, rows);
     await this.store.write(rows);
+    this.enricher?.written(rows);
     for (const id of seen) this.recent.add(id);
     for (const m of accepted) m.ack();
     let written = 0;

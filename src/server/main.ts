@@ -25,22 +25,31 @@ import {
   DashboardRequest,
   DashboardSubscribeRequest,
   DashboardUnsubscribeNotification,
+  LogTemplateRequest,
+  LogTemplatesRequest,
   OPEN_DASHBOARD_COMMAND,
   PodProfileRequest,
   PodsChangedNotification,
   PodsRequest,
   StatusChangedNotification,
   StatusRequest,
+  TraceSearchRequest,
+  TraceSpanRequest,
+  TraceViewRequest,
   type InitializationOptions,
 } from '../protocol/lsp';
 import * as z from 'zod/mini';
 import { ProfileRequestSchema } from '../protocol/nats';
+import { LogTemplateQuerySchema, LogTemplatesQuerySchema } from '../protocol/logs';
+import { TraceGetRequestSchema, TraceSearchQuerySchema } from '../protocol/traces';
+import { TraceViewCache } from './traces/viewCache';
 import { check } from '../protocol/schema';
 import { ServerSettingsSchema, type ServerSettings } from '../protocol/settings';
 import { DEFAULT_ANALYTICS_METRICS } from './analytics/views';
 import { Backend } from './backend';
 import { compilePatterns, DEFAULT_METRIC_CALL_PATTERNS, findMetricSites, findRouteSites } from './lsp/codeSites';
 import { metricHover, routeLens } from './lsp/insights';
+import { registerPredictHandlers } from './predict/lsp';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -128,6 +137,37 @@ connection.onRequest(DashboardRequest.type, async (query) => {
   return answer('the dashboard', () => backend.api.dashboard(parsed.value));
 });
 
+const traceViews = new TraceViewCache(() => backend.traces);
+connection.onRequest(TraceSearchRequest.type, async (query) => {
+  const parsed = check(TraceSearchQuerySchema, query);
+  if (!parsed.ok) return invalid('trace search', parsed.error);
+  return answer('the trace search', () => backend.traces.search(parsed.value));
+});
+connection.onRequest(TraceViewRequest.type, async (request) => {
+  const parsed = check(TraceGetRequestSchema, request);
+  if (!parsed.ok) return invalid('trace request', parsed.error);
+  return answer('the trace', async () => (await traceViews.open(parsed.value.traceId)).view);
+});
+connection.onRequest(TraceSpanRequest.type, async ({ traceId, row }) => {
+  const parsed = check(TraceGetRequestSchema, { traceId });
+  if (!parsed.ok || !Number.isInteger(row)) return invalid('span request', parsed.ok ? 'row must be a whole number' : parsed.error);
+  return answer('the span', async () => {
+    const detail = (await traceViews.get(parsed.value.traceId)).detail(row);
+    if (!detail) throw new Error(`trace ${traceId} has no row ${row}`);
+    return detail;
+  });
+});
+connection.onRequest(LogTemplatesRequest.type, async (query) => {
+  const parsed = check(LogTemplatesQuerySchema, query);
+  if (!parsed.ok) return invalid('log templates query', parsed.error);
+  return answer('the log templates', () => backend.logs.templates(parsed.value));
+});
+connection.onRequest(LogTemplateRequest.type, async (query) => {
+  const parsed = check(LogTemplateQuerySchema, query);
+  if (!parsed.ok) return invalid('log template query', parsed.error);
+  return answer('the log template', () => backend.logs.template(parsed.value));
+});
+
 const subscriptions = new Map<string, () => void>();
 connection.onRequest(DashboardSubscribeRequest.type, ({ id, query }) => {
   const parsed = check(DashboardQuerySchema, query);
@@ -198,6 +238,7 @@ const lensTimer = setInterval(() => {
 }, 5000);
 lensTimer.unref();
 
+registerPredictHandlers(connection, backend.predict);
 backend.on('status', (status) => void connection.sendNotification(StatusChangedNotification.type, status));
 backend.on('pods', (pods) => void connection.sendNotification(PodsChangedNotification.type, pods));
 connection.onShutdown(async () => {

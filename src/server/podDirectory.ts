@@ -58,7 +58,7 @@ export class PodDirectory extends EventEmitter<{ changed: [PodStatus[]] }> {
     if (nc.isClosed()) return Promise.resolve();
     const done = (async () => {
       try {
-        const pods = await podStatuses(nc, { maxWaitMs: 750, healthTimeoutMs: 1000 });
+        const pods = await podStatuses(nc, { maxWaitMs: 1000, healthTimeoutMs: 1500 });
         if (nc === this.nc) this.publish(pods);
       } catch (error) {
         this.log.debug(`fleet poll failed: ${errorMessage(error)}`);

@@ -8,10 +8,16 @@ import { safeRespond } from '../agent/control';
 import { errorMessage, type Logger } from '../common/logger';
 import { VERSION } from '../common/version';
 import { SeriesQuerySchema, SummaryRequestSchema, DashboardQuerySchema } from '../protocol/analytics';
+import { AlertsQuerySchema, ForecastRequestSchema, PredictionsQuerySchema } from '../protocol/predict';
 import { SERVER_SERVICE, serverSubject, SubscribeRequestSchema, UnsubscribeRequestSchema, type ServerMetadata, type ServerOp } from '../protocol/nats';
 import { check } from '../protocol/schema';
 import type * as z from 'zod/mini';
+import { LogTemplateQuerySchema, LogTemplatesQuerySchema } from '../protocol/logs';
+import { TraceGetRequestSchema, TraceSearchQuerySchema } from '../protocol/traces';
 import type { AnalyticsApi } from './analytics/api';
+import type { PredictService } from './predict/service';
+import type { LogsApi } from './logs/templateQueries';
+import type { TracesApi } from './traces/api';
 
 interface Lease {
   stop: () => void;
@@ -27,7 +33,7 @@ export class ServerService {
     this.sweeper.unref();
   }
 
-  static async start(nc: NatsConnection, api: AnalyticsApi, metadata: ServerMetadata, log: Logger): Promise<ServerService> {
+  static async start(nc: NatsConnection, api: AnalyticsApi, metadata: ServerMetadata, log: Logger, more?: { traces: TracesApi; logs: LogsApi; predict?: PredictService }): Promise<ServerService> {
     const service = await nc.services.add({
       name: SERVER_SERVICE,
       version: VERSION,
@@ -57,6 +63,18 @@ export class ServerService {
       self.leases.get(request.inbox)?.stop();
       return { ok: self.leases.delete(request.inbox) };
     });
+    if (more) {
+      self.endpoint('traces', TraceSearchQuerySchema, (query) => more.traces.search(query));
+      self.endpoint('trace', TraceGetRequestSchema, (request) => more.traces.get(request.traceId));
+      self.endpoint('logTemplates', LogTemplatesQuerySchema, (query) => more.logs.templates(query));
+      self.endpoint('logTemplate', LogTemplateQuerySchema, (query) => more.logs.template(query));
+    }
+    const predict = more?.predict;
+    if (predict) {
+      self.endpoint('forecast', ForecastRequestSchema, (request) => predict.forecast(request));
+      self.endpoint('predictions', PredictionsQuerySchema, (query) => predict.predictions(query));
+      self.endpoint('alerts', AlertsQuerySchema, async (query) => predict.alerts(query));
+    }
     return self;
   }
 
@@ -84,7 +102,13 @@ export class ServerService {
     }
     try {
       const answer = await handle(parsed.value);
-      safeRespond(() => msg.respond(new TextEncoder().encode(JSON.stringify(answer))));
+      const bytes = new TextEncoder().encode(JSON.stringify(answer));
+      const max = this.nc.info?.max_payload ?? Infinity;
+      if (bytes.length > max) {
+        safeRespond(() => msg.respondError(413, `the ${op} answer is ${bytes.length} bytes, more than this NATS server's max_payload (${max}); narrow the request`));
+        return;
+      }
+      safeRespond(() => msg.respond(bytes));
     } catch (error) {
       this.log.warn(`sg-server ${op}: ${errorMessage(error)}`);
       safeRespond(() => msg.respondError(500, errorMessage(error)));

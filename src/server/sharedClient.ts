@@ -5,7 +5,12 @@
 import { createInbox, RequestStrategy, type Msg, type NatsConnection } from 'nats';
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../protocol/analytics';
 import { SERVER_SERVICE, serverSubject, type ServerMetadata, type ServerOp, type SubscribeRequest } from '../protocol/nats';
+import type { AlertsAnswer, AlertsQuery, ForecastAnswer, ForecastRequest, PredictionsData, PredictionsQuery } from '../protocol/predict';
+import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../protocol/logs';
+import type { AssembledTrace, TraceSearchQuery, TraceSearchResult } from '../protocol/traces';
 import type { AnalyticsApi } from './analytics/api';
+import type { LogsApi } from './logs/templateQueries';
+import type { TracesApi } from './traces/api';
 
 export interface SharedServerInfo {
   id: string;
@@ -34,22 +39,53 @@ export class ServerRequestError extends Error {
 
 const LEASE_MS = 30_000;
 
+/** One request to whichever sg-server answers first; its error answer or the absence of any as ServerRequestError. */
+export async function requestServer<T>(nc: NatsConnection, op: ServerOp, body: unknown, timeoutMs = 15_000): Promise<T> {
+  let msg: Msg;
+  try {
+    msg = await nc.request(serverSubject(op), new TextEncoder().encode(JSON.stringify(body)), { timeout: timeoutMs });
+  } catch (error) {
+    const text = String((error as Error).message);
+    if (/no responders|503/i.test(text)) throw new ServerRequestError(`no StreamGate server answers on this NATS (start one with sg server, or open the extension against it)`, 503);
+    if (/timeout/i.test(text)) throw new ServerRequestError(`the StreamGate server did not answer ${op} within ${timeoutMs} ms`, 504);
+    throw error;
+  }
+  const failure = msg.headers?.get('Nats-Service-Error');
+  if (failure) throw new ServerRequestError(failure, Number(msg.headers?.get('Nats-Service-Error-Code') ?? 500));
+  return JSON.parse(new TextDecoder().decode(msg.data)) as T;
+}
+
+/** Traces from a shared server. */
+export class RemoteTraces implements TracesApi {
+  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 30_000) {}
+
+  search(query: TraceSearchQuery): Promise<TraceSearchResult> {
+    return requestServer(this.nc, 'traces', query, this.timeoutMs);
+  }
+
+  get(traceId: string): Promise<AssembledTrace> {
+    return requestServer(this.nc, 'trace', { traceId }, this.timeoutMs);
+  }
+}
+
+/** Log templates from a shared server. */
+export class RemoteLogs implements LogsApi {
+  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 30_000) {}
+
+  templates(query: LogTemplatesQuery): Promise<LogTemplatesResult> {
+    return requestServer(this.nc, 'logTemplates', query, this.timeoutMs);
+  }
+
+  template(query: LogTemplateQuery): Promise<LogTemplateDetail> {
+    return requestServer(this.nc, 'logTemplate', query, this.timeoutMs);
+  }
+}
+
 export class RemoteAnalytics implements AnalyticsApi {
   constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 15_000) {}
 
-  private async request<T>(op: ServerOp, body: unknown): Promise<T> {
-    let msg: Msg;
-    try {
-      msg = await this.nc.request(serverSubject(op), new TextEncoder().encode(JSON.stringify(body)), { timeout: this.timeoutMs });
-    } catch (error) {
-      const text = String((error as Error).message);
-      if (/no responders|503/i.test(text)) throw new ServerRequestError(`no StreamGate server answers on this NATS (start one with sg server, or open the extension against it)`, 503);
-      if (/timeout/i.test(text)) throw new ServerRequestError(`the StreamGate server did not answer ${op} within ${this.timeoutMs} ms`, 504);
-      throw error;
-    }
-    const failure = msg.headers?.get('Nats-Service-Error');
-    if (failure) throw new ServerRequestError(failure, Number(msg.headers?.get('Nats-Service-Error-Code') ?? 500));
-    return JSON.parse(new TextDecoder().decode(msg.data)) as T;
+  private request<T>(op: ServerOp, body: unknown): Promise<T> {
+    return requestServer<T>(this.nc, op, body, this.timeoutMs);
   }
 
   summary(request: SummaryRequest): Promise<AnalyticsSummary> {
@@ -89,5 +125,22 @@ export class RemoteAnalytics implements AnalyticsApi {
       sub.unsubscribe();
       void this.request('unsubscribe', { inbox }).catch(() => {});
     };
+  }
+}
+
+/** Forecasts and alerts of a StreamGate server over NATS: what `sg predict` and `sg alerts` ask. */
+export class RemotePredict {
+  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 60_000) {}
+
+  forecast(request: ForecastRequest): Promise<ForecastAnswer> {
+    return requestServer(this.nc, 'forecast', request, this.timeoutMs);
+  }
+
+  predictions(query: PredictionsQuery): Promise<PredictionsData> {
+    return requestServer(this.nc, 'predictions', query, this.timeoutMs);
+  }
+
+  alerts(query: AlertsQuery): Promise<AlertsAnswer> {
+    return requestServer(this.nc, 'alerts', query, this.timeoutMs);
   }
 }

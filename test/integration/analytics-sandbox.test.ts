@@ -43,6 +43,10 @@ describe('analytics of the sandbox fleet', () => {
     const wanted = ['gw_http_requests_total', 'gw_http_request_duration_ms', 'gw_messages_total', 'gw_active_sessions', 'process_cpu_percent', 'sg_events_total'];
     const names = () => new Set([...server.backend.windows.all()].map((s) => s.name));
     await eventually('the gateway\'s and the derived series', () => wanted.every((name) => names().has(name)), 60_000);
+    // The series appear as the day's traffic reaches each route, code and pod: wait for them, then count.
+    await eventually('at least 100 series', () => server.backend.windows.size >= 100, 90_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${server.backend.windows.size} series`);
+    });
     assert.ok(server.backend.windows.size >= 100, `${server.backend.windows.size} series`);
   });
 

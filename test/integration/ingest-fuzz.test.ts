@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { connect, headers } from 'nats';
 import { createLogger } from '../../src/common/logger';
 import { ensureStreamsAt } from '../../src/common/streams';
-import { DEAD_LETTER_STREAM } from '../../src/protocol/nats';
+import { DEAD_LETTER_STREAM, INGEST_CONSUMER, TELEMETRY_STREAM } from '../../src/protocol/nats';
 import { Backend } from '../../src/server/backend';
 import { eventually, ownNats, tempDir } from '../support/services';
 import { brokenMessage, eventBatch, logBatch, validMessage } from '../support/telemetryArbitraries';
@@ -46,19 +46,22 @@ describe('ingest under fuzzed traffic', () => {
       }
       const events = valid.flatMap((m) => ((m.body as { events?: { id: string }[] }).events ?? []).map((e) => e.id));
       const logs = valid.flatMap((m) => ((m.body as { logs?: { id: string }[] }).logs ?? []).map((l) => l.id));
+      // Everything published has been delivered and acknowledged: what the store holds now is final.
+      const jsm = await nc.jetstreamManager();
       await eventually(
-        'every valid item stored and every broken message dead-lettered',
+        'the ingest consumer drained',
         async () => {
-          const status = backend.status().ingest;
-          return status?.deadLettered === broken.length && status.messages >= valid.length;
+          const info = await jsm.consumers.info(TELEMETRY_STREAM, INGEST_CONSUMER);
+          return info.num_pending === 0 && info.num_ack_pending === 0;
         },
         60_000,
       );
+      assert.equal(backend.status().ingest?.deadLettered, broken.length, 'every broken message dead-lettered');
       const store = backend.requireStore();
       const count = async (table: string) => Number((await store.query({ text: `SELECT count(*) AS n, count(DISTINCT id) AS d FROM ${table}`, params: [] }))[0]?.n);
       assert.equal(await count('events'), events.length, 'every event once');
       assert.equal(await count('logs'), logs.length, 'every log record once');
-      const dlq = await (await nc.jetstreamManager()).streams.info(DEAD_LETTER_STREAM);
+      const dlq = await jsm.streams.info(DEAD_LETTER_STREAM);
       assert.equal(dlq.state.messages, broken.length, 'every broken message in the dead-letter stream');
       assert.equal(backend.status().ingest?.state, 'running', 'ingest carries on');
       assert.ok((backend.status().ingest?.duplicates ?? 0) > 0, 'copies without the header were recognised');

@@ -20,7 +20,7 @@ const run = promisify(execFile);
 
 describe('NATS permission sample (docs/nats-permissions.conf)', () => {
   it('lets each role do its job and nothing more', async () => {
-    const env = { SG_POD_PASSWORD: 'pod-pw', SG_SERVER_PASSWORD: 'server-pw', SG_VIEWER_PASSWORD: 'viewer-pw' };
+    const env = { SG_POD_PASSWORD: 'pod-pw', SG_SERVER_PASSWORD: 'server-pw', SG_DEBUGGER_PASSWORD: 'debugger-pw', SG_VIEWER_PASSWORD: 'viewer-pw' };
     Object.assign(process.env, env);
     const nats = await startNatsServer({ extraArgs: ['-c', join(repoRoot, 'docs', 'nats-permissions.conf')] });
     const url = (user: string, password: string) => nats.url.replace('nats://', `nats://${user}:${password}@`);
@@ -49,7 +49,7 @@ describe('NATS permission sample (docs/nats-permissions.conf)', () => {
         } finally {
           await asPod.close();
         }
-        await eventually('the server sees the pod', () => backend.pods.current.some((p) => p.info.pod === 'gw-1' && p.health !== undefined), 30_000);
+        await eventually('the server sees the pod', () => backend.pods.current.some((p) => p.info.pod === 'gw-1' && p.health !== undefined), 60_000);
 
         const viewer = await connect({ servers: nats.url, user: 'viewer', pass: 'viewer-pw' });
         try {

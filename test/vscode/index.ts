@@ -17,6 +17,13 @@ export async function run(): Promise<void> {
     mocha.grep(ON_SCREEN).invert();
     console.log(`tests titled "${ON_SCREEN}" read the screen and need the code-server harness: not run here`);
   }
+  // SG_TEST_GREP narrows a run to the tests whose full title matches (for working on one suite; CI runs all).
+  const only = process.env.SG_TEST_GREP;
+  if (only) {
+    if (!canReadScreen) throw new Error('SG_TEST_GREP works with the code-server harness only');
+    mocha.grep(only);
+    console.log(`SG_TEST_GREP: only the tests matching /${only}/`);
+  }
   const suiteDir = join(__dirname, 'suite');
   for (const file of readdirSync(suiteDir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(join(suiteDir, file));
   let passed = 0;
@@ -30,6 +37,10 @@ export async function run(): Promise<void> {
       failures.push(`${test.fullTitle()}: ${error.message}`);
     });
   });
+  if (only && passed + failed === 0) {
+    failed++;
+    failures.push(`SG_TEST_GREP=${only} matched no test`);
+  }
   const result: SuiteResult = { passed, failed, failures };
   console.log(`${RESULT_PREFIX}${JSON.stringify(result)}`);
   if (failed > 0) throw new Error(`${failed} VS Code test(s) failed`);

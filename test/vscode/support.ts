@@ -1,5 +1,5 @@
 /** Helpers for suites running in the extension host. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../src/extension/api';
@@ -27,12 +27,12 @@ export const ON_SCREEN = '(on screen)';
  * code-server harness there is no screen to read: it throws, so no assertion silently vanishes (test-electron
  * leaves out tests titled ON_SCREEN instead, and says so).
  */
-export async function screenshot(name: string, target: ScreenshotTarget, timeoutMs = 30_000): Promise<string> {
+export async function screenshot(name: string, target: ScreenshotTarget, timeoutMs = 90_000): Promise<string> {
   return (await screen(name, target, timeoutMs)).text;
 }
 
 /** A screenshot with everything read from it: the text, and for webviews the exact values behind the numbers. */
-export async function screen(name: string, target: ScreenshotTarget, timeoutMs = 30_000): Promise<{ text: string; values: { label: string; value: string }[] }> {
+export async function screen(name: string, target: ScreenshotTarget, timeoutMs = 90_000): Promise<{ text: string; values: { label: string; value: string }[] }> {
   const status = await harnessRequest(name, `${SCREENSHOT_PREFIX}${JSON.stringify({ name, target })}`, timeoutMs);
   return { text: status.text ?? '', values: status.values ?? [] };
 }
@@ -58,6 +58,8 @@ async function harnessRequest(name: string, line: string, timeoutMs: number): Pr
     throw new Error(`${name}: driving the screen needs the code-server harness (npm run test:vscode)`);
   }
   const done = join(dir, `${name}.done`);
+  // A request asked again under the same name must wait for the new answer, not read the last one.
+  rmSync(done, { force: true });
   console.log(line);
   await waitFor(name, () => existsSync(done), timeoutMs);
   const status = JSON.parse(readFileSync(done, 'utf8')) as ScreenshotDone;
@@ -69,15 +71,8 @@ async function harnessRequest(name: string, line: string, timeoutMs: number): Pr
  * Asks the harness to do in a webview what a user would (type in a box, click a point of a canvas, press a key),
  * and returns the webview's text afterwards. Needs the code-server harness, like screenshot().
  */
-export async function actInWebview(name: string, title: string, actions: WebviewAction[], timeoutMs = 30_000): Promise<string> {
-  const dir = resultsDir();
-  if (!dir || process.env.SG_TEST_HARNESS !== 'code-server') throw new Error(`${name}: acting in a webview needs the code-server harness (npm run test:vscode)`);
-  const done = join(dir, `${name}.done`);
-  console.log(`${ACT_PREFIX}${JSON.stringify({ name, title, actions })}`);
-  await waitFor(`webview actions ${name}`, () => existsSync(done), timeoutMs);
-  const status = JSON.parse(readFileSync(done, 'utf8')) as ScreenshotDone;
-  if (!status.ok) throw new Error(`${name} failed: ${status.error}`);
-  return status.text ?? '';
+export async function actInWebview(name: string, title: string, actions: WebviewAction[], timeoutMs = 90_000): Promise<string> {
+  return (await harnessRequest(name, `${ACT_PREFIX}${JSON.stringify({ name, title, actions })}`, timeoutMs)).text ?? '';
 }
 
 /**

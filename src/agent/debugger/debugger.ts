@@ -22,6 +22,7 @@ import { types } from 'node:util';
 import { checkExpression, GATE_GLOBAL, parseHitCondition, parseLogTemplate, parsePath, type HitCondition, type TemplatePart } from '../../common/debugExpressions';
 import {
   AUDIT_STREAM,
+  AUDIT_STREAM_SPEC,
   AUDIT_SUBJECTS,
   auditSubject,
   DEFAULT_BREAKPOINT_TTL_MS,
@@ -1132,13 +1133,13 @@ export class SnapshotDebugger {
     }
   }
 
-  /** The audit stream is created by the first pod that needs it; a user without JetStream rights just has none. */
+  /** The server creates the audit stream; a pod with JetStream rights creates it too when no server has run yet. */
   private ensureAuditStream(): Promise<void> {
     this.auditStreamReady ??= (async () => {
       try {
         const jsm = await this.options.nc.jetstreamManager({ timeout: 5000 });
         await jsm.streams.info(AUDIT_STREAM).catch(async () => {
-          await jsm.streams.add({ name: AUDIT_STREAM, subjects: [AUDIT_SUBJECTS], storage: StorageType.File, retention: RetentionPolicy.Limits, max_age: 90 * 24 * 3600 * 1e9 });
+          await jsm.streams.add({ name: AUDIT_STREAM, subjects: [AUDIT_SUBJECTS], storage: StorageType.File, retention: RetentionPolicy.Limits, max_age: AUDIT_STREAM_SPEC.maxAgeMs * 1e6, max_bytes: AUDIT_STREAM_SPEC.maxBytes });
         });
       } catch {
         this.auditStreamReady = undefined; // try again with the next request

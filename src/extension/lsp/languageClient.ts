@@ -6,7 +6,10 @@
 import type * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { AnalyticsSummary, DashboardData, DashboardQuery, SeriesQuery, SeriesResult, SummaryRequest } from '../../protocol/analytics';
+import type { AlertEvent, AlertsAnswer, AlertsQuery, ForecastAnswer, ForecastRequest, PredictionsData, PredictionsQuery } from '../../protocol/predict';
 import {
+  AlertNotification,
+  AlertsRequest,
   AnalyticsSeriesRequest,
   AnalyticsSummaryRequest,
   ConfigureRequest,
@@ -14,14 +17,23 @@ import {
   DashboardRequest,
   DashboardSubscribeRequest,
   DashboardUnsubscribeNotification,
+  ForecastRequestType,
+  LogTemplateRequest,
+  LogTemplatesRequest,
   OPEN_DASHBOARD_COMMAND,
   PodProfileRequest,
   PodsChangedNotification,
   PodsRequest,
+  PredictionsRequest,
   StatusChangedNotification,
   StatusRequest,
+  TraceSearchRequest,
+  TraceSpanRequest,
+  TraceViewRequest,
   type InitializationOptions,
 } from '../../protocol/lsp';
+import type { LogTemplateDetail, LogTemplateQuery, LogTemplatesQuery, LogTemplatesResult } from '../../protocol/logs';
+import type { SpanDetail, TraceSearchQuery, TraceSearchResult, TraceView } from '../../protocol/traces';
 import type { PodStatus } from '../../protocol/nats';
 import type { ServerSettings } from '../../protocol/settings';
 import type { ServerStatus } from '../../protocol/status';
@@ -37,6 +49,14 @@ export interface LspConnection {
   dashboard(query: DashboardQuery): Promise<DashboardData>;
   subscribe(id: string, query: DashboardQuery): Promise<void>;
   unsubscribe(id: string): Promise<void>;
+  forecast(request: ForecastRequest): Promise<ForecastAnswer>;
+  predictions(query: PredictionsQuery): Promise<PredictionsData>;
+  alerts(query: AlertsQuery): Promise<AlertsAnswer>;
+  searchTraces(query: TraceSearchQuery): Promise<TraceSearchResult>;
+  traceView(traceId: string): Promise<TraceView>;
+  traceSpan(traceId: string, row: number): Promise<SpanDetail>;
+  logTemplates(query: LogTemplatesQuery): Promise<LogTemplatesResult>;
+  logTemplate(query: LogTemplateQuery): Promise<LogTemplateDetail>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +64,7 @@ export interface LspEvents {
   onStatus(status: ServerStatus): void;
   onPods(pods: PodStatus[]): void;
   onLive(id: string, update: { data?: DashboardData; error?: string }): void;
+  onAlert(event: AlertEvent): void;
 }
 
 /** Files whose code the server reads for live values on hover and route code lenses. */
@@ -71,6 +92,7 @@ export async function startLanguageClient(
   client.onNotification(StatusChangedNotification.type, (status) => events.onStatus(status));
   client.onNotification(PodsChangedNotification.type, (pods) => events.onPods(pods));
   client.onNotification(DashboardLiveNotification.type, ({ id, ...update }) => events.onLive(id, update));
+  client.onNotification(AlertNotification.type, (event) => events.onAlert(event));
   await client.start();
   return {
     isRunning: () => client.isRunning(),
@@ -83,6 +105,14 @@ export async function startLanguageClient(
     dashboard: (query) => client.sendRequest(DashboardRequest.type, query),
     subscribe: (id, query) => client.sendRequest(DashboardSubscribeRequest.type, { id, query }),
     unsubscribe: (id) => client.sendNotification(DashboardUnsubscribeNotification.type, { id }),
+    forecast: (request) => client.sendRequest(ForecastRequestType.type, request),
+    predictions: (query) => client.sendRequest(PredictionsRequest.type, query),
+    alerts: (query) => client.sendRequest(AlertsRequest.type, query),
+    searchTraces: (query) => client.sendRequest(TraceSearchRequest.type, query),
+    traceView: (traceId) => client.sendRequest(TraceViewRequest.type, { traceId }),
+    traceSpan: (traceId, row) => client.sendRequest(TraceSpanRequest.type, { traceId, row }),
+    logTemplates: (query) => client.sendRequest(LogTemplatesRequest.type, query),
+    logTemplate: (query) => client.sendRequest(LogTemplateRequest.type, query),
     stop: () => client.stop(),
   };
 }

@@ -5,7 +5,7 @@
 import { etsForecast, fitEts, fitTheta, naiveForecast, seasonalNaiveForecast, thetaForecast, type EtsParams } from './models/classical';
 import { pooledForecast, type PooledModel } from './models/pooled';
 
-export type ModelName = 'naive' | 'seasonal-naive' | 'seasonal-naive-weekly' | 'ets-damped' | 'theta' | 'pooled-linear' | 'mean';
+export type ModelName = 'naive' | 'seasonal-naive' | 'seasonal-naive-weekly' | 'ets-damped' | 'theta' | 'pooled-linear' | 'mean' | 'combination';
 
 /**
  * The pooled models (an ensemble of window lengths, averaged) twice: fitted without each series' backtest span

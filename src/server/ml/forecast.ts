@@ -21,6 +21,11 @@ export interface ForecastOptions {
   origins?: number;
   /** Parameters fitted earlier for this series (result.fits), reused instead of refitting. */
   fits?: SeriesFits;
+  /**
+   * Also consider the mean of the best `combine` candidates as a candidate of its own ("combination"), backtested
+   * like the others (its errors are the mean of theirs); off by default (M4's figures are without it).
+   */
+  combine?: number;
 }
 
 export interface ForecastPoint {
@@ -43,6 +48,8 @@ export interface ForecastResult {
   model: ModelName;
   /** Why this model: the backtest, or the fallback and its cause. */
   reason: string;
+  /** model "combination": the candidates averaged. */
+  members?: ModelName[];
   /** The chosen model's backtest accuracy (sMAPE in percent), or null when there was too little history to backtest. */
   backtest: { smape: number; mase: number; origins: number } | null;
   candidates: CandidateScore[];
@@ -138,11 +145,19 @@ export function forecast(input: SeriesInput, options: ForecastOptions): Forecast
   }
   if (scored.length === 0) return shortHistory(y, horizon, required, clean.nonNegative, timeAt, warnings, emptyFits);
 
+  const members = options.combine && options.combine > 1 && scored.length > 1 ? rank(scored).slice(0, options.combine) : [];
+  if (members.length > 1) scored.push(combination(members, y, n, horizon, origins, spacing, scale));
   const best = choose(scored);
-  const chosen = CANDIDATES.find((c) => c.name === best.model)!;
-  const params = reuse && best.model in reuse.forecast ? reuse.forecast[best.model] : chosen.fit(y, ctx);
-  fits.forecast[best.model] = params;
-  const mean = chosen.predict(y, horizon, params, ctx, 'forecast') ?? fallbackForecast(y, horizon).mean;
+  const predictWith = (name: ModelName): Float64Array => {
+    const candidate = CANDIDATES.find((c) => c.name === name)!;
+    const params = reuse && name in reuse.forecast ? reuse.forecast[name] : candidate.fit(y, ctx);
+    fits.forecast[name] = params;
+    return candidate.predict(y, horizon, params, ctx, 'forecast') ?? fallbackForecast(y, horizon).mean;
+  };
+  const mean =
+    best.model === 'combination'
+      ? members.map((m) => predictWith(m.model)).reduce((acc, f) => acc.map((v, k) => v + f[k]! / members.length), new Float64Array(horizon))
+      : predictWith(best.model);
   const bands = errorQuantiles(best.errors, horizon);
   const points = Array.from({ length: horizon }, (_, k): ForecastPoint => {
     const m = mean[k]!;
@@ -153,11 +168,41 @@ export function forecast(input: SeriesInput, options: ForecastOptions): Forecast
     model: best.model,
     reason: `best backtest of ${scored.length} candidate${scored.length > 1 ? 's' : ''} over ${origins} rolling origin${origins > 1 ? 's' : ''} (sMAPE and MASE relative to seasonal naive)`,
     backtest: { smape: best.smape, mase: best.mase, origins },
+    ...(best.model === 'combination' ? { members: members.map((m) => m.model) } : {}),
     candidates: scored.map(({ model, smape: s, mase: m }) => ({ model, smape: s, mase: m })),
     points,
     warnings,
     fits,
   };
+}
+
+/** Candidates from best to worst by the choice criterion. */
+function rank<T extends CandidateScore>(scored: T[]): T[] {
+  const rest = [...scored];
+  const out: T[] = [];
+  while (rest.length) {
+    const best = choose(rest);
+    out.push(best);
+    rest.splice(rest.indexOf(best), 1);
+  }
+  return out;
+}
+
+/** The mean of some candidates as a candidate: at each origin its errors are the mean of theirs. */
+function combination(members: Array<CandidateScore & { errors: Float64Array[] }>, y: Float64Array, n: number, horizon: number, origins: number, spacing: number, scale: number): CandidateScore & { errors: Float64Array[] } {
+  const errors: Float64Array[] = [];
+  let sm = 0;
+  let ma = 0;
+  for (let j = 0; j < origins; j++) {
+    const e = new Float64Array(horizon);
+    for (const m of members) for (let k = 0; k < horizon; k++) e[k]! += m.errors[j]![k]! / members.length;
+    errors.push(e);
+    const origin = n - horizon - j * spacing;
+    const actual = y.subarray(origin, origin + horizon);
+    sm += smape(actual, actual.map((v, k) => v - e[k]!));
+    ma += e.reduce((s, v) => s + Math.abs(v), 0) / horizon / scale;
+  }
+  return { model: 'combination', smape: sm / origins, mase: ma / origins, errors };
 }
 
 /**

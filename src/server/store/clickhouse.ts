@@ -2,7 +2,7 @@ import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickh
 import { redactUrl } from '../../protocol/settings';
 import type { RowBatch } from './rows';
 import { MIGRATIONS, TABLES, type TableName } from './schema';
-import { clickHouseLiteral, renderClickHouse, type Sql } from './sql';
+import { clickHouseLiteral, presentIdsQuery, renderClickHouse, type Sql } from './sql';
 import type { Store } from './store';
 
 export interface ClickHouseStoreOptions {
@@ -86,10 +86,7 @@ export class ClickHouseStore implements Store {
 
   async presentMessageIds(table: TableName, ids: readonly string[], minTs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.query({
-      text: `SELECT DISTINCT msg_id FROM ${table} WHERE ts >= ? AND msg_id IN (${ids.map(() => '?').join(', ')})`,
-      params: [Math.floor(minTs), ...ids],
-    });
+    const rows = await this.query(presentIdsQuery(table, ids, minTs));
     return new Set(rows.map((r) => String(r.msg_id)));
   }
 
@@ -111,6 +108,17 @@ export class ClickHouseStore implements Store {
         if (Number.isInteger(day) && day < cutoff) await client.command({ query: `ALTER TABLE ${table} DROP PARTITION ${clickHouseLiteral(day)}` });
       }
     }
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const [row] = await this.query({ text: 'SELECT argMax(value, updated) AS value FROM sg_meta WHERE key = ? GROUP BY key', params: [key] });
+    return row ? String(row.value) : undefined;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    // `updated` explicitly: 18.16 fills an omitted column with zero, not its DEFAULT, and the latest row must win.
+    const updated = new Date().toISOString().slice(0, 19).replace('T', ' ');
+    await this.require().insert({ table: 'sg_meta', values: [{ key, value, updated }], format: 'JSONEachRow' });
   }
 
   async ping(): Promise<void> {

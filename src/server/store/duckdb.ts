@@ -3,10 +3,26 @@ import { dirname } from 'node:path';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBListType } from '@duckdb/node-api';
 import type { Row, RowBatch } from './rows';
 import { COLUMNS, DUCK_TYPES, isList, MIGRATIONS, TABLES, type ColumnType, type TableName } from './schema';
-import type { Sql } from './sql';
+import { presentIdsQuery, type Sql } from './sql';
 import type { Store } from './store';
 
 type DuckApi = typeof import('@duckdb/node-api');
+
+let duckDb: Promise<DuckApi> | undefined;
+
+/**
+ * Loads DuckDB once. A failed load is remembered too: a bundled module that threw while loading must not be
+ * loaded again (the bundle would hand back its half-initialised exports), and the reason stays the same.
+ */
+function loadDuckDb(): Promise<DuckApi> {
+  duckDb ??= import('@duckdb/node-api').then(
+    (api) => api,
+    (error: unknown) => {
+      throw new Error(duckDbUnavailable(error));
+    },
+  );
+  return duckDb;
+}
 
 /** The embedded store: one DuckDB file, written with appenders, read with prepared statements. */
 export class DuckDbStore implements Store {
@@ -22,8 +38,9 @@ export class DuckDbStore implements Store {
   constructor(readonly location: string) {}
 
   async open(): Promise<{ version: string }> {
-    // Loaded lazily: the native binding is only needed when the DuckDB store is used.
-    const api = await import('@duckdb/node-api');
+    // Loaded lazily: the native binding is only needed when the DuckDB store is used, and a platform without
+    // one (the universal VSIX, an unusual CPU) still runs everything else.
+    const api = await loadDuckDb();
     this.api = api;
     if (this.location !== ':memory:') {
       try {
@@ -144,10 +161,7 @@ export class DuckDbStore implements Store {
 
   async presentMessageIds(table: TableName, ids: readonly string[], minTs: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.query({
-      text: `SELECT DISTINCT msg_id FROM ${table} WHERE ts >= ? AND msg_id IN (${ids.map(() => '?').join(', ')})`,
-      params: [Math.floor(minTs), ...ids],
-    });
+    const rows = await this.query(presentIdsQuery(table, ids, minTs));
     return new Set(rows.map((r) => String(r.msg_id)));
   }
 
@@ -171,6 +185,19 @@ export class DuckDbStore implements Store {
     return run;
   }
 
+  async getMeta(key: string): Promise<string | undefined> {
+    const [row] = await this.query({ text: 'SELECT value FROM sg_meta WHERE key = ?', params: [key] });
+    return row ? String(row.value) : undefined;
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    const run = this.writer.then(async () => {
+      await this.open_().run(`INSERT OR REPLACE INTO sg_meta VALUES ($1, $2)`, [key, value]);
+    });
+    this.writer = run.catch(() => {});
+    return run;
+  }
+
   async ping(): Promise<void> {
     await this.query({ text: 'SELECT 1', params: [] });
   }
@@ -189,4 +216,21 @@ export class DuckDbStore implements Store {
     if (!this.connection) throw new Error('the DuckDB store is not open');
     return this.connection;
   }
+}
+
+/**
+ * Why DuckDB cannot run here, and what to use instead. The binding is missing from the universal VSIX (a platform
+ * DuckDB has no build for) or fails to load (a binary of another platform, a missing C++ runtime).
+ */
+export function duckDbUnavailable(error: unknown): string {
+  const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  // The npm package of sg leaves DuckDB to the user (an optional peer dependency of 70 MB).
+  if (/Cannot find (module|package) '@duckdb\/node-api'/.test(reason)) {
+    return 'DuckDB, the embedded store, is not installed beside sg: npm install -g @duckdb/node-api (the version in sg\'s package.json), or use --store clickhouse:URL.';
+  }
+  return (
+    `DuckDB, the embedded store, cannot run on this platform (${process.platform}-${process.arch}): ${reason}. ` +
+    'Everything else works. For analytics, set streamgate.store.kind to "clickhouse" (and streamgate.clickhouse.url), ' +
+    'or streamgate.server.mode to "shared" to use a team\'s sg server; from a terminal: sg server --store clickhouse:URL.'
+  );
 }

@@ -10,7 +10,7 @@ export type Row = Record<string, string | number | readonly string[] | readonly 
 export type RowBatch = Record<TableName, Row[]>;
 
 export function emptyBatch(): RowBatch {
-  return { metrics: [], events: [], logs: [], spans: [], incidents: [] };
+  return { metrics: [], events: [], logs: [], spans: [], incidents: [], trace_index: [], span_links: [], log_lines: [], log_counts: [] };
 }
 
 /** The rows of one message, by table (a message of events also yields derived metric rows). */
@@ -51,39 +51,60 @@ export function rowsOf(message: TelemetryMessage, points: readonly MetricPoint[]
         msg_id,
       }));
       break;
-    case 'spans':
-      out.spans = message.resourceSpans.flatMap((rs) => {
+    case 'spans': {
+      const spans: Row[] = [];
+      const links: Row[] = [];
+      for (const rs of message.resourceSpans) {
         const resource = attributeMap(rs.resource.attributes);
         const spanService = String(resource['service.name'] ?? service);
-        const spanPod = String(resource['service.instance.id'] ?? pod);
-        return rs.scopeSpans.flatMap((ss) =>
-          ss.spans.map((s) => {
+        const spanPod = String(resource['service.instance.id'] ?? resource['host.name'] ?? pod);
+        for (const ss of rs.scopeSpans) {
+          for (const s of ss.spans) {
             const start = nanosToMs(s.startTimeUnixNano);
             const end = nanosToMs(s.endTimeUnixNano);
             const attributes = attributeMap(s.attributes);
-            return {
+            const traceId = s.traceId.toLowerCase();
+            const spanId = s.spanId.toLowerCase();
+            spans.push({
               ts: Math.floor(start),
               end_ts: Math.floor(end),
-              trace_id: s.traceId,
-              span_id: s.spanId,
-              parent_span_id: s.parentSpanId ?? '',
+              trace_id: traceId,
+              span_id: spanId,
+              parent_span_id: parentId(s.parentSpanId),
               service: spanService,
               pod: spanPod,
               name: s.name,
               kind: s.kind,
-              duration_ms: Math.max(0, end - start),
+              // Kept as sent, negative included: the trace assembly flags what is impossible instead of hiding it.
+              duration_ms: end - start,
               status_code: s.status.code,
               status_message: s.status.message ?? '',
               route: String(attributes['http.route'] ?? ''),
               scope: ss.scope.name,
               attributes: JSON.stringify(attributes),
-              events: s.events?.length ? JSON.stringify(s.events) : '',
+              events: s.events?.length ? JSON.stringify(s.events.map((e) => ({ name: e.name, timeUnixNano: e.timeUnixNano, ...(e.attributes ? { attributes: attributeMap(e.attributes) } : {}) }))) : '',
               msg_id,
-            };
-          }),
-        );
-      });
+            });
+            if (s.links?.length || s.droppedAttributesCount || s.droppedEventsCount || s.droppedLinksCount) {
+              links.push({
+                ts: Math.floor(start),
+                trace_id: traceId,
+                span_id: spanId,
+                links: JSON.stringify({
+                  links: (s.links ?? []).map((l) => ({ traceId: l.traceId.toLowerCase(), spanId: l.spanId.toLowerCase(), ...(l.attributes?.length ? { attributes: attributeMap(l.attributes) } : {}) })),
+                  dropped: { attributes: s.droppedAttributesCount ?? 0, events: s.droppedEventsCount ?? 0, links: s.droppedLinksCount ?? 0 },
+                }),
+                msg_id,
+              });
+            }
+          }
+        }
+      }
+      out.spans = spans;
+      if (links.length) out.span_links = links;
+      out.trace_index = traceIndexRows(spans, msg_id);
       break;
+    }
     case 'truth':
       out.incidents = [
         {
@@ -129,15 +150,83 @@ function metricRow(p: MetricPoint, msg_id: string): Row {
   };
 }
 
-function attributeMap(attributes: readonly OtlpKeyValueT[]): Record<string, string | number | boolean> {
+/** OTLP attributes as a plain object; arrays, key-value lists and bytes become JSON text, so nothing is lost. */
+export function attributeMap(attributes: readonly OtlpKeyValueT[]): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (const { key, value } of attributes) {
-    if (value.stringValue !== undefined) out[key] = value.stringValue;
-    else if (value.intValue !== undefined) out[key] = Number(value.intValue);
-    else if (value.doubleValue !== undefined) out[key] = value.doubleValue;
-    else if (value.boolValue !== undefined) out[key] = value.boolValue;
+    const plain = anyValue(value);
+    if (plain === undefined) continue;
+    out[key] = typeof plain === 'object' ? JSON.stringify(plain) : plain;
   }
   return out;
+}
+
+type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
+
+/** An OTLP AnyValue (checked here: the inner values of arrays and lists are not checked by the schema). */
+function anyValue(value: unknown, depth = 0): Plain | undefined {
+  if (typeof value !== 'object' || value === null || depth > 32) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.stringValue === 'string') return v.stringValue;
+  if (typeof v.intValue === 'number') return v.intValue;
+  if (typeof v.intValue === 'string') return /^-?\d+$/.test(v.intValue) ? Number(v.intValue) : v.intValue;
+  if (typeof v.doubleValue === 'number') return v.doubleValue;
+  if (typeof v.boolValue === 'boolean') return v.boolValue;
+  if (typeof v.bytesValue === 'string') return v.bytesValue;
+  const list = (x: unknown): unknown[] => {
+    const values = (x as { values?: unknown } | undefined)?.values;
+    return Array.isArray(values) ? values : [];
+  };
+  if (v.arrayValue !== undefined) return list(v.arrayValue).map((item) => anyValue(item, depth + 1) ?? null);
+  if (v.kvlistValue !== undefined) {
+    const out: Record<string, Plain> = {};
+    for (const kv of list(v.kvlistValue)) {
+      const { key, value: inner } = (kv ?? {}) as { key?: unknown; value?: unknown };
+      if (typeof key === 'string') out[key] = anyValue(inner, depth + 1) ?? null;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/** A parent id as stored: lowercase, and '' for none (absent, empty or all zeros, as some senders write it). */
+function parentId(id: string | undefined): string {
+  if (!id || /^0*$/.test(id)) return '';
+  return id.toLowerCase();
+}
+
+/** One row per trace of a message's spans: how many, errors, services, routes, and the root if it is here. */
+function traceIndexRows(spans: readonly Row[], msg_id: string): Row[] {
+  const byTrace = new Map<string, { ts: number; end: number; count: number; errors: number; services: Set<string>; routes: Set<string>; root?: Row }>();
+  for (const span of spans) {
+    const traceId = span.trace_id as string;
+    let entry = byTrace.get(traceId);
+    if (!entry) byTrace.set(traceId, (entry = { ts: span.ts as number, end: span.ts as number, count: 0, errors: 0, services: new Set(), routes: new Set() }));
+    entry.ts = Math.min(entry.ts, span.ts as number);
+    // The start too: a span that ends before it starts must still fall inside its trace's range.
+    entry.end = Math.max(entry.end, span.end_ts as number, span.ts as number);
+    entry.count++;
+    if (span.status_code === 2) entry.errors++;
+    entry.services.add(span.service as string);
+    if (span.route) entry.routes.add(span.route as string);
+    if (!span.parent_span_id) entry.root = span;
+  }
+  return [...byTrace].map(([trace_id, e]) => ({
+    ts: e.ts,
+    end_ts: e.end,
+    trace_id,
+    span_count: e.count,
+    error_count: e.errors,
+    services: [...e.services].sort(),
+    routes: [...e.routes].sort(),
+    has_root: e.root ? 1 : 0,
+    root_service: (e.root?.service as string | undefined) ?? '',
+    root_name: (e.root?.name as string | undefined) ?? '',
+    root_route: (e.root?.route as string | undefined) ?? '',
+    root_status: (e.root?.status_code as number | undefined) ?? 0,
+    root_duration_ms: (e.root?.duration_ms as number | undefined) ?? 0,
+    msg_id,
+  }));
 }
 
 /** OTLP nanosecond strings to fractional ms without losing the sub-ms part to float rounding of the whole. */

@@ -7,7 +7,7 @@
  * Migrations are applied in order on open; the version reached is kept in sg_meta.
  */
 
-export const TABLES = ['metrics', 'events', 'logs', 'spans', 'incidents'] as const;
+export const TABLES = ['metrics', 'events', 'logs', 'spans', 'incidents', 'trace_index', 'span_links', 'log_lines', 'log_counts'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export type ColumnType = 'i64' | 'i32' | 'f64' | 'str' | 'strs' | 'i32s' | 'f64s';
@@ -91,6 +91,44 @@ export const COLUMNS: Record<TableName, Column[]> = {
     c('events', 'str'),
     c('msg_id', 'str'),
   ],
+  /**
+   * What one message says of each trace it holds spans of: the trace search's index. A trace's row are summed
+   * at query time, so a late or out-of-order span only adds a row (root_* are empty where the root is not in
+   * this message).
+   */
+  trace_index: [
+    c('ts', 'i64'),
+    c('end_ts', 'i64'),
+    c('trace_id', 'str'),
+    c('span_count', 'i64'),
+    c('error_count', 'i64'),
+    c('services', 'strs'),
+    c('routes', 'strs'),
+    c('has_root', 'i32'),
+    c('root_service', 'str'),
+    c('root_name', 'str'),
+    c('root_route', 'str'),
+    c('root_status', 'i32'),
+    c('root_duration_ms', 'f64'),
+    c('msg_id', 'str'),
+  ],
+  /** Span links (OTLP), only for spans that have any: JSON of [{traceId, spanId, attributes}]. */
+  span_links: [c('ts', 'i64'), c('trace_id', 'str'), c('span_id', 'str'), c('links', 'str'), c('msg_id', 'str')],
+  /** Each log line's template (the server's miner) and parameter values, and its logging call site. */
+  log_lines: [
+    c('ts', 'i64'),
+    c('id', 'str'),
+    c('service', 'str'),
+    c('pod', 'str'),
+    c('level', 'str'),
+    c('trace_id', 'str'),
+    c('template_id', 'i64'),
+    c('params', 'strs'),
+    c('site', 'str'),
+    c('msg_id', 'str'),
+  ],
+  /** Lines per template per minute (ts: the minute's start) and pod and level, summed at query time. */
+  log_counts: [c('ts', 'i64'), c('service', 'str'), c('pod', 'str'), c('level', 'str'), c('template_id', 'i64'), c('count', 'i64'), c('msg_id', 'str')],
   incidents: [
     c('ts', 'i64'),
     c('id', 'str'),
@@ -111,10 +149,24 @@ const CH_ORDER: Record<TableName, string> = {
   logs: '(service, ts)',
   spans: '(service, ts)',
   incidents: '(ts)',
+  trace_index: '(ts)',
+  span_links: '(trace_id, ts)',
+  log_lines: '(template_id, ts)',
+  log_counts: '(ts, template_id)',
 };
 
 /** Days kept per table by default (streamgate.store.retentionDays overrides all). */
-export const DEFAULT_RETENTION_DAYS: Record<TableName, number> = { metrics: 14, events: 30, logs: 7, spans: 7, incidents: 90 };
+export const DEFAULT_RETENTION_DAYS: Record<TableName, number> = {
+  metrics: 14,
+  events: 30,
+  logs: 7,
+  spans: 7,
+  incidents: 90,
+  trace_index: 7,
+  span_links: 7,
+  log_lines: 7,
+  log_counts: 30,
+};
 
 export type Dialect = 'duckdb' | 'clickhouse';
 
@@ -131,9 +183,22 @@ export interface Migration {
   sql: (dialect: Dialect) => string[];
 }
 
-/** Version 1 was the meta table alone (the foundation); 2 adds the telemetry tables. */
+/**
+ * Version 1 was the meta table alone (the foundation); 2 adds the telemetry tables; 3 the trace index, span
+ * links and the log template tables. Only new tables, never ALTER: ClickHouse 18.16 has no
+ * `ADD COLUMN IF NOT EXISTS`, and a ClickHouse migration cut short must be safe to apply again.
+ */
 export const MIGRATIONS: Migration[] = [
-  { version: 2, what: 'telemetry tables: metrics, events, logs, spans, incidents', sql: (d) => TABLES.map((t) => createTableSql(d, t)) },
+  {
+    version: 2,
+    what: 'telemetry tables: metrics, events, logs, spans, incidents',
+    sql: (d) => (['metrics', 'events', 'logs', 'spans', 'incidents'] as const).map((t) => createTableSql(d, t)),
+  },
+  {
+    version: 3,
+    what: 'trace index, span links, log templates per line and per minute',
+    sql: (d) => (['trace_index', 'span_links', 'log_lines', 'log_counts'] as const).map((t) => createTableSql(d, t)),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

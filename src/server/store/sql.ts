@@ -24,6 +24,11 @@ export function join(parts: readonly Sql[], separator: string): Sql {
   return { text: parts.map((p) => p.text).join(separator), params: parts.flatMap((p) => p.params) };
 }
 
+/** The message ids among `ids` that have rows in `table` since `minTs` (the same SQL on both engines). */
+export function presentIdsQuery(table: string, ids: readonly string[], minTs: number): Sql {
+  return { text: `SELECT DISTINCT msg_id FROM ${table} WHERE ts >= ? AND msg_id IN (${ids.map(() => '?').join(', ')})`, params: [Math.floor(minTs), ...ids] };
+}
+
 /** SQL text that is already safe (fixed fragments, chosen identifiers). */
 export function raw(text: string): Sql {
   return { text, params: [] };

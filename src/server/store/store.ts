@@ -21,6 +21,9 @@ export interface Store {
   query(query: Sql): Promise<Record<string, unknown>[]>;
   /** Deletes what is older than each table's retention. */
   applyRetention(retentionDays: Record<TableName, number>, now?: number): Promise<void>;
+  /** A value the server keeps for itself in sg_meta (e.g. the log miner's state); undefined when never set. */
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

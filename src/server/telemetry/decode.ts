@@ -3,6 +3,7 @@
  * was refused (which goes with the message to the dead-letter subject). Nothing past this function sees
  * unvalidated data, so nothing past it needs to defend against it.
  */
+import { isUtf8 } from 'node:buffer';
 import { describeZodError } from '../../protocol/schema';
 import {
   parseTelemetrySubject,
@@ -20,7 +21,6 @@ export type Decoded = { ok: true; message: TelemetryMessage; distributions: Map<
 const MAX_FUTURE_MS = 3600_000;
 const MAX_AGE_MS = 7 * 24 * 3600_000;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function decodeTelemetry(subject: string, data: Uint8Array, now = Date.now()): Decoded {
   if (data.byteLength > TELEMETRY_STREAM_SPEC.maxMsgSize) {
@@ -28,11 +28,14 @@ export function decodeTelemetry(subject: string, data: Uint8Array, now = Date.no
   }
   const parsed = parseTelemetrySubject(subject);
   if (!parsed) return { ok: false, reason: `"${subject}" is not a telemetry subject (sg.tel.<kind>.<service>.<pod>)` };
+  // isUtf8 checks natively and fast; a fatal TextDecoder costs a third of decoding at 100k events/s.
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (!isUtf8(bytes)) return { ok: false, reason: 'not UTF-8 text' };
   let json: unknown;
   try {
-    json = JSON.parse(utf8.decode(data));
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    return { ok: false, reason: error instanceof SyntaxError ? `not JSON: ${error.message}` : 'not UTF-8 text' };
+    return { ok: false, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
   const checked = TelemetryMessageSchema.safeParse(json);
   if (!checked.success) return { ok: false, reason: `not a valid telemetry message: ${describeZodError(checked.error)}` };

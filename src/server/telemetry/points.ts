@@ -72,6 +72,13 @@ function fromMetrics(m: MetricsBatch, distributions: Map<HistogramPoint, Distrib
   return points;
 }
 
+/** The key of a derived point: labels are built by this module in a fixed order, so no sorting is needed. */
+function derivedKey(second: number, name: string, own: Record<string, string>): string {
+  let key = `${second}\u0000${name}`;
+  for (const k in own) key += `\u0000${k}\u0001${own[k]}`;
+  return key;
+}
+
 /** Counts per (second, name, labels) and distributions per (second, name, labels): a few points per message. */
 class Derivation {
   private readonly counts = new Map<string, MetricPoint>();
@@ -81,7 +88,7 @@ class Derivation {
 
   count(ts: number, name: string, own: Record<string, string>): void {
     const second = Math.floor(ts / 1000) * 1000;
-    const key = `${second}\u0000${name}\u0000${JSON.stringify(own)}`;
+    const key = derivedKey(second, name, own);
     const point = this.counts.get(key);
     if (point) point.value++;
     else this.counts.set(key, { ts: second, name, kind: 'counter', labels: labelsOf(this.service, this.pod, own), value: 1, total: 0 });
@@ -90,7 +97,7 @@ class Derivation {
   observe(ts: number, name: string, own: Record<string, string>, value: number): void {
     if (!Number.isFinite(value) || value < 0) return;
     const second = Math.floor(ts / 1000) * 1000;
-    const key = `${second}\u0000${name}\u0000${JSON.stringify(own)}`;
+    const key = derivedKey(second, name, own);
     const entry = this.observations.get(key);
     if (entry) entry.values.push(value);
     else this.observations.set(key, { point: { ts: second, name, kind: 'histogram', labels: labelsOf(this.service, this.pod, own), value: 0, total: 0 }, values: [value] });

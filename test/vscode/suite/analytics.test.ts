@@ -134,9 +134,11 @@ describe('Real-time analytics in VS Code', function () {
     assert.match(hoverText, /!\[last 15 minutes of gw_http_requests_total\]\(data:image\/svg\+xml;base64,/);
     assert.match(hoverText, /command:streamgate\.openDashboard/);
     editor.selection = new vscode.Selection(position, position);
-    await vscode.commands.executeCommand('editor.action.showHover');
-    const seen = await screenshot('hover-live-value', { kind: 'workbench' });
-    assert.match(seen, /gw_http_requests_total · counter · live from the fleet/);
+    // The hover appears once the server answers: show it and look again until it is on screen.
+    await waitFor('the hover on screen', async () => {
+      await vscode.commands.executeCommand('editor.action.showHover');
+      return /gw_http_requests_total · counter · live from the fleet/.test(await screenshot('hover-live-value', { kind: 'workbench' }));
+    }, 60_000);
   });
 
   it(`puts live figures above the gateway's route handlers as code lenses ${ON_SCREEN}`, async () => {

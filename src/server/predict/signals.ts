@@ -1,0 +1,156 @@
+/**
+ * The signals alert rules watch, per service and per pod, for one step of the live windows: error rate (5xx
+ * share), p99 latency, requests/s, CPU, memory and event-loop delay. Computed with the same bucketing as every
+ * series query, so a signal here equals what the dashboard shows for that step.
+ */
+import type { AlertSignal } from '../../protocol/predict';
+import type { AnalyticsMetrics } from '../../protocol/settings';
+import { bucketLive, statOf, type Bucketed } from '../analytics/series';
+import type { LiveWindows } from '../live/windows';
+import { mergeAll, type Distribution } from '../telemetry/histogram';
+
+export interface Subject {
+  service: string;
+  /** Absent: the whole service. */
+  pod?: string;
+}
+
+export interface SignalValue extends Subject {
+  signal: AlertSignal;
+  value: number;
+}
+
+export function subjectKey(s: Subject): string {
+  return s.pod ? `${s.service}/${s.pod}` : s.service;
+}
+
+export function subjectText(s: Subject): string {
+  return s.pod ? `${s.pod} (${s.service})` : s.service;
+}
+
+const PROCESS_METRICS: Partial<Record<AlertSignal, { metric: string; stat: 'avg' | 'value' }>> = {
+  cpu: { metric: 'process_cpu_percent', stat: 'avg' },
+  rss: { metric: 'process_rss_bytes', stat: 'value' },
+  eventLoop: { metric: 'nodejs_eventloop_delay_p99_ms', stat: 'avg' },
+};
+
+/** Every signal of every service and pod in [from, from + stepMs). */
+export function readSignals(windows: LiveWindows, metrics: AnalyticsMetrics, from: number, stepMs: number): SignalValue[] {
+  const q = (metric: string, by: string[]) => ({ metric, from, to: from + stepMs, stepMs, by });
+  const out: SignalValue[] = [];
+  const requests = bucketLive(windows, q(metrics.requests, ['service', 'pod', 'code']));
+  const counts = new Map<string, { subject: Subject; all: number; failed: number }>();
+  for (const g of requests?.groups ?? []) {
+    const n = g.steps.get(from)?.increase ?? 0;
+    const failed = Number(g.labels.code) >= 500 ? n : 0;
+    for (const subject of [{ service: g.labels.service! }, { service: g.labels.service!, pod: g.labels.pod! }]) {
+      const key = subjectKey(subject);
+      const entry = counts.get(key) ?? { subject, all: 0, failed: 0 };
+      entry.all += n;
+      entry.failed += failed;
+      counts.set(key, entry);
+    }
+  }
+  for (const { subject, all, failed } of counts.values()) {
+    out.push({ ...subject, signal: 'rps', value: all / (stepMs / 1000) });
+    if (all > 0) out.push({ ...subject, signal: 'errorRate', value: failed / all });
+  }
+  const latency = bucketLive(windows, q(metrics.latency, ['service', 'pod']));
+  const byService = new Map<string, Distribution[]>();
+  for (const g of latency?.groups ?? []) {
+    const agg = g.steps.get(from);
+    if (!agg?.dist?.count) continue;
+    const p99 = statOf('histogram', 'p99', agg, stepMs);
+    if (p99 !== null) out.push({ service: g.labels.service!, pod: g.labels.pod!, signal: 'p99', value: p99 });
+    const list = byService.get(g.labels.service!) ?? [];
+    list.push(agg.dist);
+    byService.set(g.labels.service!, list);
+  }
+  for (const [service, dists] of byService) {
+    const dist = mergeAll(dists);
+    const p99 = statOf('histogram', 'p99', { increase: dist.count, lastSum: 0, valueSum: 0, valueCount: 0, min: dist.min, max: dist.max, dist }, stepMs);
+    if (p99 !== null) out.push({ service, signal: 'p99', value: p99 });
+  }
+  for (const [signal, spec] of Object.entries(PROCESS_METRICS) as [AlertSignal, { metric: string; stat: 'avg' | 'value' }][]) {
+    const bucketed: Bucketed | undefined = bucketLive(windows, q(spec.metric, ['service', 'pod']));
+    for (const g of bucketed?.groups ?? []) {
+      const agg = g.steps.get(from);
+      const value = agg ? statOf(bucketed!.kind, spec.stat, agg, stepMs) : null;
+      if (value !== null && g.labels.pod) out.push({ service: g.labels.service!, pod: g.labels.pod, signal, value });
+    }
+  }
+  // A pod that reported in the last 5 minutes but sent nothing this step is silent (crashed, hung, cut off).
+  for (const series of windows.named('process_cpu_percent')) {
+    const { service, pod } = series.labels;
+    if (!service || !pod || series.lastAt < from - SILENT_MEMORY_MS) continue;
+    let points = 0;
+    series.each(from, from + stepMs, () => points++);
+    out.push({ service, pod, signal: 'silent', value: points > 0 ? 0 : 1 });
+  }
+  return out;
+}
+
+/**
+ * Restarts of each pod's process, seen as its agent's published-messages counter falling back (every agent counts
+ * from 0 when it starts). Sampled every second, so even a pod that lives two seconds is seen to restart.
+ */
+export class RestartTracker {
+  private readonly totals = new Map<string, { service: string; pod: string; total: number; restarts: number[] }>();
+
+  observe(windows: LiveWindows, now: number): void {
+    for (const series of windows.named('sg_agent_published_total')) {
+      const { service, pod, kind } = series.labels;
+      if (!service || !pod || kind !== 'metrics') continue;
+      const key = `${service}/${pod}`;
+      const entry = this.totals.get(key);
+      if (!entry) {
+        this.totals.set(key, { service, pod, total: series.last, restarts: [] });
+        continue;
+      }
+      if (series.last < entry.total) entry.restarts.push(now);
+      entry.total = series.last;
+      entry.restarts = entry.restarts.filter((t) => t > now - RESTART_MEMORY_MS);
+    }
+  }
+
+  /** Restarts per pod within the last 2 minutes. */
+  signals(): SignalValue[] {
+    return [...this.totals.values()].map((e) => ({ service: e.service, pod: e.pod, signal: 'restarts' as const, value: e.restarts.length }));
+  }
+}
+
+const RESTART_MEMORY_MS = 2 * 60_000;
+
+/** How long a pod that went silent is still expected to report. */
+const SILENT_MEMORY_MS = 5 * 60_000;
+
+export const SIGNAL_LABELS: Record<AlertSignal, string> = {
+  errorRate: 'error rate',
+  p99: 'p99 latency',
+  rps: 'load',
+  cpu: 'CPU',
+  rss: 'memory',
+  eventLoop: 'event-loop delay p99',
+  silent: 'silence',
+  restarts: 'restarts',
+};
+
+export function formatSignal(signal: AlertSignal, value: number): string {
+  switch (signal) {
+    case 'errorRate':
+      return `${(value * 100).toFixed(value < 0.1 ? 2 : 1)} %`;
+    case 'p99':
+    case 'eventLoop':
+      return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+    case 'rps':
+      return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} req/s`;
+    case 'cpu':
+      return `${value.toFixed(1)} %`;
+    case 'rss':
+      return `${(value / 1024 ** 2).toFixed(0)} MiB`;
+    case 'silent':
+      return value >= 0.5 ? 'no metrics' : 'reporting';
+    case 'restarts':
+      return `${value} restart${value === 1 ? '' : 's'}`;
+  }
+}
