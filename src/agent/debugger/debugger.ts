@@ -1210,15 +1210,13 @@ function lastName(expression: string): string | undefined {
  * real snapshot does not pay for compiling it (a cold capture is ~10× slower and would hit its time budget).
  */
 /**
- * What a hit costs the breakpoint's CPU budget: the wall time from the hit, not the CPU time. On a loaded node
- * a capture's CPU time can stay under the budget while its wall time does not (charged by CPU time, the fault test's
- * breakpoint pausing at full rate on a shared machine never tripped its 20 % budget, and its session lost
- * sight of the pod),
- * and the pod's thread is held for the wall time whatever the CPU did: over-counting disables a breakpoint
- * sooner, never later. The CPU time is reported with each snapshot (captureCpuMs).
+ * What a hit costs the breakpoint's CPU budget: the CPU time the pod spent on it since the hit (pause, capture,
+ * serialising). Not the wall time: a pod descheduled meanwhile (a busy node, a container at its CPU limit) is
+ * not spending its core on the debugger, and charging it the wall time disabled an ordinary breakpoint on all
+ * three sandbox pods after a handful of snapshots on a loaded machine.
  */
 function budgetCostMs(startedAt: CaptureStart): number {
-  return performance.now() - startedAt.wall;
+  return cpuNowMs() - startedAt.cpu;
 }
 
 function warmUp(redactor: Redactor): void {
