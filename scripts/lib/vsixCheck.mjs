@@ -140,6 +140,8 @@ function allowlist(target) {
     /^docs\/runbooks\/[\w-]+\.md$/,
     /^dist\/[\w-]+\.js$/,
     /^dist\/demo\/[\w-]+\.js$/,
+    // The sandbox gateway's source map: its pods map breakpoints to demo/gateway's TypeScript with it.
+    /^dist\/demo\/gateway\.js\.map$/,
     /^dist\/webviews\/[\w-]+\.(js|css)$/,
     /^dist\/webviews\/codicons\/codicon\.(css|ttf)$/,
     /^node_modules\/@duckdb\/node-bindings\/(package\.json|duckdb\.js|LICENSE)$/,
@@ -162,6 +164,7 @@ function requiredFiles(target) {
     'dist/server.js',
     'dist/adapter.js',
     'dist/cli.js',
+    'dist/demo/gateway.js.map',
     'node_modules/@duckdb/node-bindings/duckdb.js',
     'node_modules/detect-libc/lib/detect-libc.js',
   ];

@@ -122,7 +122,9 @@ export function stage(target, options = {}) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const file of ['package.json', '.vscodeignore', 'LICENSE']) cpSync(join(root, file), join(dir, file));
-  for (const folder of ['media', 'syntaxes', 'dist']) cpSync(join(root, folder), join(dir, folder), { recursive: true, filter: (src) => !src.endsWith('.map') });
+  // No source maps, but the sandbox gateway's: its pods map breakpoints in demo/gateway with it.
+  const shippedMap = join(root, 'dist', 'demo', 'gateway.js.map');
+  for (const folder of ['media', 'syntaxes', 'dist']) cpSync(join(root, folder), join(dir, folder), { recursive: true, filter: (src) => !src.endsWith('.map') || src === shippedMap });
   // The alert rules' runbooks: StreamGate: Open Alert Runbook… opens them from the installed extension.
   cpSync(join(root, 'docs', 'runbooks'), join(dir, 'docs', 'runbooks'), { recursive: true });
   const readme = readFileSync(join(root, 'marketplace', 'README.md'), 'utf8');

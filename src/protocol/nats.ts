@@ -761,6 +761,8 @@ export const SnapshotEventSchema = z.object({
   uncaught: z.optional(z.boolean()),
   /** Pod time of the capture, from the hit to the snapshot built, ms. */
   captureMs: z.number(),
+  /** CPU time the pod spent on it over the same span, ms (what the CPU budget is charged). */
+  captureCpuMs: z.optional(z.number()),
   /** What the limits or the time budget left out, in words. */
   leftOut: z.array(z.string()),
   bytes: z.number(),

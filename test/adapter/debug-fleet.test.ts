@@ -185,6 +185,14 @@ describe('debug adapter against gateway pods', () => {
     const third = await snapshotOn(dc, 'gw-2', () => post(port('gw-2'), 5, { body: (i) => ({ n: i }) }));
     const hit = (await dc.stackTraceRequest({ threadId: threadOf(third) })).body.stackFrames[0]!;
     assert.equal((await dc.evaluateRequest({ expression: 'body.n', frameId: hit.id, context: 'watch' })).body.result, '2', 'the third hit (n = 2)');
+
+    // A condition that throws counts as false, and the breakpoint says so (gw-1: the session selects eu-west only).
+    const throwing = await dc.setBreakpointsRequest({ source: { path: GATEWAY_SOURCE }, breakpoints: [{ line: SIGNATURE_LINE, condition: 'tenant.missing.deeper === 1' }] });
+    const said = breakpointMessage(dc, throwing.body.breakpoints[0]!.id!, /condition threw TypeError: Cannot read properties of undefined \(reading 'deeper'\) on gw-1; hits where it throws count as false/);
+    const before = stopped.length;
+    await post(port('gw-1'), 3);
+    await said;
+    assert.equal(stopped.length, before, 'no snapshot from a condition that threw');
   });
 
   it('bad breakpoints never reach a pod and say why; a file no pod runs is pending', async () => {

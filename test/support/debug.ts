@@ -95,8 +95,10 @@ export function record<T extends DebugProtocol.Event>(dc: DebugClient, event: st
 /** Waits until a breakpoint event for `id` says what `pattern` matches (events may come in any number). */
 export function breakpointMessage(dc: DebugClient, id: number, pattern: RegExp, timeoutMs = 30_000): Promise<DebugProtocol.Breakpoint> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`breakpoint ${id} never said ${pattern}`)), timeoutMs);
+    let last = '(no breakpoint event for it)';
+    const timer = setTimeout(() => reject(new Error(`breakpoint ${id} never said ${pattern}; the last it said: ${last}`)), timeoutMs);
     const listener = (e: DebugProtocol.BreakpointEvent) => {
+      if (e.body.breakpoint.id === id) last = JSON.stringify(e.body.breakpoint.message ?? '');
       if (e.body.breakpoint.id === id && pattern.test(e.body.breakpoint.message ?? '')) {
         clearTimeout(timer);
         dc.removeListener('breakpoint', listener);

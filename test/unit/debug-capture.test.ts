@@ -8,7 +8,7 @@ import type { CaptureLimits, CapturedValue } from '../../src/protocol/nats';
 import { TENANTS } from '../../demo/gateway/tenants';
 
 const redactor = new Redactor();
-const budget = (limits?: CaptureLimits, ms = 1000) => new CaptureBudget(limits, performance.now() + ms, redactor);
+const budget = (limits?: CaptureLimits, ms = 1000) => new CaptureBudget(limits, ms, redactor);
 const grab = (value: unknown, limits?: CaptureLimits) => capture(value, budget(limits));
 
 function prop(value: CapturedValue, name: string): CapturedValue {

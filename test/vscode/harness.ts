@@ -65,7 +65,7 @@ export async function runVsCodeSuite(options: HarnessOptions): Promise<HarnessRe
     const installed = readdirSync(extensionsDir).find((d) => d.startsWith(EXTENSION_ID));
     if (!installed) throw new Error(`no ${EXTENSION_ID} folder in ${extensionsDir}`);
     extensionDir = join(extensionsDir, installed);
-    for (const file of ['dist/extension.js', 'dist/server.js', 'dist/adapter.js', 'dist/webviews/status.js', 'dist/webviews/dashboard.js', 'dist/webviews/predictions.js']) {
+    for (const file of ['dist/extension.js', 'dist/server.js', 'dist/adapter.js', 'dist/webviews/status.js', 'dist/webviews/dashboard.js', 'dist/webviews/predictions.js', 'dist/demo/gateway.js.map']) {
       if (!existsSync(join(extensionDir, file))) throw new Error(`the installed extension lacks ${file}`);
     }
     const listed = execFileSync(process.execPath, [join(extensionDir, 'dist/cli.js'), '--version'], { encoding: 'utf8' }).trim();

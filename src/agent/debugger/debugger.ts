@@ -49,8 +49,8 @@ import {
   type SnapshotEvent,
 } from '../../protocol/nats';
 import { ControlRequestError } from '../control';
-import { CaptureBudget, Capturer, capture, formatForLog } from './capture';
-import { CpuBudget, DebugGate, RateLimit, type GateSlot } from './gate';
+import { CaptureBudget, captureStartNow, Capturer, capture, cpuNowMs, formatForLog, type CaptureStart } from './capture';
+import { CpuBudget, DebugGate, MAX_SLOTS, RateLimit, type GateSlot } from './gate';
 import { Outboxes } from './outbox';
 import { Redactor } from './redaction';
 import { ScriptIndex } from './scripts';
@@ -62,6 +62,8 @@ const LOCAL_SCOPES = new Set(['local', 'block', 'catch']);
 const MAX_LOCALS = 64;
 /** After the last breakpoint goes, the inspector stays attached this long in case another comes. */
 const DETACH_GRACE_MS = 10_000;
+/** How often false conditions are charged to their breakpoints' CPU budgets (counted in the gate's cells). */
+const SETTLE_MS = 250;
 
 export interface SnapshotDebuggerOptions {
   nc: NatsConnection;
@@ -142,6 +144,7 @@ export class SnapshotDebugger {
   private readonly bySlot = new Map<number, Breakpoint>();
   private readonly timer: NodeJS.Timeout;
   private detachTimer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
   private pendingRetry: NodeJS.Timeout | undefined;
   private auditStreamReady: Promise<void> | undefined;
   private pauseMode: ExceptionMode = 'none';
@@ -265,7 +268,7 @@ export class SnapshotDebugger {
     try {
       const session = this.sessions.get(request.session) ?? { id: request.session, identity: request.identity, leaseUntil: 0, breakpoints: new Map(), exceptions: exceptionSettings('none') };
       this.audit('eval', session, undefined, checked.source);
-      const budget = new CaptureBudget(undefined, performance.now() + DEFAULT_CAPTURE_LIMITS.maxCaptureMs * 4, this.redactor);
+      const budget = new CaptureBudget(undefined, DEFAULT_CAPTURE_LIMITS.maxCaptureMs * 4, this.redactor);
       const result = this.post<Runtime.EvaluateReturnType>('Runtime.evaluate', {
         expression: checked.source,
         throwOnSideEffect: true,
@@ -363,11 +366,11 @@ export class SnapshotDebugger {
     if (bp.slot && (before.snapshotsPerMinute !== spec.snapshotsPerMinute || before.logsPerSecond !== spec.logsPerSecond || before.cpuBudgetPercent !== spec.cpuBudgetPercent)) {
       // Rates and budgets start afresh; hit counts carry on.
       const old = bp.slot;
+      const carried = { hits: old.hits, evaluations: old.evaluations };
       this.gate.release(old);
       this.bySlot.delete(old.slot);
-      const slot = this.allocateSlot(bp);
-      slot.hits = old.hits;
-      slot.evaluations = old.evaluations;
+      bp.slot = undefined;
+      this.allocateSlot(bp, carried);
       for (const key of bp.locationKeys) this.refreshLocation(this.locations.get(key)!);
     }
   }
@@ -385,7 +388,7 @@ export class SnapshotDebugger {
       bp.state = { id: spec.id, state: 'rejected', message: resolution.message };
       return;
     }
-    this.allocateSlot(bp);
+    if (!this.allocateSlot(bp)) return;
     for (const location of resolution.locations) {
       const key = `${location.url}:${location.lineNumber}:${location.columnNumber}`;
       let shared = this.locations.get(key);
@@ -410,14 +413,14 @@ export class SnapshotDebugger {
     };
   }
 
-  private allocateSlot(bp: Breakpoint): GateSlot {
+  /** The breakpoint's slot in the gate; undefined (and the breakpoint rejected) when the pod has no slot left. */
+  private allocateSlot(bp: Breakpoint, carried: { hits: number; evaluations: number } = { hits: 0, evaluations: 0 }): GateSlot | undefined {
     const { spec } = bp;
     const logpoint = spec.kind === 'logpoint';
     const slot = this.gate.allocate((n) => ({
       slot: n,
       active: true,
-      hits: 0,
-      evaluations: 0,
+      ...carried,
       hitCondition: bp.hitCondition,
       rate: logpoint ? new RateLimit(spec.logsPerSecond ?? DEFAULT_LOGS_PER_SECOND, 1000, spec.logsPerSecond ?? DEFAULT_LOGS_PER_SECOND) : new RateLimit(spec.snapshotsPerMinute ?? DEFAULT_SNAPSHOTS_PER_MINUTE, 60_000),
       budget: new CpuBudget(spec.cpuBudgetPercent ?? DEFAULT_CPU_BUDGET_PERCENT),
@@ -425,9 +428,13 @@ export class SnapshotDebugger {
       onBudgetExceeded: () => setImmediate(() => this.disableForBudget(bp)),
       onConditionError: (error) => this.conditionError(bp, error),
       ...(logpoint
-        ? { onLog: (values: unknown[] | undefined, error: unknown, startedAt: number) => this.log(bp, values, error, startedAt) }
-        : { onCapture: (self: unknown, locals: (() => unknown)[], sites: NodeJS.CallSite[], startedAt: number) => this.snapshotWithoutPause(bp, self, locals, sites, startedAt) }),
+        ? { onLog: (values: unknown[] | undefined, error: unknown, started: CaptureStart) => this.log(bp, values, error, started) }
+        : { onCapture: (self: unknown, locals: (() => unknown)[], sites: NodeJS.CallSite[], started: CaptureStart) => this.snapshotWithoutPause(bp, self, locals, sites, started) }),
     }));
+    if (!slot) {
+      bp.state = { id: spec.id, state: 'rejected', message: `this pod already holds ${MAX_SLOTS} breakpoints (every session's together); remove some` };
+      return undefined;
+    }
     bp.slot = slot;
     this.bySlot.set(slot.slot, bp);
     return slot;
@@ -439,14 +446,18 @@ export class SnapshotDebugger {
     return [...location.breakpoints]
       .filter((bp) => bp.slot)
       .map((bp) => {
-        const n = bp.slot!.slot;
-        const guard = bp.condition ? `${g}.k(${n}, () => (${bp.condition}))` : `${g}.a(${n})`;
+        const slot = bp.slot!;
+        const n = slot.slot;
+        let action: string;
         if (bp.spec.kind === 'logpoint') {
           const parts = (bp.template ?? []).filter((p) => p.compiled).map((p) => `(${p.compiled})`);
-          return `(${guard} && ${g}.l(${n}, () => [${parts.join(', ')}]))`;
+          action = `${g}.l(${n}, () => [${parts.join(', ')}])`;
+        } else if (bp.fastNames) {
+          action = `${g}.s(${n}, this, [${bp.fastNames.map((name) => `() => ${name}`).join(', ')}])`;
+        } else {
+          action = `${g}.t(${n})`;
         }
-        if (bp.fastNames) return `(${guard} && ${g}.s(${n}, this, [${bp.fastNames.map((name) => `() => ${name}`).join(', ')}]))`;
-        return `(${guard} && ${g}.t(${n}))`;
+        return this.gate.condition(slot, action, bp.condition);
       })
       .join(' | ');
   }
@@ -579,12 +590,17 @@ export class SnapshotDebugger {
     this.gate.install();
     session.on('Debugger.scriptParsed', (message: InspectorNotification<Debugger.ScriptParsedEventDataType>) => {
       const { url, sourceMapURL, scriptId } = message.params;
+      // Every evaluation of a breakpoint condition compiles a script without a URL and reports it here: nothing
+      // to keep (keeping their ids grew by one entry per evaluation).
+      if (!url) return;
       this.scriptUrls.set(scriptId, url);
       if (this.scripts.add({ url, ...(sourceMapURL ? { sourceMapURL } : {}) })) this.schedulePendingRetry();
     });
     session.on('Debugger.paused', (message: InspectorNotification<Debugger.PausedEventDataType>) => this.onPaused(message.params));
     this.post('Debugger.enable');
     this.post('Debugger.setAsyncCallStackDepth', { maxDepth: 0 });
+    this.settleTimer = setInterval(() => this.gate.settle(), SETTLE_MS);
+    this.settleTimer.unref();
     this.calibrate();
     warmUp(this.redactor);
     this.pauseMode = 'none';
@@ -620,6 +636,8 @@ export class SnapshotDebugger {
     }
     session.disconnect();
     this.session = undefined;
+    if (this.settleTimer) clearInterval(this.settleTimer);
+    this.settleTimer = undefined;
     this.gate.uninstall();
     this.scripts.clear();
     this.scriptUrls.clear();
@@ -660,7 +678,8 @@ export class SnapshotDebugger {
     try {
       // Few runs: this happens once per attach, on the pod's thread, and every pause here costs what it measures.
       const base = runs(50);
-      const conditional = this.post<{ breakpointId: string }>('Debugger.setBreakpointOnFunctionCall', { objectId: result.objectId, condition: 'false' });
+      // The same shape as a breakpoint's condition (counting, reading flags), on the gate's scratch slot.
+      const conditional = this.post<{ breakpointId: string }>('Debugger.setBreakpointOnFunctionCall', { objectId: result.objectId, condition: this.gate.scratchCondition() });
       const withCondition = runs(50);
       this.post('Debugger.removeBreakpoint', { breakpointId: conditional.breakpointId });
       const pausing = this.post<{ breakpointId: string }>('Debugger.setBreakpointOnFunctionCall', { objectId: result.objectId });
@@ -681,7 +700,7 @@ export class SnapshotDebugger {
     if (this.calibrating) return;
     try {
       const fired = this.gate.takeFired();
-      const startedAt = fired.at || performance.now();
+      const startedAt = fired.at ?? captureStartNow();
       if (params.reason === 'exception' || params.reason === 'promiseRejection') {
         this.onException(params, startedAt);
         return;
@@ -706,10 +725,10 @@ export class SnapshotDebugger {
     }
   }
 
-  private snapshot(params: Debugger.PausedEventDataType, bp: Breakpoint, startedAt: number): void {
+  private snapshot(params: Debugger.PausedEventDataType, bp: Breakpoint, startedAt: CaptureStart): void {
     const limits = { ...DEFAULT_CAPTURE_LIMITS, ...bp.spec.limits };
     // The hard budget bounds the agent's own work; V8's pause before it is spent already (and reported in captureMs).
-    const budget = new CaptureBudget(limits, performance.now() + limits.maxCaptureMs, this.redactor);
+    const budget = new CaptureBudget(limits, limits.maxCaptureMs, this.redactor);
     const { frames, watches, topNames } = this.capture(params.callFrames, bp.watches, undefined, budget);
     this.publishSnapshot(bp.session, { breakpointId: bp.spec.id, reason: 'breakpoint', frames, watches, budget, startedAt });
     if (!bp.fastNames && this.canSkipPause(bp)) {
@@ -721,9 +740,8 @@ export class SnapshotDebugger {
         for (const key of bp.locationKeys) this.refreshLocation(this.locations.get(key)!);
       });
     }
-    const elapsed = performance.now() - startedAt;
-    if (bp.slot && !bp.slot.budget.charge(elapsed)) {
-      bp.slot.active = false;
+    if (bp.slot && !bp.slot.budget.charge(budgetCostMs(startedAt))) {
+      this.gate.close(bp.slot);
       setImmediate(() => this.disableForBudget(bp));
     }
   }
@@ -737,10 +755,10 @@ export class SnapshotDebugger {
    * A snapshot taken inside the breakpoint's condition: the top frame's locals (read through one small getter
    * each), `this`, and the call stack from V8's call sites. No pause: V8 never builds the frames' scope chains.
    */
-  private snapshotWithoutPause(bp: Breakpoint, self: unknown, getters: (() => unknown)[], sites: NodeJS.CallSite[], startedAt: number): void {
+  private snapshotWithoutPause(bp: Breakpoint, self: unknown, getters: (() => unknown)[], sites: NodeJS.CallSite[], startedAt: CaptureStart): void {
     try {
       const limits = { ...DEFAULT_CAPTURE_LIMITS, ...bp.spec.limits };
-      const budget = new CaptureBudget(limits, startedAt + limits.maxCaptureMs, this.redactor);
+      const budget = new CaptureBudget(limits, limits.maxCaptureMs, this.redactor, startedAt);
       const capturer = new Capturer(budget);
       const locals = (bp.fastNames ?? []).map((name, i): [string, { value: CapturedValue }] => {
         try {
@@ -772,8 +790,8 @@ export class SnapshotDebugger {
       }
       const watches = watchHolders.map(([expression, holder]): [string, CapturedValue] => [expression, holder.value]);
       this.publishSnapshot(bp.session, { breakpointId: bp.spec.id, reason: 'breakpoint', frames, watches, budget, startedAt });
-      if (bp.slot && !bp.slot.budget.charge(performance.now() - startedAt)) {
-        bp.slot.active = false;
+      if (bp.slot && !bp.slot.budget.charge(budgetCostMs(startedAt))) {
+        this.gate.close(bp.slot);
         setImmediate(() => this.disableForBudget(bp));
       }
     } catch (error) {
@@ -804,7 +822,7 @@ export class SnapshotDebugger {
     return url;
   }
 
-  private onException(params: Debugger.PausedEventDataType, startedAt: number): void {
+  private onException(params: Debugger.PausedEventDataType, startedAt: CaptureStart): void {
     const data = params.data as (Runtime.RemoteObject & { uncaught?: boolean }) | undefined;
     const uncaught = data?.uncaught === true;
     // Exceptions thrown and caught inside Node itself say nothing about the app.
@@ -812,10 +830,10 @@ export class SnapshotDebugger {
     for (const session of this.sessions.values()) {
       const settings = session.exceptions;
       if (settings.mode === 'none' || (settings.mode === 'uncaught' && !uncaught)) continue;
-      const cost = () => (this.pauseCostMs ?? 0.5) + (performance.now() - startedAt);
+      const cost = () => (this.pauseCostMs ?? 0.5) + budgetCostMs(startedAt);
       if (settings.rate.take()) {
         const limits = { ...DEFAULT_CAPTURE_LIMITS, ...settings.limits };
-        const budget = new CaptureBudget(limits, performance.now() + limits.maxCaptureMs, this.redactor);
+        const budget = new CaptureBudget(limits, limits.maxCaptureMs, this.redactor);
         const { frames, watches, extra } = this.capture(params.callFrames, [], data, budget);
         this.publishSnapshot(session, { reason: 'exception', frames, watches, budget, startedAt, exception: extra, uncaught });
       }
@@ -981,9 +999,10 @@ export class SnapshotDebugger {
 
   private publishSnapshot(
     session: DebugSession,
-    s: { breakpointId?: string; reason: 'breakpoint' | 'exception'; frames: CapturedFrame[]; watches: [string, CapturedValue][]; budget: CaptureBudget; startedAt: number; exception?: CapturedValue; uncaught?: boolean },
+    s: { breakpointId?: string; reason: 'breakpoint' | 'exception'; frames: CapturedFrame[]; watches: [string, CapturedValue][]; budget: CaptureBudget; startedAt: CaptureStart; exception?: CapturedValue; uncaught?: boolean },
   ): void {
-    const captureMs = performance.now() - s.startedAt;
+    const captureMs = performance.now() - s.startedAt.wall;
+    const captureCpuMs = cpuNowMs() - s.startedAt.cpu;
     this.recentCaptureMs.push(captureMs);
     if (this.recentCaptureMs.length > 10_000) this.recentCaptureMs.splice(0, this.recentCaptureMs.length - 10_000);
     this.counts.snapshots++;
@@ -1003,15 +1022,16 @@ export class SnapshotDebugger {
       ...(s.exception !== undefined ? { exception: s.exception } : {}),
       ...(s.uncaught !== undefined ? { uncaught: s.uncaught } : {}),
       captureMs,
+      captureCpuMs,
       leftOut: [...s.budget.leftOut],
       bytes: s.budget.bytes,
     };
     this.publishNumbered(session, event);
   }
 
-  private log(bp: Breakpoint, values: unknown[] | undefined, error: unknown, startedAt: number): void {
+  private log(bp: Breakpoint, values: unknown[] | undefined, error: unknown, startedAt: CaptureStart): void {
     const limits: CaptureLimits = { maxDepth: 2, maxProperties: 10, maxSnapshotBytes: 4096, maxCaptureMs: 1 };
-    const budget = new CaptureBudget(limits, startedAt + 1, this.redactor);
+    const budget = new CaptureBudget(limits, 1, this.redactor, startedAt);
     let text = '';
     if (values) {
       let i = 0;
@@ -1024,8 +1044,8 @@ export class SnapshotDebugger {
     }
     this.counts.logs++;
     this.publishNumbered(bp.session, { v: PROTOCOL_VERSION, kind: 'log', session: bp.session.id, pod: this.options.pod, service: this.options.service, at: Date.now(), breakpointId: bp.spec.id, text });
-    if (bp.slot && !bp.slot.budget.charge(performance.now() - startedAt)) {
-      bp.slot.active = false;
+    if (bp.slot && !bp.slot.budget.charge(budgetCostMs(startedAt))) {
+      this.gate.close(bp.slot);
       setImmediate(() => this.disableForBudget(bp));
     }
   }
@@ -1189,6 +1209,16 @@ function lastName(expression: string): string | undefined {
  * Runs the capture code over a varied object graph a few times when the debugger attaches, so the first
  * real snapshot does not pay for compiling it (a cold capture is ~10× slower and would hit its time budget).
  */
+/**
+ * What a hit costs the breakpoint's CPU budget: the CPU time the pod spent on it since the hit (pause, capture,
+ * serialising). Not the wall time: a pod descheduled meanwhile (a busy node, a container at its CPU limit) is
+ * not spending its core on the debugger, and charging it the wall time disabled an ordinary breakpoint on all
+ * three sandbox pods after a handful of snapshots on a loaded machine.
+ */
+function budgetCostMs(startedAt: CaptureStart): number {
+  return cpuNowMs() - startedAt.cpu;
+}
+
 function warmUp(redactor: Redactor): void {
   class Sample {
     constructor(readonly id: number, readonly tags: string[]) {}
@@ -1204,7 +1234,7 @@ function warmUp(redactor: Redactor): void {
     error: new Error('sample'),
   };
   for (let i = 0; i < 5; i++) {
-    const capturer = new Capturer(new CaptureBudget(undefined, performance.now() + 50, redactor));
+    const capturer = new Capturer(new CaptureBudget(undefined, 50, redactor));
     capturer.add(graph, 'graph');
     capturer.add('card 4111 1111 1111 1111', 'note');
     capturer.run();

@@ -1,12 +1,19 @@
 /**
- * The debug gate: what compiled V8 breakpoint conditions call, installed on a global only the debugger uses.
- * Everything that can be decided without pausing is decided here, inside the condition, so a hit that would
- * be thrown away never pays for a pause (the costliest step, ~0.5 ms): whether the breakpoint is still on,
- * its CPU budget, the user's condition (errors caught and counted), the hit condition, the rate limit. A
- * logpoint never pauses at all: its expressions are evaluated and its line sent from here.
+ * The debug gate: what compiled V8 breakpoint conditions read and call, installed on a global only the debugger
+ * uses. Everything that can be decided without pausing is decided inside the condition, so a hit that would be
+ * thrown away never pays for a pause (the costliest step, ~0.5 ms): whether the breakpoint is still on, the
+ * user's condition, the hit condition, the rate limit. A logpoint never pauses at all: its expressions are
+ * evaluated and its line sent from here.
+ *
+ * Why the hot path is numbers in a typed array rather than calls: V8 evaluates a breakpoint condition through
+ * its debug-evaluate machinery, which costs ~50 µs whatever the condition says, and every call from a condition
+ * into a JavaScript function costs about as much again (measured on Node 20). So a condition only counts its
+ * evaluation and reads flags (`cells`); the gate's functions are called once a hit is really wanted (a
+ * snapshot or a log line within its rate limit), and the CPU budget is settled from the counts by a timer.
  */
 import { types } from 'node:util';
-import { GATE_GLOBAL, hitConditionMet, type HitCondition } from '../../common/debugExpressions';
+import { GATE_GLOBAL, type HitCondition } from '../../common/debugExpressions';
+import { cpuNowMs, type CaptureStart } from './capture';
 
 /** Leaky bucket of CPU milliseconds: `capacityMs` drains at `ratePerMs`; over capacity is over budget. */
 export class CpuBudget {
@@ -53,12 +60,32 @@ export class RateLimit {
     this.dropped++;
     return false;
   }
+
+  /** Milliseconds until a token is available again (0 if one is). */
+  msUntilToken(now = performance.now()): number {
+    const tokens = Math.min(Math.max(1, this.burst), this.tokens + ((now - this.at) * this.perWindow) / this.windowMs);
+    return tokens >= 1 ? 0 : ((1 - tokens) * this.windowMs) / this.perWindow;
+  }
 }
+
+/** The cells of one slot in `DebugGate.cells`: evaluations, hits, open (on and within budget), ready (a token). */
+export const CELLS_PER_SLOT = 4;
+const EVALUATIONS = 0;
+const HITS = 1;
+const OPEN = 2;
+const READY = 3;
+/** One evaluation in this many of a user's condition goes through the gate's try/catch, so errors are reported. */
+export const ERROR_SAMPLE = 1024;
+/** Breakpoints installed on one pod at once, over every session (numbers are reused as they go). */
+export const MAX_SLOTS = 1024;
 
 /** One installed breakpoint as the gate sees it. */
 export interface GateSlot {
   readonly slot: number;
+  /** Where its cells start in `DebugGate.cells`. */
+  readonly cell: number;
   active: boolean;
+  /** Backed by the gate's cells (see DebugGate.allocate). */
   hits: number;
   evaluations: number;
   readonly hitCondition: HitCondition | undefined;
@@ -70,35 +97,34 @@ export interface GateSlot {
   onBudgetExceeded(): void;
   onConditionError(error: unknown): void;
   /** Logpoints: the evaluated parts (or the error that stopped them). */
-  onLog?(values: unknown[] | undefined, error: unknown, startedAt: number): void;
+  onLog?(values: unknown[] | undefined, error: unknown, started: CaptureStart): void;
   /** Snapshots taken without pausing: the frame's `this`, its locals' getters and the call sites. */
-  onCapture?(self: unknown, locals: (() => unknown)[], stack: NodeJS.CallSite[], startedAt: number): void;
+  onCapture?(self: unknown, locals: (() => unknown)[], stack: NodeJS.CallSite[], started: CaptureStart): void;
 }
+
+type SlotFields = Omit<GateSlot, 'cell' | 'hits' | 'evaluations'> & { hits?: number; evaluations?: number };
 
 export class DebugGate {
   private readonly slots: (GateSlot | undefined)[] = [];
+  private readonly free: number[] = [];
+  /** Slot 0 is scratch (calibration); breakpoints get 1, 2, … and their numbers are reused once released. */
   private nextSlot = 1;
+  /** The numbers conditions read and write: CELLS_PER_SLOT per slot, for MAX_SLOTS slots. */
+  private readonly cells = new Float64Array(MAX_SLOTS * CELLS_PER_SLOT);
+  /** Evaluations already charged to each slot's CPU budget. */
+  private readonly charged: number[] = [];
+  private readonly refills = new Map<number, NodeJS.Timeout>();
   /** Snapshot breakpoints whose conditions said "pause" since the last pause, and when the first did. */
   private fired: GateSlot[] = [];
-  private firedAt = 0;
+  private firedAt: CaptureStart | undefined;
   /** What the last capture call handed over (scope objects and values, by reference). */
   private sunk: unknown[] = [];
 
   readonly api = {
-    /** Active, within budget (counts the evaluation). */
-    a: (slot: number): boolean => {
-      const s = this.slots[slot];
-      if (!s?.active) return false;
-      s.evaluations++;
-      if (!s.budget.charge(s.evaluationCostMs)) {
-        this.exceed(s);
-        return false;
-      }
-      return true;
-    },
-    /** Active, within budget, and the user's condition holds (an error in it counts as false and is reported). */
+    /** The cells, read and written by conditions as `<gate>.v[i]`. */
+    v: this.cells,
+    /** The user's condition, through a try/catch: an error counts as false and is reported. */
     k: (slot: number, condition: () => unknown): boolean => {
-      if (!this.api.a(slot)) return false;
       try {
         return Boolean(condition());
       } catch (error) {
@@ -106,26 +132,23 @@ export class DebugGate {
         return false;
       }
     },
-    /** Snapshot: hit condition and rate limit; true pauses. */
+    /** Snapshot (the condition, hit condition and readiness held): the rate limit; true pauses. */
     t: (slot: number): boolean => {
       const s = this.slots[slot];
-      if (!s) return false;
-      s.hits++;
-      if (s.hitCondition && !hitConditionMet(s.hitCondition, s.hits)) return false;
+      if (!s?.active) return false;
       const now = performance.now();
-      if (!s.rate.take(now)) return false;
-      if (!this.fired.length) this.firedAt = now;
+      if (!this.take(s, now)) return false;
+      if (!this.fired.length) this.firedAt = { wall: now, cpu: cpuNowMs() };
       this.fired.push(s);
       return true;
     },
-    /** Logpoint: hit condition, rate limit, evaluate the parts, hand them over; never pauses. */
+    /** Logpoint: rate limit, evaluate the parts, hand them over; never pauses. */
     l: (slot: number, parts: () => unknown[]): boolean => {
       const s = this.slots[slot];
-      if (!s?.onLog) return false;
-      s.hits++;
-      if (s.hitCondition && !hitConditionMet(s.hitCondition, s.hits)) return false;
-      const startedAt = performance.now();
-      if (!s.rate.take(startedAt)) return false;
+      if (!s?.onLog || !s.active) return false;
+      const now = performance.now();
+      if (!this.take(s, now)) return false;
+      const started = { wall: now, cpu: cpuNowMs() };
       let values: unknown[] | undefined;
       let failure: unknown;
       try {
@@ -133,18 +156,16 @@ export class DebugGate {
       } catch (error) {
         failure = error;
       }
-      s.onLog(values, failure, startedAt);
+      s.onLog(values, failure, started);
       return false;
     },
-    /** Snapshot without pausing (see SnapshotDebugger): hit condition, rate limit, then capture here. */
+    /** Snapshot without pausing (see SnapshotDebugger): rate limit, then capture here. */
     s: (slot: number, self: unknown, locals: (() => unknown)[]): boolean => {
       const s = this.slots[slot];
-      if (!s?.onCapture) return false;
-      s.hits++;
-      if (s.hitCondition && !hitConditionMet(s.hitCondition, s.hits)) return false;
-      const startedAt = performance.now();
-      if (!s.rate.take(startedAt)) return false;
-      s.onCapture(self, locals, callSites(this.api.s, 40), startedAt);
+      if (!s?.onCapture || !s.active) return false;
+      const now = performance.now();
+      if (!this.take(s, now)) return false;
+      s.onCapture(self, locals, callSites(this.api.s, 40), { wall: now, cpu: cpuNowMs() });
       return false;
     },
     /** An allowed method on a built-in receiver (see debugExpressions.ts). */
@@ -157,6 +178,40 @@ export class DebugGate {
     },
   };
 
+  /**
+   * The condition V8 evaluates for one breakpoint: count the evaluation; then, reading cells only, is it open,
+   * does the user's condition hold, the hit condition, is a token ready; only then call `action`.
+   */
+  condition(slot: GateSlot, action: string, userCondition: string | undefined): string {
+    const g = GATE_GLOBAL;
+    const c = slot.cell;
+    const v = `${g}.v`;
+    const parts = [`${v}[${c + OPEN}] === 1`];
+    if (userCondition) parts.push(`(${v}[${c + EVALUATIONS}] % ${ERROR_SAMPLE} === 1 ? ${g}.k(${slot.slot}, () => (${userCondition})) : (${userCondition}))`);
+    parts.push(hitExpression(slot.hitCondition, `(${v}[${c + HITS}] += 1)`), `${v}[${c + READY}] === 1`, action);
+    return `(${v}[${c + EVALUATIONS}] += 1, ${parts.join(' && ')})`;
+  }
+
+  /** The condition of the scratch slot 0, the same shape as a breakpoint's, always false (for calibration). */
+  scratchCondition(): string {
+    const v = `${GATE_GLOBAL}.v`;
+    return `(${v}[${EVALUATIONS}] += 1, ${v}[${OPEN}] === 1 && (${v}[${HITS}] += 1) > 0 && ${v}[${READY}] === 1)`;
+  }
+
+  /**
+   * Charges each slot's CPU budget for the evaluations since the last call, at its estimated cost each; a slot
+   * over budget is closed and its owner told. Called by a timer while breakpoints exist.
+   */
+  settle(now = performance.now()): void {
+    for (const s of this.slots) {
+      if (!s?.active) continue;
+      const evaluations = this.cells[s.cell + EVALUATIONS]!;
+      const fresh = evaluations - (this.charged[s.slot] ?? 0);
+      this.charged[s.slot] = evaluations;
+      if (fresh > 0 && !s.budget.charge(fresh * s.evaluationCostMs, now)) this.exceed(s);
+    }
+  }
+
   install(): void {
     Object.defineProperty(globalThis, GATE_GLOBAL, { value: this.api, configurable: true, enumerable: false, writable: false });
   }
@@ -165,22 +220,67 @@ export class DebugGate {
     Reflect.deleteProperty(globalThis, GATE_GLOBAL);
   }
 
-  allocate(make: (slot: number) => GateSlot): GateSlot {
-    const slot = make(this.nextSlot++);
-    this.slots[slot.slot] = slot;
+  /** A slot for a breakpoint, or undefined when MAX_SLOTS are in use. */
+  allocate(make: (slot: number) => SlotFields): GateSlot | undefined {
+    const n = this.free.pop() ?? (this.nextSlot < MAX_SLOTS ? this.nextSlot++ : undefined);
+    if (n === undefined) return undefined;
+    const cell = n * CELLS_PER_SLOT;
+    this.cells.fill(0, cell, cell + CELLS_PER_SLOT);
+    this.charged[n] = 0;
+    const fields = make(n);
+    const cells = this.cells;
+    const slot = Object.defineProperties({ ...fields, cell } as GateSlot, {
+      hits: { get: () => cells[cell + HITS]!, set: (value: number) => (cells[cell + HITS] = value), enumerable: true },
+      evaluations: { get: () => cells[cell + EVALUATIONS]!, set: (value: number) => (cells[cell + EVALUATIONS] = value), enumerable: true },
+    });
+    if (fields.hits) slot.hits = fields.hits;
+    if (fields.evaluations) slot.evaluations = fields.evaluations;
+    this.charged[n] = slot.evaluations;
+    this.cells[cell + OPEN] = slot.active ? 1 : 0;
+    this.cells[cell + READY] = 1;
+    this.slots[n] = slot;
     return slot;
   }
 
   release(slot: GateSlot): void {
     slot.active = false;
+    if (this.slots[slot.slot] !== slot) return;
     this.slots[slot.slot] = undefined;
+    this.cells[slot.cell + OPEN] = 0;
+    this.cells[slot.cell + READY] = 0;
+    const refill = this.refills.get(slot.slot);
+    if (refill) clearTimeout(refill);
+    this.refills.delete(slot.slot);
+    this.free.push(slot.slot);
+  }
+
+  /** Closes a slot (its breakpoint is being disabled): conditions stop there. */
+  close(slot: GateSlot): void {
+    slot.active = false;
+    if (this.slots[slot.slot] === slot) this.cells[slot.cell + OPEN] = 0;
+  }
+
+  /** Takes a token of the slot's rate limit; when none is left, conditions stop calling until one is. */
+  private take(s: GateSlot, now: number): boolean {
+    const taken = s.rate.take(now);
+    const wait = s.rate.msUntilToken(now);
+    if (wait > 0 && !this.refills.has(s.slot)) {
+      this.cells[s.cell + READY] = 0;
+      const timer = setTimeout(() => {
+        this.refills.delete(s.slot);
+        if (this.slots[s.slot] === s) this.cells[s.cell + READY] = 1;
+      }, Math.ceil(wait));
+      timer.unref();
+      this.refills.set(s.slot, timer);
+    }
+    return taken;
   }
 
   /** The snapshot breakpoints that fired since the last call, and when the first of them did. */
-  takeFired(): { slots: GateSlot[]; at: number } {
+  takeFired(): { slots: GateSlot[]; at: CaptureStart | undefined } {
     const fired = { slots: this.fired, at: this.firedAt };
     this.fired = [];
-    this.firedAt = 0;
+    this.firedAt = undefined;
     return fired;
   }
 
@@ -192,8 +292,24 @@ export class DebugGate {
 
   private exceed(s: GateSlot): void {
     if (!s.active) return;
-    s.active = false;
+    this.close(s);
     s.onBudgetExceeded();
+  }
+}
+
+/** The hit condition as an expression over `hits` (an expression that counts the hit and yields the count). */
+function hitExpression(condition: HitCondition | undefined, hits: string): string {
+  if (!condition) return `${hits} > 0`;
+  switch (condition.op) {
+    case '>=':
+    case '>':
+    case '<':
+    case '<=':
+      return `${hits} ${condition.op} ${condition.n}`;
+    case '==':
+      return `${hits} === ${condition.n}`;
+    case '%':
+      return `${hits} % ${condition.n} === ${condition.remainder ?? 0}`;
   }
 }
 
