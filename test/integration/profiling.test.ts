@@ -136,7 +136,10 @@ describe('continuous profiling of the sandbox fleet', { timeout: 300_000 }, () =
     await eventually('two heap profiles of the pod after the leak started', async () => (await servers[0]!.backend.profiling.store.list('heap', reply.start, Date.now(), { pod })).filter((m) => m.from >= reply.start).length >= 2, 60_000);
     const to = Date.now();
     const { regressions } = await api.regressions({ type: 'heap', from: reply.start, to });
-    assert.equal(regressions[0]?.function, 'retain', `${JSON.stringify(regressions)}; the pod's top now: ${await topOf('heap', pod, reply.start, to)}`);
-    assert.match(regressions[0].file, /demo\/gateway\/incidents\.ts$/);
+    // The leak's site is named. Its caller grows with it (publish, which hands retain each frame, was seen ranked
+    // above it once), so the site need not be the first.
+    const leak = regressions.find((r) => r.function === 'retain');
+    assert.ok(leak, `${JSON.stringify(regressions)}; the pod's top now: ${await topOf('heap', pod, reply.start, to)}`);
+    assert.match(leak.file, /demo\/gateway\/incidents\.ts$/);
   });
 });

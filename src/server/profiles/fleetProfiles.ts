@@ -101,12 +101,14 @@ export class LocalProfiles implements ProfilesApi {
 
   async regressions(request: RegressionsRequest): Promise<RegressionsResult> {
     const where = request.where ?? {};
-    // Each profile belongs to the range it started in, so the two sides never share one.
+    // The current side is the profiles that started in the range; the baseline, those that were over before it
+    // began: a profile running across `from` holds samples of both sides (the first minutes of an incident would
+    // otherwise raise the baseline and hide the very change asked about).
     const currentMetas = (await this.store.list(request.type, request.from, request.to, where)).filter((m) => m.from >= request.from);
     let baselineMetas: StoredProfileMeta[];
     if ((request.baseline ?? 'previous') === 'previous') {
       const start = request.from - (request.to - request.from);
-      baselineMetas = (await this.store.list(request.type, start, request.from, where)).filter((m) => m.from >= start && m.from < request.from);
+      baselineMetas = (await this.store.list(request.type, start, request.from, where)).filter((m) => m.from >= start && m.to <= request.from);
     } else {
       const versions = new Set(currentMetas.map((m) => m.version));
       const { version: _version, ...others } = where;

@@ -103,7 +103,7 @@ describe('Traces and logs in VS Code', function () {
       return editor?.document.uri.fsPath === site.file && editor.selection.active.line === site.line - 1;
     }, 30_000);
     const editor = vscode.window.activeTextEditor!;
-    // The pods of the sandbox as the VSIX ships it run a bundle without its source map: the site is in the bundle.
+    // The line holds the logging call, in whichever file the pods' source map (or its absence) names.
     assert.match(editor.document.lineAt(site.line - 1).text, /telemetry\.log\(["']info["'], `gateway \$\{pod\} listening on/);
     const seen = await screenshot(shot('logs-call-site'), { kind: 'editor' });
     assert.match(seen, /listening\son/, 'the editor shows the call (Monaco renders spaces as no-break spaces)');
