@@ -46,7 +46,8 @@ export class ServerClient implements vscode.Disposable {
     return this.connection?.isRunning() ?? false;
   }
 
-  async start(settings: ServerSettings): Promise<void> {
+  /** `settings` is read at each start of the server process (the client restarts one that crashed). */
+  async start(settings: () => ServerSettings): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const lsp = require(this.lspClientModule) as { startLanguageClient: typeof startLanguageClient };
     this.connection = await lsp.startLanguageClient(this.serverModule, this.output, settings, {

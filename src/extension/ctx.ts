@@ -142,7 +142,11 @@ export class Ctx implements vscode.Disposable {
   private async startServer(): Promise<void> {
     this.statusBar.render(undefined, 'starting');
     try {
-      await this.client.start(this.config.serverSettings());
+      const settings = () => this.config.serverSettings();
+      const sent = JSON.stringify(settings());
+      await this.client.start(settings);
+      // A change made while the server was starting found it not running yet and was not sent: send it now.
+      if (JSON.stringify(settings()) !== sent) await this.client.configure(settings());
       await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.serverRunning, true);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../src/extension/api';
+import type { FleetReady } from '../../src/protocol/cli';
 
 import { ACT_PREFIX, EXTENSION_ID, HOVER_PREFIX, PALETTE_PREFIX, SCREENSHOT_PREFIX, type ScreenshotDone, type ScreenshotTarget, type WebviewAction } from './protocol';
 
@@ -101,4 +102,21 @@ export async function waitFor(what: string, probe: () => boolean | Promise<boole
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Starts the sandbox fleet from its command, as a user would, and waits until the language server is connected
+ * to its NATS. A fleet an earlier suite left running is stopped first, so every suite starts from the same place.
+ */
+export async function startSandboxFleet(api: StreamGateApi): Promise<FleetReady | undefined> {
+  if (api.sandbox()) await vscode.commands.executeCommand('streamgate.stopSandboxFleet');
+  const ready = await vscode.commands.executeCommand<FleetReady | undefined>('streamgate.startSandboxFleet');
+  if (!ready) return undefined;
+  await waitFor('the language server connected to the sandbox\'s NATS', async () => {
+    const status = await api.status();
+    return status.nats.url === ready.nats && status.nats.state === 'connected';
+  }, 60_000).catch(async (error: Error) => {
+    throw new Error(`${error.message} (fleet on ${ready.nats}; the server: ${JSON.stringify((await api.status()).nats)})`);
+  });
+  return ready;
 }

@@ -88,18 +88,19 @@ const QUERY_DOCUMENTS = ['file', 'untitled', 'vscode-notebook-cell'].map((scheme
 export async function startLanguageClient(
   serverModule: string,
   output: vscode.LogOutputChannel,
-  settings: ServerSettings,
+  settings: () => ServerSettings,
   events: LspEvents,
 ): Promise<LspConnection> {
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--enable-source-maps'] } },
   };
-  const initializationOptions: InitializationOptions = { settings };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [...DOCUMENTS, ...QUERY_DOCUMENTS],
     outputChannel: output,
-    initializationOptions,
+    // Read at every start: when the client restarts a server that crashed, it gets today's settings, not those
+    // of the first start.
+    initializationOptions: (): InitializationOptions => ({ settings: settings() }),
     // Hovers link to the dashboard; only that command may run from the server's markdown.
     markdown: { isTrusted: { enabledCommands: [OPEN_DASHBOARD_COMMAND, RUN_QUERY_COMMAND] }, supportHtml: false },
   };

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { DashboardTab } from '../../../src/protocol/analytics';
 import type { FleetReady } from '../../../src/protocol/cli';
 import type { StreamGateApi } from '../../../src/extension/api';
-import { activeApi, ON_SCREEN, runFromPalette, screen, screenshot, useNatsUrl, waitFor } from '../support';
+import { activeApi, ON_SCREEN, runFromPalette, screen, screenshot, startSandboxFleet, useNatsUrl, waitFor } from '../support';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 const gatewaySource = (file: string) => vscode.Uri.file(join(repoRoot, 'demo', 'gateway', file));
@@ -25,7 +25,7 @@ describe('Real-time analytics in VS Code', function () {
     api = await activeApi();
     await api.serverReady;
     restore = await useNatsUrl('');
-    const started = await vscode.commands.executeCommand<FleetReady | undefined>('streamgate.startSandboxFleet');
+    const started = await startSandboxFleet(api);
     assert.ok(started, 'the sandbox fleet started');
     ready = started;
     await waitFor('the server ingesting the fleet', async () => {

@@ -12,8 +12,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as vscode from 'vscode';
 import { TENANTS } from '../../../demo/gateway/tenants';
 import type { StreamGateApi } from '../../../src/extension/api';
-import type { FleetReady } from '../../../src/protocol/cli';
-import { activeApi, hoverOver, ON_SCREEN, screen, useNatsUrl, waitFor } from '../support';
+import { activeApi, hoverOver, ON_SCREEN, screen, startSandboxFleet, useNatsUrl, waitFor } from '../support';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 const LOG_TEMPLATE = 'tenant {tenant.id} sent {raw.length} bytes';
@@ -106,7 +105,7 @@ describe('Snapshot debugging in VS Code', function () {
     vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
     disposables.push(vscode.debug.registerDebugAdapterTrackerFactory('streamgate', messages.factory));
     restore = await useNatsUrl('');
-    const ready = await vscode.commands.executeCommand<FleetReady | undefined>('streamgate.startSandboxFleet');
+    const ready = await startSandboxFleet(api);
     assert.ok(ready, 'the sandbox fleet started');
     await waitFor('three gateway pods', () => api.pods().filter((p) => p.info.service === 'gateway').length === 3, 60_000);
   });

@@ -11,9 +11,8 @@ import * as vscode from 'vscode';
 import { connect } from 'nats';
 import type { StreamGateApi } from '../../../src/extension/api';
 import type { OpenedProfile } from '../../../src/extension/profiles/profileCommands';
-import type { FleetReady } from '../../../src/protocol/cli';
 import { requestPod } from '../../../src/common/podClient';
-import { actInWebview, activeApi, ON_SCREEN, screenshot, useNatsUrl, waitFor } from '../support';
+import { actInWebview, activeApi, ON_SCREEN, screenshot, startSandboxFleet, useNatsUrl, waitFor } from '../support';
 
 const repo = join(__dirname, '..', '..', '..', '..');
 
@@ -36,11 +35,12 @@ describe('Fleet profiles in VS Code', () => {
 
   it(`shows a CPU regression in the Recommendations view, on the function and in fleet-wide lenses ${ON_SCREEN}`, async () => {
     const restore = await useNatsUrl('');
+    let hotCodeOn = false;
     const profiling = vscode.workspace.getConfiguration('streamgate.profiling');
     await profiling.update('intervalSeconds', 6, vscode.ConfigurationTarget.Workspace);
     await profiling.update('cpuSeconds', 3, vscode.ConfigurationTarget.Workspace);
     try {
-      const ready = await vscode.commands.executeCommand<FleetReady | undefined>('streamgate.startSandboxFleet');
+      const ready = await startSandboxFleet(api);
       assert.ok(ready, 'the sandbox fleet started');
       await waitFor('the language server profiling the fleet', async () => ((await api.status()).profiling?.stored ?? 0) >= 12, 120_000);
       // Quiet first: nothing claims a regression.
@@ -80,6 +80,7 @@ describe('Fleet profiles in VS Code', () => {
       // Fleet-wide hot code over the selected range: the lens says whose figures they are.
       const opened = await vscode.commands.executeCommand<OpenedProfile | undefined>('streamgate.showFleetHotCode', { type: 'cpu', rangeMs: 5 * 60_000, where: '' });
       assert.ok(opened, 'the fleet profile opened');
+      hotCodeOn = true;
       assert.ok(opened.samples > 0);
       const editor = await vscode.window.showTextDocument(document, { selection: new vscode.Range(fnLine, 0, fnLine, 0) });
       editor.revealRange(new vscode.Range(fnLine, 0, fnLine, 0), vscode.TextEditorRevealType.AtTop);
@@ -93,15 +94,21 @@ describe('Fleet profiles in VS Code', () => {
       const window = await screenshot('fleet-hot-code', { kind: 'workbench' });
       assert.match(window, /fleet, last 5 minutes/);
 
-      // The flamegraph of the selection: its label filter narrows it to one pod.
+      // The flamegraph of the selection, brought to the front (the editor above took its place): its label filter
+      // narrows it to one pod.
+      const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t, index) => ({ t, index, group: g }))).find(({ t }) => t.label === opened.title);
+      assert.ok(tab, `a tab titled ${opened.title}`);
+      await vscode.commands.executeCommand(`workbench.action.focus${['First', 'Second', 'Third'][tab.group.viewColumn - 1] ?? 'First'}EditorGroup`);
+      await vscode.commands.executeCommand('workbench.action.openEditorAtIndex', tab.index);
       const narrowed = await actInWebview('fleet-flamegraph-filter', opened.title, [
         { kind: 'fill', selector: 'input.where', text: 'pod=gw-2' },
         { kind: 'press', selector: 'input.where', key: 'Enter' },
       ]);
       await waitFor('the narrowed selection', async () => /1 pod\(s\) \(gw-2\)/.test(await screenshot('fleet-flamegraph', { kind: 'webview', title: opened.title })), 30_000);
       void narrowed;
-      await vscode.commands.executeCommand('streamgate.toggleHotCode');
     } finally {
+      // Hot code goes off again whatever happened above: the next suite starts with it off.
+      if (hotCodeOn) await vscode.commands.executeCommand('streamgate.toggleHotCode');
       if (api.sandbox()) await vscode.commands.executeCommand('streamgate.stopSandboxFleet');
       await profiling.update('intervalSeconds', undefined, vscode.ConfigurationTarget.Workspace);
       await profiling.update('cpuSeconds', undefined, vscode.ConfigurationTarget.Workspace);

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../../src/extension/api';
 import type { FleetReady } from '../../../src/protocol/cli';
-import { activeApi, ON_SCREEN, runFromPalette, screen, screenshot, useNatsUrl, waitFor } from '../support';
+import { activeApi, ON_SCREEN, runFromPalette, screen, screenshot, startSandboxFleet, useNatsUrl, waitFor } from '../support';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 const MODELS = /^(seasonal-naive|seasonal-naive-weekly|ets-damped|theta|pooled-linear|combination|naive|mean)$/;
@@ -25,7 +25,7 @@ describe('Predictions and alerts in VS Code', function () {
     api = await activeApi();
     await api.serverReady;
     restore = await useNatsUrl('');
-    const started = await vscode.commands.executeCommand<FleetReady | undefined>('streamgate.startSandboxFleet');
+    const started = await startSandboxFleet(api);
     assert.ok(started, 'the sandbox fleet started');
     ready = started;
     await waitFor('the server ingesting the fleet', async () => {
@@ -68,7 +68,9 @@ describe('Predictions and alerts in VS Code', function () {
     assert.ok(Number.isFinite(Number(label('load forecast at the horizon'))));
   });
 
-  it(`shows an alert as a notification and in the Alerts view when an incident is injected ${ON_SCREEN}`, async () => {
+  it(`shows an alert as a notification and in the Alerts view when an incident is injected ${ON_SCREEN}`, async function () {
+    // Its own wait for the alert is 120 s: the test's limit must hold that and the screenshots after it.
+    this.timeout(240_000);
     assert.equal(api.predict.alerts().filter((a) => a.rule === 'error-rate-high' && a.state === 'firing').length, 0, 'no error-rate alert before the incident');
     const cli = join(repoRoot, 'dist', 'cli.js');
     const { stdout } = await promisify(execFile)(process.execPath, [cli, 'fleet', 'incident', 'error-burst', '--pod', 'gw-1', '--for', '120s', '--nats', ready.nats]);

@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../../src/extension/api';
 import type { OpenedProfile } from '../../../src/extension/profiles/profileCommands';
-import type { FleetReady } from '../../../src/protocol/cli';
 import { readProfileFile } from '../../../src/server/profiles/decode';
 import { buildFlameTree } from '../../../src/server/profiles/flame';
 import { mergeProfiles } from '../../../src/server/profiles/merge';
-import { actInWebview, activeApi, ON_SCREEN, runFromPalette, screenshot, useNatsUrl, waitFor } from '../support';
+import { actInWebview, activeApi, ON_SCREEN, runFromPalette, screenshot, startSandboxFleet, useNatsUrl, waitFor } from '../support';
 
 const repo = join(__dirname, '..', '..', '..', '..');
 const goDir = join(repo, 'test', 'fixtures', 'profiles', 'go');
@@ -154,7 +153,7 @@ describe('Profiles in VS Code', () => {
   it(`profiles a live pod of the sandbox and opens its flamegraph ${ON_SCREEN}`, async () => {
     const restore = await useNatsUrl('');
     try {
-      const ready = await vscode.commands.executeCommand<FleetReady | undefined>('streamgate.startSandboxFleet');
+      const ready = await startSandboxFleet(api);
       assert.ok(ready, 'the sandbox fleet started');
       await waitFor('a gateway pod', () => api.pods().some((p) => p.info.pod === 'gw-1'), 60_000);
       const opened = await vscode.commands.executeCommand<OpenedProfile>('streamgate.profilePod', { pod: 'gw-1', type: 'cpu', seconds: 3 });

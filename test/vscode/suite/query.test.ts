@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../../src/extension/api';
-import type { FleetReady } from '../../../src/protocol/cli';
 import type { QueryResult } from '../../../src/protocol/query';
-import { activeApi, ON_SCREEN, runFromPalette, screen, screenshot, useNatsUrl, waitFor } from '../support';
+import { activeApi, ON_SCREEN, runFromPalette, screen, screenshot, startSandboxFleet, useNatsUrl, waitFor } from '../support';
 
 const RESULT_MIME = 'application/vnd.streamgate.query-result+json';
 
@@ -50,7 +49,7 @@ describe('The query language in VS Code', function () {
     await api.serverReady;
     restore = await useNatsUrl('');
     fleetStartedAt = Date.now();
-    const ready = await vscode.commands.executeCommand<FleetReady | undefined>('streamgate.startSandboxFleet');
+    const ready = await startSandboxFleet(api);
     assert.ok(ready, 'the sandbox fleet started');
     await waitFor('the server ingesting the fleet', async () => {
       const status = await api.status();

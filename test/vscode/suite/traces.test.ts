@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../../src/extension/api';
-import type { FleetReady } from '../../../src/protocol/cli';
-import { actInWebview, activeApi, ON_SCREEN, runFromPalette, screen, screenshot, useNatsUrl, waitFor } from '../support';
+import { actInWebview, activeApi, ON_SCREEN, runFromPalette, screen, screenshot, startSandboxFleet, useNatsUrl, waitFor } from '../support';
 
 /** A fresh screenshot name each time: a name seen before would find its old done file. */
 let shots = 0;
@@ -22,8 +21,7 @@ describe('Traces and logs in VS Code', function () {
     api = await activeApi();
     await api.serverReady;
     restore = await useNatsUrl('');
-    let ready = api.sandbox();
-    if (!ready) ready = await vscode.commands.executeCommand<FleetReady | undefined>('streamgate.startSandboxFleet');
+    const ready = await startSandboxFleet(api);
     assert.ok(ready, 'the sandbox fleet started');
     const nats = ready.nats;
     await waitFor('the server ingesting the fleet', async () => {
