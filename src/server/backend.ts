@@ -36,6 +36,8 @@ import { createStore, type Store } from './store';
 import { DEFAULT_RETENTION_DAYS, TABLES, type TableName } from './store/schema';
 
 const RETENTION_INTERVAL_MS = 3600_000;
+/** How soon a store whose file another process held is tried again. */
+const STORE_RETRY_MS = 2000;
 
 export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodStatus[]] }> {
   readonly startedAt = Date.now();
@@ -71,6 +73,8 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   private mode: ServerMode = 'embedded';
   private sharedServer: ServerStatus['sharedServer'];
   private ingest: TelemetryIngest | undefined;
+  /** The next attempt to open a store whose file another process held. */
+  private storeRetry: NodeJS.Timeout | undefined;
   private feed: LiveFeed | undefined;
   private service: ServerService | undefined;
   /** The connection the server's parts run on; attach() and detach() follow the NATS link. */
@@ -202,6 +206,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   }
 
   async dispose(): Promise<void> {
+    clearTimeout(this.storeRetry);
     clearInterval(this.retentionTimer);
     clearInterval(this.pruneTimer);
     this.predict.dispose();
@@ -325,6 +330,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   }
 
   private async reopenStore(settings: StoreSettings): Promise<void> {
+    clearTimeout(this.storeRetry);
     await this.stopIngest();
     await this.store?.close().catch((error: unknown) => this.log.warn(`closing the store: ${errorMessage(error)}`));
     const store = createStore(settings);
@@ -338,6 +344,14 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       const reason = errorMessage(error);
       this.log.error(`store failed to open: ${reason}`);
       this.setStore({ kind: store.kind, state: 'error', location: store.location, error: reason });
+      // Another process holds the DuckDB file: often the server this one replaces, still closing it. Try again
+      // while these are still the settings.
+      if (/in use by another process/.test(reason)) {
+        clearTimeout(this.storeRetry);
+        this.storeRetry = setTimeout(() => {
+          if (this.storeSettings === settings) this.storeQueue = this.storeQueue.then(() => this.reopenStore(settings));
+        }, STORE_RETRY_MS);
+      }
       return;
     }
     await this.startIngest();

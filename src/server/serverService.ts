@@ -98,20 +98,10 @@ export class ServerService {
   }
 
   private async answer<T>(msg: ServiceMsg, schema: z.ZodMiniType<T>, handle: (request: T) => Promise<unknown>, op: ServerOp): Promise<void> {
-    let raw: unknown;
+    const request = readServiceRequest(msg, schema, op);
+    if (!request) return;
     try {
-      raw = msg.data.length ? JSON.parse(new TextDecoder().decode(msg.data)) : {};
-    } catch {
-      safeRespond(() => msg.respondError(400, `the ${op} request is not JSON`));
-      return;
-    }
-    const parsed = check(schema, raw);
-    if (!parsed.ok) {
-      safeRespond(() => msg.respondError(400, `bad ${op} request: ${parsed.error}`));
-      return;
-    }
-    try {
-      const answer = await handle(parsed.value);
+      const answer = await handle(request.value);
       const bytes = new TextEncoder().encode(JSON.stringify(answer));
       const max = this.nc.info?.max_payload ?? Infinity;
       if (bytes.length > max) {
@@ -142,4 +132,21 @@ export class ServerService {
     await this.service.stop().catch(() => {});
     void this.nc;
   }
+}
+
+/** A service request checked against its schema; undefined once it has been answered 400 (not JSON, or not the shape). */
+export function readServiceRequest<T>(msg: ServiceMsg, schema: z.ZodMiniType<T>, op: string): { value: T } | undefined {
+  let raw: unknown;
+  try {
+    raw = msg.data.length ? JSON.parse(new TextDecoder().decode(msg.data)) : {};
+  } catch {
+    safeRespond(() => msg.respondError(400, `the ${op} request is not JSON`));
+    return undefined;
+  }
+  const parsed = check(schema, raw);
+  if (!parsed.ok) {
+    safeRespond(() => msg.respondError(400, `bad ${op} request: ${parsed.error}`));
+    return undefined;
+  }
+  return { value: parsed.value };
 }

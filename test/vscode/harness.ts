@@ -152,7 +152,7 @@ async function driveSuite(
     ['skipWelcome', 'true'],
   ]);
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
-  const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), options.timeoutMs ?? 10 * 60_000));
+  const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), options.timeoutMs ?? 25 * 60_000));
   const code = await Promise.race([exit, timeout]);
   await pending;
   if (code === -1) {

@@ -82,6 +82,9 @@ export interface LspEvents {
 
 /** Files whose code the server reads for live values on hover and route code lenses. */
 const DOCUMENTS = ['typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'go'].map((language) => ({ scheme: 'file', language }));
+/** How long a stopping server may take before the client gives up on it. */
+const STOP_TIMEOUT_MS = 10_000;
+
 /** SGQL wherever it is written: files, unsaved editors and notebook cells. */
 const QUERY_DOCUMENTS = ['file', 'untitled', 'vscode-notebook-cell'].map((scheme) => ({ scheme, language: 'sgql' }));
 
@@ -134,6 +137,8 @@ export async function startLanguageClient(
     traceSpan: (traceId, row) => client.sendRequest(TraceSpanRequest.type, { traceId, row }),
     logTemplates: (query) => client.sendRequest(LogTemplatesRequest.type, query),
     logTemplate: (query) => client.sendRequest(LogTemplateRequest.type, query),
-    stop: () => client.stop(),
+    // The server closes its store and hands unwritten telemetry back to JetStream on the way out: give it time
+    // (the client's default is 2 s, after which the next server finds the DuckDB file still locked).
+    stop: () => client.stop(STOP_TIMEOUT_MS),
   };
 }

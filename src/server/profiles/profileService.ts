@@ -9,9 +9,8 @@ import { safeRespond } from '../../agent/control';
 import { errorMessage, type Logger } from '../../common/logger';
 import { PROFILE_HEADERS } from '../../protocol/nats';
 import { ProfileRangeRequestSchema, ProfileSelectionSchema, RecommendationsRequestSchema, RegressionsRequestSchema } from '../../protocol/profiles';
-import { check } from '../../protocol/schema';
 import type * as z from 'zod/mini';
-import type { ServerService } from '../serverService';
+import { readServiceRequest, type ServerService } from '../serverService';
 import type { ProfilesApi } from './fleetProfiles';
 
 export function registerProfileEndpoints(nc: NatsConnection, service: ServerService, api: ProfilesApi, log: Logger): void {
@@ -29,21 +28,11 @@ async function answerProfile<T>(
   run: (request: T) => Promise<{ pprof: Buffer | undefined; summary: object }>,
   log: Logger,
 ): Promise<void> {
-  let raw: unknown;
-  try {
-    raw = msg.data.length ? JSON.parse(new TextDecoder().decode(msg.data)) : {};
-  } catch {
-    safeRespond(() => msg.respondError(400, `the ${op} request is not JSON`));
-    return;
-  }
-  const parsed = check(schema, raw);
-  if (!parsed.ok) {
-    safeRespond(() => msg.respondError(400, `bad ${op} request: ${parsed.error}`));
-    return;
-  }
+  const request = readServiceRequest(msg, schema, op);
+  if (!request) return;
   let answer: { pprof: Buffer | undefined; summary: object };
   try {
-    answer = await run(parsed.value);
+    answer = await run(request.value);
   } catch (error) {
     log.warn(`sg-server ${op}: ${errorMessage(error)}`);
     safeRespond(() => msg.respondError(500, errorMessage(error)));
