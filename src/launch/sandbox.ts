@@ -4,7 +4,7 @@
  * Used by `sg fleet up`, `npm start`, the tests and the benchmarks.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type NatsConnection, type Service } from 'nats';
@@ -171,7 +171,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let natsUrl = options.natsUrl ?? '';
   try {
     if (!natsUrl) {
-      nats = await startNatsServer({ storeDir: join(stateDir, 'nats'), logFile: join(stateDir, 'logs', 'nats-server.log') });
+      // Each sandbox starts with an empty JetStream store: an editor connecting to it then replays minutes of
+      // this fleet, not the hours every earlier sandbox left (what servers ingested is in their stores).
+      const storeDir = join(stateDir, 'nats');
+      rmSync(storeDir, { recursive: true, force: true });
+      nats = await startNatsServer({ storeDir, logFile: join(stateDir, 'logs', 'nats-server.log') });
       natsUrl = nats.url;
       log(`started nats-server with JetStream on ${natsUrl}`);
     }

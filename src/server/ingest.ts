@@ -126,7 +126,9 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
 
   private async run(): Promise<void> {
     const js = this.nc.jetstream();
-    while (this.running) {
+    // A connection that is closing for good (the server moved to another NATS) ends the loop: the next one gets
+    // an ingest of its own. One that is reconnecting does not.
+    while (this.running && !this.nc.isClosed() && !this.nc.isDraining()) {
       try {
         await this.waitForStore();
         if (!this.active) break;

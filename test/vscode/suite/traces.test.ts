@@ -4,9 +4,13 @@
  * analyzer opened from the palette lists the pods' templates and jumps to a logging call site when clicked.
  */
 import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { StreamGateApi } from '../../../src/extension/api';
 import { actInWebview, activeApi, ON_SCREEN, runFromPalette, screen, screenshot, startSandboxFleet, useNatsUrl, waitFor } from '../support';
+
+const repoRoot = join(__dirname, '..', '..', '..', '..');
 
 /** A fresh screenshot name each time: a name seen before would find its old done file. */
 let shots = 0;
@@ -95,10 +99,15 @@ describe('Traces and logs in VS Code', function () {
       const { text } = await screen(shot('logs-analyzer'), { kind: 'webview', title: 'StreamGate Logs' });
       return text.includes(listening.template) && /Most lines/.test(text) && text.includes(siteText);
     }, 60_000);
+    // As a user would, the workspace holds the service's source: the site (mapped by the pods' source map to
+    // demo/gateway/…) opens there.
+    const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    cpSync(join(repoRoot, 'demo', 'gateway'), join(folder, 'demo', 'gateway'), { recursive: true });
+    const tail = site.file.split(/[\\/]/).slice(-3).join('/');
     await actInWebview(shot('logs-click-site'), 'StreamGate Logs', [{ kind: 'click', selector: `button[aria-label^="Go to call site ${site.file}:${site.line}"]` }]);
     await waitFor('the call site open in an editor', () => {
       const editor = vscode.window.activeTextEditor;
-      return editor?.document.uri.fsPath === site.file && editor.selection.active.line === site.line - 1;
+      return editor !== undefined && editor.document.uri.fsPath.replace(/\\/g, '/').endsWith(tail) && editor.selection.active.line === site.line - 1;
     }, 30_000);
     const editor = vscode.window.activeTextEditor!;
     // The line holds the logging call, in whichever file the pods' source map (or its absence) names.
