@@ -19,6 +19,8 @@ export class AlertsViewProvider implements vscode.TreeDataProvider<AlertEvent>, 
   private alerts: AlertEvent[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private loading: Promise<void> | undefined;
+  /** Reloads asked for so far: one asked while another runs makes that one run again. */
+  private reloadsAsked = 0;
 
   constructor(private readonly client: ServerClient, private readonly output: vscode.LogOutputChannel, private readonly minimumSeverity: () => AlertSeverity) {
     this.disposables.push(
@@ -37,15 +39,24 @@ export class AlertsViewProvider implements vscode.TreeDataProvider<AlertEvent>, 
     return this.alerts;
   }
 
+  /**
+   * Asks the server for the alerts. A reload asked for while one is running runs again after it: the running
+   * one may have been answered before the alert that asked for this one fired.
+   */
   reload(): Promise<void> {
-    this.loading ??= (async () => {
-      try {
-        if (this.client.running) this.alerts = (await this.client.alerts({})).alerts;
-      } catch (error) {
-        this.output.warn(`alerts: ${error instanceof Error ? error.message : String(error)}`);
-      } finally {
-        this.loading = undefined;
-      }
+    this.reloadsAsked++;
+    if (this.loading) return this.loading;
+    this.loading = (async () => {
+      let answered: number;
+      do {
+        answered = this.reloadsAsked;
+        try {
+          if (this.client.running) this.alerts = (await this.client.alerts({})).alerts;
+        } catch (error) {
+          this.output.warn(`alerts: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      } while (this.reloadsAsked !== answered);
+      this.loading = undefined;
       this.changed.fire(undefined);
     })();
     return this.loading;
