@@ -12,7 +12,7 @@ import { UsageError, type CliCommand } from '../command';
 import { InlineDapClient } from '../dapClient';
 import { parseDuration, resolveNatsUrl } from '../target';
 
-const USAGE = `sg debug snapshot FILE:LINE [--condition EXPR] [--hit-condition H] [--watch EXPR]... [--selector k=v,...] [--timeout S] [--json]
+const USAGE = `sg debug snapshot FILE:LINE [--condition EXPR] [--hit-condition H] [--watch EXPR]... [--capture-ms N] [--selector k=v,...] [--timeout S] [--json]
 sg debug logpoint FILE:LINE "TEMPLATE" [--count N] [--condition EXPR] [--selector k=v,...] [--timeout S] [--json]
 sg debug audit [--since 1h] [--json]
 
@@ -23,6 +23,8 @@ sg debug audit [--since 1h] [--json]
   --condition EXPR  only when EXPR is true (checked before it reaches a pod: it may only read)
   --hit-condition H >= 10, % 100 == 0, == 5 …
   --watch EXPR      also capture EXPR (repeatable)
+  --capture-ms N    the time a pod may spend on one capture, 1 to 100 ms of its CPU (default 5); values past it are
+                    left out and say so
   --selector S      only pods matching all of k=v (service, pod, version or a label: region, zone, node)
   --timeout S       give up after S seconds (snapshot default 60; logpoint default: until --count lines or Ctrl-C)
   --count N         stop after N logpoint lines
@@ -36,6 +38,7 @@ const OPTIONS = {
   nats: { type: 'string' },
   creds: { type: 'string' },
   identity: { type: 'string' },
+  'capture-ms': { type: 'string' },
   selector: { type: 'string' },
   condition: { type: 'string' },
   'hit-condition': { type: 'string' },
@@ -90,10 +93,16 @@ function attachArguments(values: Values): AttachArguments {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  let maxCaptureMs: number | undefined;
+  if (values['capture-ms'] !== undefined) {
+    maxCaptureMs = Number(values['capture-ms']);
+    if (!(maxCaptureMs > 0 && maxCaptureMs <= 100)) throw new UsageError(`--capture-ms must be a number of milliseconds from 1 to 100, not "${values['capture-ms']}"`);
+  }
   return {
     nats: resolveNatsUrl(values.nats),
     ...(values.creds ? { natsOptions: { credentialsFile: values.creds } } : {}),
     ...(selector ? { selector } : {}),
+    ...(maxCaptureMs !== undefined ? { captureLimits: { maxCaptureMs } } : {}),
     ...(values.identity ? { identity: values.identity } : {}),
     localRoot: process.cwd(),
   };
