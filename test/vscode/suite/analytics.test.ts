@@ -50,7 +50,7 @@ describe('Real-time analytics in VS Code', function () {
     await runFromPalette('StreamGate: Open Analytics Dashboard');
     // The figures move every second: read the screen, ask the server for the same second, compare; again if
     // a late point changed that second between the two. On a loaded machine late points may keep arriving for
-    // every attempt: then the last one must agree within 5 % on each figure (units, scale and the source checked;
+    // every attempt: then the last one must agree within 10 % on each figure (units, scale and the source checked;
     // a figure from anywhere else would not).
     const ATTEMPTS = 10;
     let compared = false;
@@ -74,7 +74,7 @@ describe('Real-time analytics in VS Code', function () {
         for (const [label, value] of expected) {
           const onScreen = shown.get(label);
           if (value === null) assert.equal(onScreen, '', label);
-          else assert.ok(onScreen !== undefined && onScreen !== '' && Math.abs(Number(onScreen) - value) <= 0.05 * Math.max(Math.abs(value), 1e-9), `${label}: ${onScreen} on screen, ${value} from the server`);
+          else assert.ok(onScreen !== undefined && onScreen !== '' && Math.abs(Number(onScreen) - value) <= 0.1 * Math.max(Math.abs(value), 1e-9), `${label}: ${onScreen} on screen, ${value} from the server`);
         }
         compared = true;
       }
