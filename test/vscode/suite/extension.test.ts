@@ -83,7 +83,14 @@ describe('StreamGate DevTools in VS Code', () => {
   it(`shows the connection and the store in the Fleet view ${ON_SCREEN}`, async () => {
     await connected();
     await vscode.commands.executeCommand('workbench.view.extension.streamgate');
-    const text = await screenshot('fleet-view', { kind: 'sidebar' });
+    // The view redraws on the server's next status: read the screen until it has (or the wait says what it showed).
+    let text = '';
+    await waitFor('the connected Fleet view on screen', async () => {
+      text = await screenshot('fleet-view', { kind: 'sidebar' });
+      return /duckdb · ready/.test(text) && !/Connect to NATS…/.test(text);
+    }, 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}; the sidebar showed:\n${text}`);
+    });
     assert.match(text, /NATS/);
     assert.match(text, /duckdb · ready/);
     assert.doesNotMatch(text, /Connect to NATS…/, 'the welcome view is gone once connected');

@@ -33,7 +33,10 @@ describe('Fleet profiles in VS Code', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it(`shows a CPU regression in the Recommendations view, on the function and in fleet-wide lenses ${ON_SCREEN}`, async () => {
+  it(`shows a CPU regression in the Recommendations view, on the function and in fleet-wide lenses ${ON_SCREEN}`, async function () {
+    // Its own waits add up to four minutes (profiles stored, two more rounds): mocha's 120 s would end the test
+    // while its body runs on, and its clean-up would then stop the next suite's fleet.
+    this.timeout(420_000);
     const restore = await useNatsUrl('');
     let hotCodeOn = false;
     const profiling = vscode.workspace.getConfiguration('streamgate.profiling');
