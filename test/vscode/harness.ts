@@ -259,7 +259,14 @@ async function actInWebview(page: Page, name: string, title: string, actions: We
       else await target.dblclick(action.position ? { position: action.position } : {});
       await page.waitForTimeout(150);
     }
-    const text = await found.frame.locator('body').innerText();
+    // The last action may take the webview away (a click that opens an editor in its place): no text after it.
+    const text = await found.frame
+      .locator('body')
+      .innerText()
+      .catch((error: Error) => {
+        if (/detached/i.test(error.message)) return '';
+        throw error;
+      });
     log(`    [act] ${name}: ${actions.map((a) => a.kind).join(', ')}`);
     writeDone(done, JSON.stringify({ ok: true, text } satisfies ScreenshotDone));
   } catch (error) {
