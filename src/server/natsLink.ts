@@ -34,6 +34,9 @@ export class NatsLink extends EventEmitter<{ status: [NatsStatus]; connected: [N
     this.settings = settings;
     const generation = ++this.generation;
     await this.closeConnection();
+    // Closing can take a while (a connection to a server that went away); a newer configure may have
+    // connected meanwhile, and this older one must not overwrite its state.
+    if (generation !== this.generation) return;
     if (!settings) {
       this.set({ state: 'not-configured' });
       return;
@@ -104,7 +107,10 @@ export class NatsLink extends EventEmitter<{ status: [NatsStatus]; connected: [N
   private async closeConnection(): Promise<void> {
     const nc = this.connection;
     this.connection = undefined;
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    if (!nc || nc.isClosed()) return;
+    // Draining needs the server; a connection waiting to reconnect is closed at once instead.
+    if (this.current.state === 'connected') await nc.drain().catch(() => nc.close());
+    else await nc.close().catch(() => {});
   }
 
   private set(status: Omit<NatsStatus, 'since'>): void {

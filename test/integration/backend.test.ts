@@ -73,4 +73,29 @@ describe('backend', () => {
       await nats.stop();
     }
   });
+
+  it('ends on the newest NATS setting when two reconfigurations overlap, the first closing a dead connection', async () => {
+    const first = await ownNats();
+    const second = await ownNats();
+    const { backend } = quietBackend();
+    try {
+      await backend.configure({ nats: { url: first.url }, store: { kind: 'duckdb', path: ':memory:' } });
+      await eventually('NATS connected', () => backend.status().nats.state === 'connected');
+      // The fleet went away: the connection waits to reconnect, as the extension's does when a sandbox stops.
+      await first.stop();
+      await eventually('NATS reconnecting', () => backend.status().nats.state === 'reconnecting');
+      // The extension clears the URL, then points at a new fleet before the first change has finished.
+      const cleared = backend.configure({ nats: null, store: { kind: 'duckdb', path: ':memory:' } });
+      const pointed = backend.configure({ nats: { url: second.url }, store: { kind: 'duckdb', path: ':memory:' } });
+      await Promise.all([cleared, pointed]);
+      await eventually('NATS connected to the new server', () => backend.status().nats.state === 'connected' && backend.status().nats.url === second.url);
+      // Both changes have finished: nothing late may overwrite the newest.
+      await cleared;
+      assert.equal(backend.status().nats.state, 'connected');
+      assert.equal(backend.status().nats.url, second.url);
+    } finally {
+      await backend.dispose();
+      await second.stop();
+    }
+  });
 });
