@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { ALERT_SEVERITIES, type AlertEvent, type AlertSeverity } from '../protocol/predict';
+import { SingleFlight } from '../common/singleFlight';
 import type { ServerClient } from './client';
 
 const ICONS: Record<AlertSeverity, [string, string]> = {
@@ -18,7 +19,9 @@ export class AlertsViewProvider implements vscode.TreeDataProvider<AlertEvent>, 
   readonly onDidChangeTreeData = this.changed.event;
   private alerts: AlertEvent[] = [];
   private readonly disposables: vscode.Disposable[] = [];
-  private loading: Promise<void> | undefined;
+  private readonly loading = new SingleFlight<void>();
+  /** The server process and its NATS state the view last loaded for: a status push that changes them reloads. */
+  private loadedFor = '';
   /** Reloads asked for so far: one asked while another runs makes that one run again. */
   private reloadsAsked = 0;
 
@@ -29,7 +32,11 @@ export class AlertsViewProvider implements vscode.TreeDataProvider<AlertEvent>, 
         void this.reload();
       }),
       client.onStatus((status) => {
-        if (status) void this.reload();
+        // Status pushes come several times a second while telemetry flows; only a new server or a new
+        // connection can change the alerts without an alert event.
+        const key = status ? `${status.pid} ${status.mode} ${status.nats.state} ${status.nats.url ?? ''}` : '';
+        if (status && key !== this.loadedFor) void this.reload();
+        this.loadedFor = key;
       }),
     );
   }
@@ -45,8 +52,7 @@ export class AlertsViewProvider implements vscode.TreeDataProvider<AlertEvent>, 
    */
   reload(): Promise<void> {
     this.reloadsAsked++;
-    if (this.loading) return this.loading;
-    this.loading = (async () => {
+    return this.loading.run(async () => {
       let answered: number;
       do {
         answered = this.reloadsAsked;
@@ -56,10 +62,8 @@ export class AlertsViewProvider implements vscode.TreeDataProvider<AlertEvent>, 
           this.output.warn(`alerts: ${error instanceof Error ? error.message : String(error)}`);
         }
       } while (this.reloadsAsked !== answered);
-      this.loading = undefined;
       this.changed.fire(undefined);
-    })();
-    return this.loading;
+    });
   }
 
   private notify(event: AlertEvent): void {

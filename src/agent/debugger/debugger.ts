@@ -19,6 +19,7 @@ import { Session } from 'node:inspector';
 import type { Debugger, InspectorNotification, Runtime } from 'node:inspector';
 import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 import { types } from 'node:util';
+import { SingleFlight } from '../../common/singleFlight';
 import { checkExpression, GATE_GLOBAL, parseHitCondition, parseLogTemplate, parsePath, type HitCondition, type TemplatePart } from '../../common/debugExpressions';
 import {
   AUDIT_STREAM,
@@ -146,7 +147,8 @@ export class SnapshotDebugger {
   private detachTimer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   private pendingRetry: NodeJS.Timeout | undefined;
-  private auditStreamReady: Promise<void> | undefined;
+  private auditStreamReady = false;
+  private readonly auditStreamCheck = new SingleFlight<void>();
   private pauseMode: ExceptionMode = 'none';
   private calibrating = false;
   private evaluationCostMs: number | undefined;
@@ -1135,17 +1137,18 @@ export class SnapshotDebugger {
 
   /** The server creates the audit stream; a pod with JetStream rights creates it too when no server has run yet. */
   private ensureAuditStream(): Promise<void> {
-    this.auditStreamReady ??= (async () => {
+    if (this.auditStreamReady) return Promise.resolve();
+    return this.auditStreamCheck.run(async () => {
       try {
         const jsm = await this.options.nc.jetstreamManager({ timeout: 5000 });
         await jsm.streams.info(AUDIT_STREAM).catch(async () => {
           await jsm.streams.add({ name: AUDIT_STREAM, subjects: [AUDIT_SUBJECTS], storage: StorageType.File, retention: RetentionPolicy.Limits, max_age: AUDIT_STREAM_SPEC.maxAgeMs * 1e6, max_bytes: AUDIT_STREAM_SPEC.maxBytes });
         });
+        this.auditStreamReady = true;
       } catch {
-        this.auditStreamReady = undefined; // try again with the next request
+        /* try again with the next request */
       }
-    })();
-    return this.auditStreamReady;
+    });
   }
 }
 

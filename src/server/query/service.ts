@@ -5,6 +5,7 @@
  * completion never waits on the store.
  */
 import type { QueryAnswer, QueryCatalog, QueryRequest } from '../../protocol/query';
+import { SingleFlight } from '../../common/singleFlight';
 import type { Store } from '../store';
 import { runQuery } from './engine';
 
@@ -83,7 +84,7 @@ export const EMPTY_CATALOG: QueryCatalog = { metrics: [], labelValues: {}, colum
 /** The last catalog, refreshed in the background when older than CATALOG_TTL_MS. */
 export class CatalogCache {
   private current: QueryCatalog = EMPTY_CATALOG;
-  private refreshing: Promise<void> | undefined;
+  private readonly refreshing = new SingleFlight<void>();
 
   constructor(private readonly source: () => QueryService | undefined, private readonly onError: (error: unknown) => void = () => {}) {}
 
@@ -93,7 +94,7 @@ export class CatalogCache {
   }
 
   refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
+    return this.refreshing.run(async () => {
       try {
         const service = this.source();
         if (service) this.current = await service.catalog();
@@ -101,10 +102,7 @@ export class CatalogCache {
         this.onError(error);
         // Try again after a while rather than on every keystroke.
         this.current = { ...this.current, at: Date.now() - CATALOG_TTL_MS + 5000 };
-      } finally {
-        this.refreshing = undefined;
       }
-    })();
-    return this.refreshing;
+    });
   }
 }
