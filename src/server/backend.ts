@@ -248,27 +248,32 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       this.emitStatus();
       return;
     }
-    try {
-      const changes = await ensureStreams(nc);
-      this.log.info(`streams: ${Object.entries(changes).map(([name, change]) => `${name} ${change}`).join(', ')}`);
-    } catch (error) {
-      this.log.error(errorMessage(error));
-    }
+    // Each step on the connection gives way when the connection closes first (the server was pointed elsewhere
+    // while attaching): a step waiting on a closed connection must not hold up the next connection's attach.
+    const streams = ensureStreams(nc).then(
+      (changes) => this.log.info(`streams: ${Object.entries(changes).map(([name, change]) => `${name} ${change}`).join(', ')}`),
+      (error: unknown) => this.log.error(errorMessage(error)),
+    );
+    if (!(await unlessClosed(nc, streams))) return;
     this.feed = new LiveFeed(nc, this.windows, this.clients, this.log);
     this.feed.on('status', () => this.emitStatus());
-    await this.feed.start().catch((error: unknown) => this.log.error(`live windows: ${errorMessage(error)}`));
-    await this.startIngest();
-    try {
-      this.service = await ServerService.start(
-        nc,
-        this.local,
-        { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.settings?.ingest !== false), startedAt: new Date(this.startedAt).toISOString() },
-        this.log,
-        { traces: this.localTraces, logs: this.localLogs, queries: this.localQueries, predict: this.predict },
-      );
-    } catch (error) {
-      this.log.error(`registering the sg-server service: ${errorMessage(error)}`);
-    }
+    if (!(await unlessClosed(nc, this.feed.start().catch((error: unknown) => this.log.error(`live windows: ${errorMessage(error)}`))))) return;
+    if (!(await unlessClosed(nc, this.startIngest()))) return;
+    const service = ServerService.start(
+      nc,
+      this.local,
+      { store: this.storeStatus.location ? `${this.storeStatus.kind} ${this.storeStatus.location}` : this.storeStatus.kind, ingest: String(this.settings?.ingest !== false), startedAt: new Date(this.startedAt).toISOString() },
+      this.log,
+      { traces: this.localTraces, logs: this.localLogs, queries: this.localQueries, predict: this.predict },
+    ).then(
+      (started) => {
+        // Registered after the connection moved on: the next attach has its own.
+        if (this.attached === nc) this.service = started;
+        else void started.stop();
+      },
+      (error: unknown) => this.log.error(`registering the sg-server service: ${errorMessage(error)}`),
+    );
+    if (!(await unlessClosed(nc, service))) return;
     if (this.service) this.profiling.register(nc, this.service);
     this.emitStatus();
   }
@@ -283,6 +288,11 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       logIndex = await LogTemplateIndex.open(store, this.logEvents, this.log);
     } finally {
       this.ingestOpening = false;
+    }
+    // The connection moved on while the index opened: the next attach starts the ingest.
+    if (this.attached !== nc || nc.isClosed()) {
+      await logIndex.close();
+      return;
     }
     const ingest = new TelemetryIngest(nc, store, this.log, {}, logIndex);
     ingest.on('status', () => this.emitStatus());
@@ -366,4 +376,11 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   private emitStatus(): void {
     this.emit('status', this.status());
   }
+}
+
+/** Waits for `work` or for `nc` to close, whichever comes first; false when the connection closed first. */
+async function unlessClosed(nc: NatsConnection, work: Promise<unknown>): Promise<boolean> {
+  let closed = false;
+  await Promise.race([work, nc.closed().then(() => (closed = true))]);
+  return !closed;
 }

@@ -115,7 +115,9 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     this.running = false;
     this.messages?.stop();
     this.wake?.();
-    await this.loop;
+    // A loop waiting on a connection that has closed (a consumer being made when the server moved on) never
+    // ends; nothing of it can be acknowledged any more, and JetStream redelivers what it held.
+    await Promise.race([this.loop, this.nc.closed()]);
     this.set({ state: 'stopped' });
   }
 

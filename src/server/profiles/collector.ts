@@ -119,7 +119,15 @@ export class ProfileCollector extends EventEmitter<{ stored: [StoredProfileMeta]
     });
   }
 
+  private stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
   private async collect(target: CollectionTarget, round: number): Promise<void> {
+    // Servers of a group tick in step: the one whose timer happens to fire first would take every lease. A random
+    // wait (a tenth of the interval, at most a second) before asking spreads the rounds over the servers.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, this.intervalMs / 10)));
+    if (this.stopped()) return;
     if (!(await this.deps.lease.acquire(target.pod, round, this.intervalMs))) {
       this.counters.leasedElsewhere++;
       return;
