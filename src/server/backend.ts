@@ -97,12 +97,12 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       this.emitStatus();
       if (status.state !== 'connected' && status.state !== 'reconnecting') {
         this.pods.use(undefined);
-        this.attaching = this.attaching.then(() => this.detach());
+        this.queueAttach(() => this.detach());
       }
     });
     this.nats.on('connected', (nc) => {
       this.pods.use(nc);
-      this.attaching = this.attaching.then(() => this.attach(nc));
+      this.queueAttach(() => this.attach(nc));
     });
     this.pods.on('changed', (pods) => void this.withLive(pods).then((decorated) => this.emit('pods', decorated)));
     this.retentionTimer = setInterval(() => void this.applyRetention(), RETENTION_INTERVAL_MS);
@@ -161,7 +161,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     await this.profiling.configure(settings.profiling, this.ingest ? this.attached : undefined);
     if (partsChanged && this.nats.nc) {
       const nc = this.nats.nc;
-      this.attaching = this.attaching.then(() => this.attach(nc));
+      this.queueAttach(() => this.attach(nc));
     }
     return this.status();
   }
@@ -220,6 +220,14 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
   }
 
   /** Starts the server's parts on a (new) connection, in the mode the settings ask for. */
+  /**
+   * Attaches and detaches run one after another. One that fails is logged and the queue goes on: a rejected link
+   * would skip every later attach, and the server would never ingest again on any connection.
+   */
+  private queueAttach(work: () => Promise<void>): void {
+    this.attaching = this.attaching.then(work).catch((error: unknown) => this.log.error(`attaching to NATS: ${errorMessage(error)}`));
+  }
+
   private async attach(nc: NatsConnection): Promise<void> {
     await this.detach();
     if (nc.isClosed()) return;
@@ -292,6 +300,9 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     // The connection moved on while the index opened: the next attach starts the ingest.
     if (this.attached !== nc || nc.isClosed()) {
       await logIndex.close();
+      // An attach to the new connection found this one opening and left the ingest to it.
+      const current = this.attached;
+      if (current && current !== nc && !current.isClosed()) await this.startIngest();
       return;
     }
     const ingest = new TelemetryIngest(nc, store, this.log, {}, logIndex);

@@ -85,7 +85,8 @@ export class TelemetryIngest extends EventEmitter<{ status: [IngestStatus] }> {
     if (this.running) return Promise.resolve();
     this.running = true;
     this.set({ state: 'starting' });
-    this.loop = this.run();
+    // Ends on its own; one left behind by stop() on a closed connection must not become an unhandled rejection.
+    this.loop = this.run().catch((error: unknown) => this.log.warn(`ingest: ${errorMessage(error)}`));
     return Promise.resolve();
   }
 
