@@ -319,19 +319,25 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     const ingest = this.ingest;
     const logIndex = this.logIndex;
     this.ingest = undefined;
-    await this.profiling.stop();
-    await ingest?.stop();
+    await this.quietly('profile collection', () => this.profiling.stop());
+    await this.quietly('the ingest', () => ingest?.stop());
     // After the ingest stopped: the state saved holds every line it mined.
     this.logIndex = undefined;
-    await logIndex?.close();
+    await this.quietly('the log template index', () => logIndex?.close());
   }
 
+  /**
+   * Stops what runs on the attached connection. Every part is stopped even when another fails to (stopping on a
+   * connection that has just closed throws): a part left running would keep the next attach from starting its own.
+   */
   private async detach(): Promise<void> {
-    await this.service?.stop();
+    const service = this.service;
     this.service = undefined;
+    await this.quietly('the sg-server service', () => service?.stop());
     await this.stopIngest();
-    await this.feed?.stop();
+    const feed = this.feed;
     this.feed = undefined;
+    await this.quietly('the live windows', () => feed?.stop());
     this.remote = undefined;
     this.profiling.useShared(undefined);
     this.remoteTraces = undefined;
@@ -339,6 +345,14 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.remoteQueries = undefined;
     this.sharedServer = undefined;
     this.attached = undefined;
+  }
+
+  private async quietly(what: string, work: () => Promise<unknown> | undefined): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.log.warn(`stopping ${what}: ${errorMessage(error)}`);
+    }
   }
 
   private async applyRetention(): Promise<void> {
