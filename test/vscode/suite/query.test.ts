@@ -191,7 +191,21 @@ describe('The query language in VS Code', function () {
     for (const row of result.rows.slice(0, 3)) assert.ok(seen.text.includes(String(row[0])), `the output lists ${row[0]}`);
     assert.deepEqual(seen.values.filter((v) => v.label === 'requests').map((v) => Number(v.value)), result.rows.map((r) => r[1]));
     await notebook.save();
-    const saved = JSON.parse(readFileSync(uri.fsPath, 'utf8')) as { cells: { kind: string; outputs?: { result?: QueryResult }[] }[] };
+    // The file is written by the save or by auto-save, a moment after the output marks the notebook changed: the
+    // test waits for the output to be in the file.
+    type SavedNotebook = { cells: { kind: string; outputs?: { result?: QueryResult }[] }[] };
+    let saved: SavedNotebook | undefined;
+    await waitFor('the output saved in the notebook file', () => {
+      try {
+        saved = JSON.parse(readFileSync(uri.fsPath, 'utf8')) as SavedNotebook;
+      } catch {
+        return false; // read while being written
+      }
+      return saved.cells[1]?.outputs?.[0]?.result !== undefined;
+    }, 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}: the output is saved with the notebook (dirty: ${notebook.isDirty})`);
+    });
+    if (!saved) throw new Error('the notebook file was read');
     assert.deepEqual(saved.cells.map((c) => c.kind), ['markdown', 'sgql']);
     assert.deepEqual(saved.cells[1]!.outputs?.[0]?.result?.rows, result.rows, 'the output is saved with the notebook');
   });
