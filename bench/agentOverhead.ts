@@ -20,7 +20,7 @@
  * reported beside the p99 of the rest (profilers that stop one profile before starting the next showed spikes).
  *
  *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=8, SG_BENCH_MODE=concurrent|sequential,
- *                                        SG_BENCH_COLLECTOR=mid-run|server)
+ *                                        SG_BENCH_COLLECTOR=mid-run|server|none)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,7 +48,8 @@ const MODE = process.env.SG_BENCH_MODE === 'sequential' ? 'sequential' : 'concur
 /** Continuous profiling's duty cycle: one 10-second CPU profile per minute of load. */
 const PROFILE_SECONDS = Math.max(1, Math.round(SECONDS / 6));
 const WARMUP_SECONDS = 5;
-const COLLECTOR = process.env.SG_BENCH_COLLECTOR === 'server' ? 'server' : 'mid-run';
+/** mid-run (default): one CPU profile in the middle of each run; server: a real collector; none: no profile, to tell the agent's own cost from profiling's. */
+const COLLECTOR = process.env.SG_BENCH_COLLECTOR === 'server' ? 'server' : process.env.SG_BENCH_COLLECTOR === 'none' ? 'none' : 'mid-run';
 const COLLECT_EVERY = Number(process.env.SG_BENCH_PROFILE_EVERY ?? 30);
 type Arm = 'baseline' | 'agent' | 'agent+traces';
 const ARM_ARGS: Record<Arm, string[]> = { baseline: ['--no-agent'], agent: ['--no-tracing'], 'agent+traces': ['--trace-sample', '0.05'] };
@@ -190,7 +191,7 @@ async function measure(gateways: RunningGateway[], round: number, natsUrl: strin
     await Promise.all(gateways.map((g) => runLoader(g.port, WARMUP_SECONDS)));
     const cpuBefore = gateways.map((g) => cpuSeconds(g.pid));
     const window = { from: Date.now(), to: 0 };
-    const profiles = gateways.map((g) => (g.arm === 'baseline' || collector ? Promise.resolve(0) : profileMidRun(natsUrl, g.pod)));
+    const profiles = gateways.map((g) => (g.arm === 'baseline' || collector || COLLECTOR === 'none' ? Promise.resolve(0) : profileMidRun(natsUrl, g.pod)));
     const loads = await Promise.all(gateways.map((g) => runLoader(g.port, SECONDS)));
     window.to = Date.now();
     const profiled = await Promise.all(profiles);
@@ -296,7 +297,7 @@ async function main(): Promise<void> {
         process.stdout.write(`  round ${round + 1}: the gateways kept CPU 0 ${(busy * 100).toFixed(0)} % busy\n`);
       }
     }
-    console.log(`  profiles: ${COLLECTOR === 'server' ? `collected by a real server every ${COLLECT_EVERY} s (CPU ${Math.max(1, Math.round(COLLECT_EVERY / 6))} s + heap per round)` : `one ${PROFILE_SECONDS} s CPU profile mid-run`}`);
+    console.log(`  profiles: ${COLLECTOR === 'server' ? `collected by a real server every ${COLLECT_EVERY} s (CPU ${Math.max(1, Math.round(COLLECT_EVERY / 6))} s + heap per round)` : COLLECTOR === 'none' ? 'none (SG_BENCH_COLLECTOR=none)' : `one ${PROFILE_SECONDS} s CPU profile mid-run`}`);
     console.log('  round  arm            req/s    p50 ms   p99 ms   CPU s/1000 req   errors   CPU profile' + (COLLECTOR === 'server' ? '   p99 near start/stop   p99 elsewhere' : ''));
     for (const r of results) {
       const edges = r.p99NearProfileEdges !== undefined ? `   ${r.p99NearProfileEdges.toFixed(2).padStart(10)} ms   ${r.p99Elsewhere!.toFixed(2).padStart(10)} ms` : '';

@@ -21,7 +21,7 @@ export function frameSource(frame: CapturedFrame, paths: PathMapper): DebugProto
 
 export function stackFrames(snapshot: SnapshotEvent, queues: SnapshotQueues, paths: PathMapper): DebugProtocol.StackFrame[] {
   return snapshot.frames.map((frame, index) => ({
-    id: queues.ref(snapshot, { kind: 'frame', snapshot, frame, index }),
+    id: queues.frameRef(snapshot, frame, index),
     name: frame.function,
     source: frameSource(frame, paths),
     line: frame.line,

@@ -20,6 +20,8 @@ export class SnapshotQueues {
   private readonly dropped = new Map<number, number>();
   private readonly refs = new Map<number, Ref>();
   private readonly refsOf = new Map<string, number[]>();
+  /** Frame ids by snapshot id and frame index: every stackTrace of a shown snapshot names its frames alike. */
+  private readonly frameIds = new Map<string, number>();
   private nextRef = 1;
 
   /** A snapshot arrived for a thread: 'show' it now, or it was 'queued' behind the one shown. */
@@ -80,6 +82,16 @@ export class SnapshotQueues {
     return id;
   }
 
+  /** The id of a snapshot's frame: the same for as long as the snapshot is shown, whoever asks. */
+  frameRef(snapshot: SnapshotEvent, frame: CapturedFrame, index: number): number {
+    const key = `${snapshot.id}#${index}`;
+    const known = this.frameIds.get(key);
+    if (known !== undefined && this.refs.has(known)) return known;
+    const id = this.ref(snapshot, { kind: 'frame', snapshot, frame, index });
+    this.frameIds.set(key, id);
+    return id;
+  }
+
   get(id: number): Ref | undefined {
     return this.refs.get(id);
   }
@@ -91,7 +103,11 @@ export class SnapshotQueues {
   }
 
   private release(snapshot: SnapshotEvent): void {
-    for (const id of this.refsOf.get(snapshot.id) ?? []) this.refs.delete(id);
+    for (const id of this.refsOf.get(snapshot.id) ?? []) {
+      const ref = this.refs.get(id);
+      if (ref?.kind === 'frame') this.frameIds.delete(`${snapshot.id}#${ref.index}`);
+      this.refs.delete(id);
+    }
     this.refsOf.delete(snapshot.id);
   }
 

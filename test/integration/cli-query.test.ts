@@ -14,7 +14,8 @@ import { Backend } from '../../src/server/backend';
 import { createStore } from '../../src/server/store';
 import type { RowBatch } from '../../src/server/store/rows';
 import { CORPUS_SHAPE, generate } from '../support/queryData';
-import { eventually, repoRoot, sharedNats, tempDir, type Shared } from '../support/services';
+import type { NatsServer } from '../../src/launch/nats';
+import { eventually, ownNats, repoRoot, tempDir } from '../support/services';
 
 const cli = join(repoRoot, 'dist', 'cli.js');
 
@@ -28,7 +29,9 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 describe('sg query', () => {
-  let nats: Shared;
+  // Its own NATS: on the shared one the server would also ingest every other test's telemetry still in JetStream,
+  // and the exact counts below are of the generated corpus alone (clean11 counted 5 spans of another test).
+  let nats: NatsServer;
   let server: ReturnType<typeof spawn> | undefined;
   // The server drops rows older than the retention when it opens the store: the data is of the last hour.
   const start = Math.floor(Date.now() / 600_000) * 600_000 - 30 * 60_000;
@@ -36,7 +39,7 @@ describe('sg query', () => {
   const window = 'ts > ago(2h)';
 
   before(async () => {
-    nats = await sharedNats();
+    nats = await ownNats();
     const db = join(tempDir('sg-cli-query-'), 'query.duckdb');
     const store = createStore({ kind: 'duckdb', path: db });
     await store.open();

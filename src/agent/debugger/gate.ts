@@ -15,28 +15,48 @@ import { types } from 'node:util';
 import { GATE_GLOBAL, type HitCondition } from '../../common/debugExpressions';
 import { cpuNowMs, type CaptureStart } from './capture';
 
-/** Leaky bucket of CPU milliseconds: `capacityMs` drains at `ratePerMs`; over capacity is over budget. */
+/**
+ * Leaky bucket of CPU milliseconds: `capacityMs` drains at `percent` of a core; over capacity is over budget.
+ * Beside it, what was charged in the last window, so a breakpoint switched off can say what it really cost.
+ */
 export class CpuBudget {
   private level = 0;
-  private at = performance.now();
+  private at: number;
+  private readonly since: number;
   readonly capacityMs: number;
+  /** Charges of the last window, oldest first, with their sum. */
+  private readonly recent: { at: number; ms: number }[] = [];
+  private recentMs = 0;
 
   /** `percent` of one core over a window of `windowMs`. */
-  constructor(readonly percent: number, readonly windowMs = 10_000) {
+  constructor(readonly percent: number, readonly windowMs = 10_000, now = performance.now()) {
     this.capacityMs = (percent / 100) * windowMs;
+    this.at = now;
+    this.since = now;
   }
 
   /** Adds `ms` of work; false when that takes the breakpoint over its budget. */
   charge(ms: number, now = performance.now()): boolean {
     this.level = Math.max(0, this.level - (now - this.at) * (this.percent / 100)) + ms;
     this.at = now;
+    this.recent.push({ at: now, ms });
+    this.recentMs += ms;
+    this.forget(now);
     return this.level <= this.capacityMs;
   }
 
-  /** Share of one core used over the window, for messages. */
+  /**
+   * Share of one core the breakpoint used over the last window (or since it was set, if that is shorter, but
+   * at least a second): the figure its "budget exceeded" message gives.
+   */
   usedPercent(now = performance.now()): number {
-    const level = Math.max(0, this.level - (now - this.at) * (this.percent / 100));
-    return (level / this.windowMs) * 100 + this.percent;
+    this.forget(now);
+    const span = Math.max(1000, Math.min(this.windowMs, now - this.since));
+    return (this.recentMs / span) * 100;
+  }
+
+  private forget(now: number): void {
+    while (this.recent.length && this.recent[0]!.at <= now - this.windowMs) this.recentMs -= this.recent.shift()!.ms;
   }
 }
 
