@@ -71,6 +71,8 @@ export interface ScalingAdvice {
   peak: number;
   peakAt: number;
   capacityPerPod: number;
+  /** Where the capacity came from: the request, the settings, measured on the fleet's pods (requests/s at 70 % of a core), or the default. */
+  capacitySource?: 'request' | 'setting' | 'measured' | 'default';
   /** Epoch ms before which to scale (the first step that needs more pods than run now); absent when no change is needed before the horizon. */
   before?: number;
   action: 'scale-up' | 'scale-down' | 'hold';

@@ -12,11 +12,11 @@ import { LiveClients } from '../../src/server/live/clients';
 import { LiveWindows } from '../../src/server/live/windows';
 import { AlertEngine, ALERT_STEP_MS, ALERT_WARMUP, applyOverrides } from '../../src/server/predict/alerts';
 import { AnomalyMonitor } from '../../src/server/predict/anomalies';
-import { clockTime, costPoints, costSummary, podsFor, scalingAdvice } from '../../src/server/predict/capacity';
+import { clockTime, costPoints, costSummary, measureCapacity, podsFor, scalingAdvice, TARGET_CPU_PERCENT } from '../../src/server/predict/capacity';
 import { DriftTracker, MIN_PAIRS } from '../../src/server/predict/drift';
 import { Forecaster } from '../../src/server/predict/forecaster';
 import { alertName, prometheusRules, ruleExpr } from '../../src/server/predict/prometheusRules';
-import { readSignals, RestartTracker, type SignalValue } from '../../src/server/predict/signals';
+import { podLoad, readSignals, RestartTracker, type SignalValue } from '../../src/server/predict/signals';
 import { detectSeason, forecastGrid, MIN_EVENTS_PER_STEP, minStepFor } from '../../src/server/predict/timing';
 import { forecast as forecastSeries } from '../../src/server/ml/forecast';
 
@@ -85,6 +85,52 @@ describe('pods, cost and scaling advice', () => {
     const quiet = scalingAdvice('gateway', [point(start, 100, 10)], 3, 2500);
     assert.equal(quiet.action, 'scale-down');
     assert.match(quiet.text, /^gateway needs 1 of its 3 pods until/);
+  });
+});
+
+describe('capacity measured on the fleet', () => {
+  it('is the median over pods of requests/s per busy core, at the target CPU, and nothing from idle pods', () => {
+    // 100 req/s at 20 % of a core → 350 at 70 %; 90 at 30 % → 210; 50 at 10 % → 350: median 350.
+    assert.equal(measureCapacity([{ rps: 100, cpuPercent: 20 }, { rps: 90, cpuPercent: 30 }, { rps: 50, cpuPercent: 10 }]), 350);
+    assert.equal(measureCapacity([{ rps: 100, cpuPercent: 20 }, { rps: 90, cpuPercent: 30 }]), 280);
+    assert.equal(measureCapacity([{ rps: 5, cpuPercent: 1 }, { rps: 0, cpuPercent: 40 }]), undefined, 'a pod at 1 % of a core, or serving nothing, tells nothing');
+    assert.equal(measureCapacity([]), undefined);
+  });
+
+  it('reads each pod\'s requests and CPU of the last minutes from the live windows', () => {
+    const now = Date.now();
+    const windows = new LiveWindows();
+    for (let s = 240; s >= 1; s--) {
+      const ts = Math.floor(now / 1000) * 1000 - s * 1000;
+      for (const [pod, rps, cpu] of [['gw-1', 120, 30], ['gw-2', 60, 20]] as const) {
+        windows.add({ ts, name: DEFAULT_ANALYTICS_METRICS.requests, kind: 'counter', labels: { service: 'gateway', pod, route: 'POST /m', code: '202' }, value: rps, total: 0 }, now);
+        windows.add({ ts, name: 'process_cpu_percent', kind: 'gauge', labels: { service: 'gateway', pod }, value: cpu, total: 0 }, now);
+      }
+      windows.add({ ts, name: 'process_cpu_percent', kind: 'gauge', labels: { service: 'billing', pod: 'b-1' }, value: 90, total: 0 }, now);
+    }
+    const load = podLoad(windows, DEFAULT_ANALYTICS_METRICS, 'gateway', now).sort((a, b) => a.pod.localeCompare(b.pod));
+    assert.deepEqual(load.map((p) => p.pod), ['gw-1', 'gw-2'], 'the service\'s pods only');
+    // 240 s of requests over the 5-minute window.
+    assert.ok(Math.abs(load[0]!.rps - (120 * 240) / 300) < 1e-9, `${load[0]!.rps}`);
+    assert.equal(load[0]!.cpuPercent, 30);
+    assert.equal(measureCapacity(load), (((120 * 240) / 300 / 30) * TARGET_CPU_PERCENT + ((60 * 240) / 300 / 20) * TARGET_CPU_PERCENT) / 2);
+  });
+
+  it('is used when neither the request nor the settings name a capacity, and the advice says it was measured', () => {
+    const windows = new LiveWindows();
+    const api = new LocalAnalytics(new Analytics(windows, new LiveClients(), () => undefined, () => DEFAULT_ANALYTICS_METRICS), windows);
+    const settings: { capacityPerPod?: number } = {};
+    const forecaster = new Forecaster({ api: () => api, metrics: () => DEFAULT_ANALYTICS_METRICS, settings: () => settings, podsOf: () => 2, measuredCapacity: (service) => (service === 'gateway' ? 420 : undefined) });
+    assert.deepEqual([forecaster.capacity(undefined, 'gateway').capacityPerPod, forecaster.capacity(undefined, 'gateway').capacitySource], [420, 'measured']);
+    assert.deepEqual([forecaster.capacity(undefined, 'billing').capacityPerPod, forecaster.capacity(undefined, 'billing').capacitySource], [100, 'default']);
+    assert.deepEqual([forecaster.capacity({ capacityPerPod: 5 }, 'gateway').capacityPerPod, forecaster.capacity({ capacityPerPod: 5 }, 'gateway').capacitySource], [5, 'request']);
+    settings.capacityPerPod = 250;
+    assert.deepEqual([forecaster.capacity(undefined, 'gateway').capacityPerPod, forecaster.capacity(undefined, 'gateway').capacitySource], [250, 'setting']);
+    const start = new Date(2026, 0, 5, 13, 0).getTime();
+    const advice = scalingAdvice('gateway', [point(start, 400, 100)], 2, 420, 'measured');
+    assert.equal(advice.capacitySource, 'measured');
+    assert.match(advice.text, /capacity 420 per pod \(measured: 70 % of a core at the fleet's CPU per request\)$/);
+    assert.match(scalingAdvice('gateway', [point(start, 400, 100)], 2, 100, 'default').text, /capacity 100 per pod \(the default: set streamgate\.predict\.capacityPerPod\)$/);
   });
 });
 

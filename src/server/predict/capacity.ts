@@ -8,9 +8,39 @@ export interface CapacitySettings {
   capacityPerPod: number;
   pricePerPodHour: number;
   currency: string;
+  /** Where capacityPerPod came from: the request, the settings, measured on the fleet, or the default. */
+  capacitySource?: CapacitySource;
 }
 
+export type CapacitySource = 'request' | 'setting' | 'measured' | 'default';
+
 export const DEFAULT_CAPACITY: CapacitySettings = { capacityPerPod: 100, pricePerPodHour: 0.1, currency: 'USD' };
+
+/** The share of one core a pod is planned to run at, when its capacity is measured: headroom for bursts and GC. */
+export const TARGET_CPU_PERCENT = 70;
+/** Below this share of a core a pod's CPU says too little about what a request costs. */
+const MIN_CPU_PERCENT = 2;
+
+/**
+ * Requests a second a pod serves at TARGET_CPU_PERCENT of one core, from what its pods served and used over the
+ * same minutes: the median over pods of requests/s ÷ cores busy × the target. Linear: a pod's fixed CPU (telemetry,
+ * timers) counts as if it grew with load, so the figure errs low. Undefined when no pod was busy enough to tell.
+ */
+export function measureCapacity(pods: { rps: number; cpuPercent: number }[]): number | undefined {
+  const perPod = pods.filter((p) => p.rps > 0 && p.cpuPercent >= MIN_CPU_PERCENT).map((p) => (p.rps / p.cpuPercent) * TARGET_CPU_PERCENT);
+  if (!perPod.length) return undefined;
+  perPod.sort((a, b) => a - b);
+  const mid = perPod.length >> 1;
+  return perPod.length % 2 ? perPod[mid]! : (perPod[mid - 1]! + perPod[mid]!) / 2;
+}
+
+/** How the advice names the capacity it used. */
+function capacityText(capacityPerPod: number, source: CapacitySource | undefined): string {
+  const text = `capacity ${compact(capacityPerPod)} per pod`;
+  if (source === 'measured') return `${text} (measured: ${TARGET_CPU_PERCENT} % of a core at the fleet's CPU per request)`;
+  if (source === 'default') return `${text} (the default: set streamgate.predict.capacityPerPod)`;
+  return text;
+}
 
 export function podsFor(rps: number, capacityPerPod: number): number {
   return Math.max(1, Math.ceil(Math.max(0, rps) / capacityPerPod - 1e-9));
@@ -51,7 +81,7 @@ export function clockTime(t: number): string {
  * Scale to what the forecast's upper 95 % bound needs at its peak, before the first step that needs more pods
  * than run now; fewer pods when even the peak leaves some idle over the whole horizon.
  */
-export function scalingAdvice(service: string, load: ForecastPoint[], currentPods: number, capacityPerPod: number): ScalingAdvice {
+export function scalingAdvice(service: string, load: ForecastPoint[], currentPods: number, capacityPerPod: number, capacitySource?: CapacitySource): ScalingAdvice {
   let peak = 0;
   let peakAt = load[0]?.t ?? Date.now();
   for (const p of load) {
@@ -61,8 +91,8 @@ export function scalingAdvice(service: string, load: ForecastPoint[], currentPod
     }
   }
   const neededPods = podsFor(peak, capacityPerPod);
-  const tail = `forecast p95 ${compact(peak)} req/s, capacity ${compact(capacityPerPod)} per pod`;
-  const base = { currentPods, neededPods, peak, peakAt, capacityPerPod };
+  const tail = `forecast p95 ${compact(peak)} req/s, ${capacityText(capacityPerPod, capacitySource)}`;
+  const base = { currentPods, neededPods, peak, peakAt, capacityPerPod, ...(capacitySource ? { capacitySource } : {}) };
   if (neededPods > currentPods) {
     const first = load.find((p) => podsFor(p.hi95, capacityPerPod) > currentPods);
     const before = first?.t ?? peakAt;

@@ -11,7 +11,7 @@ import type { AnalyticsApi } from '../analytics/api';
 import { forecast as forecastSeries, type ForecastResult, type SeriesFits } from '../ml/forecast';
 import { maseScale, smape } from '../ml/metrics';
 import { cleanSeries } from '../ml/series';
-import { costOf, costPoints, costSummary, DEFAULT_CAPACITY, scalingAdvice, type CapacitySettings } from './capacity';
+import { costOf, costPoints, costSummary, DEFAULT_CAPACITY, scalingAdvice, type CapacitySettings, type CapacitySource } from './capacity';
 import { DriftTracker } from './drift';
 import { historyStart, readHistory, type History, type HistoryKind } from './history';
 import { detectSeason, forecastGrid, minStepFor, niceStep, type ForecastGrid } from './timing';
@@ -40,6 +40,8 @@ export interface ForecasterDeps {
   settings: () => PredictSettings | undefined;
   /** Live pods of a service now. */
   podsOf: (service: string) => number;
+  /** Requests/s a pod of the service serves at the target CPU, measured on the live fleet (undefined: too little data). */
+  measuredCapacity?: (service: string) => number | undefined;
 }
 
 interface SeriesState {
@@ -63,10 +65,18 @@ export class Forecaster {
 
   constructor(private readonly deps: ForecasterDeps) {}
 
-  capacity(request?: Pick<ForecastRequest, 'capacityPerPod' | 'pricePerPodHour'>): CapacitySettings {
+  /** Capacity per pod: asked for, else set, else measured on the service's pods, else the default. */
+  capacity(request?: Pick<ForecastRequest, 'capacityPerPod' | 'pricePerPodHour'>, service?: string): CapacitySettings {
     const s = this.deps.settings();
+    const measured = request?.capacityPerPod === undefined && s?.capacityPerPod === undefined && service !== undefined ? this.deps.measuredCapacity?.(service) : undefined;
+    const [capacityPerPod, capacitySource]: [number, CapacitySource] =
+      request?.capacityPerPod !== undefined ? [request.capacityPerPod, 'request']
+      : s?.capacityPerPod !== undefined ? [s.capacityPerPod, 'setting']
+      : measured !== undefined ? [measured, 'measured']
+      : [DEFAULT_CAPACITY.capacityPerPod, 'default'];
     return {
-      capacityPerPod: request?.capacityPerPod ?? s?.capacityPerPod ?? DEFAULT_CAPACITY.capacityPerPod,
+      capacityPerPod,
+      capacitySource,
       pricePerPodHour: request?.pricePerPodHour ?? s?.pricePerPodHour ?? DEFAULT_CAPACITY.pricePerPodHour,
       currency: s?.currency ?? DEFAULT_CAPACITY.currency,
     };
@@ -117,7 +127,7 @@ export class Forecaster {
     const historyKind: HistoryKind = request.kind === 'cost' ? 'load' : request.kind;
     const target = { service: request.service, ...(request.route && request.kind !== 'sessions' ? { route: request.route } : {}) };
     const { history, liveOnly } = await this.readWithFallback(historyKind, target, { from, to, stepMs: grid.stepMs });
-    const capacity = this.capacity(request);
+    const capacity = this.capacity(request, request.service);
     const transform = request.kind === 'cost' ? (v: number) => costOf(v, capacity) : (v: number) => v;
 
     const key = `${request.kind}\u0000${request.service}\u0000${target.route ?? ''}`;
@@ -144,7 +154,7 @@ export class Forecaster {
     const backtest = request.kind === 'cost' ? this.costBacktest(history, grid, result, capacity) : result.backtest;
     state.drift.issue(now, points, backtest?.smape ?? null);
 
-    const scaling = (request.kind === 'load' && !target.route) || request.kind === 'cost' ? scalingAdvice(request.service, capped, this.deps.podsOf(request.service), capacity.capacityPerPod) : undefined;
+    const scaling = (request.kind === 'load' && !target.route) || request.kind === 'cost' ? scalingAdvice(request.service, capped, this.deps.podsOf(request.service), capacity.capacityPerPod, capacity.capacitySource) : undefined;
     const chartFrom = to - Math.max(3 * horizonMs, 2 * (season.seasonMs ?? 0), 30 * grid.stepMs);
     const chartSteps = history.steps.filter(([t]) => t >= chartFrom).slice(-CHART_HISTORY_POINTS);
     return {

@@ -34,11 +34,11 @@ import type { PodDirectory } from '../podDirectory';
 import { metricName } from '../prometheus';
 import { ALERT_STEP_MS, AlertEngine, applyOverrides, type ForecastBreach } from './alerts';
 import { AnomalyMonitor } from './anomalies';
-import { podsFor } from './capacity';
+import { measureCapacity, podsFor } from './capacity';
 import { DEFAULT_HORIZON_MS, Forecaster } from './forecaster';
 import { servicesWithTraffic } from './history';
 import { ANOMALY_SCORE_METRIC, FORECAST_BREACH_METRIC, POD_SILENT_METRIC } from './prometheusRules';
-import { readSignals, RestartTracker, type SignalValue } from './signals';
+import { podLoad, readSignals, RestartTracker, type SignalValue } from './signals';
 
 /** How often forecast rules look ahead. */
 const FORECAST_EVERY_MS = 60_000;
@@ -77,6 +77,7 @@ export class PredictService extends EventEmitter<{ alert: [AlertEvent] }> {
       metrics: () => this.metrics(),
       settings: () => deps.settings()?.predict,
       podsOf: (service) => this.podsOf(service),
+      measuredCapacity: (service) => measureCapacity(podLoad(deps.windows, this.metrics(), service, Date.now())),
     });
     this.anomalies = new AnomalyMonitor(deps.windows);
     this.engine.on('alert', (event) => this.onAlert(event));
@@ -153,7 +154,7 @@ export class PredictService extends EventEmitter<{ alert: [AlertEvent] }> {
       return at ? { service: f.service, value: at.mean, threshold: rule.threshold, expectedAt: at.t } : undefined;
     }
     const pods = this.podsOf(f.service);
-    const capacity = this.forecaster.capacity().capacityPerPod;
+    const capacity = this.forecaster.capacity(undefined, f.service).capacityPerPod;
     const limit = pods * capacity;
     if (pods === 0 || latest > limit) return undefined;
     const at = f.points.find((p) => p.mean > limit);

@@ -121,6 +121,30 @@ export class RestartTracker {
 
 const RESTART_MEMORY_MS = 2 * 60_000;
 
+/** The minutes a measured capacity looks back over (the live windows keep 15). */
+export const CAPACITY_WINDOW_MS = 5 * 60_000;
+
+/**
+ * What each pod of a service served (requests/s) and used (percent of one core) over the last minutes, from the
+ * live windows: what `measureCapacity` turns into requests/s per pod at the target CPU.
+ */
+export function podLoad(windows: LiveWindows, metrics: AnalyticsMetrics, service: string, now: number): { pod: string; rps: number; cpuPercent: number }[] {
+  const from = now - CAPACITY_WINDOW_MS;
+  const q = (metric: string) => ({ metric, from, to: now, stepMs: CAPACITY_WINDOW_MS, by: ['pod'], where: { service } });
+  const requests = bucketLive(windows, q(metrics.requests));
+  const cpu = bucketLive(windows, q(PROCESS_METRICS.cpu!.metric));
+  const out: { pod: string; rps: number; cpuPercent: number }[] = [];
+  for (const g of requests?.groups ?? []) {
+    const pod = g.labels.pod;
+    const served = g.steps.get(from);
+    const used = cpu?.groups.find((c) => c.labels.pod === pod)?.steps.get(from);
+    const cpuPercent = used && cpu ? statOf(cpu.kind, 'avg', used, CAPACITY_WINDOW_MS) : null;
+    if (!pod || !served || cpuPercent === null) continue;
+    out.push({ pod, rps: served.increase / (CAPACITY_WINDOW_MS / 1000), cpuPercent });
+  }
+  return out;
+}
+
 /** How long a pod that went silent is still expected to report. */
 const SILENT_MEMORY_MS = 5 * 60_000;
 
