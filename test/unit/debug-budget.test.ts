@@ -1,7 +1,8 @@
-/** A breakpoint's CPU budget: a leaky bucket of CPU milliseconds, and the share it reports when it runs over. */
+/** A breakpoint's CPU budget (a leaky bucket of CPU milliseconds, and the share it reports when it runs over), and the gate's conditions. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CpuBudget } from '../../src/agent/debugger/gate';
+import { CpuBudget, DebugGate, RateLimit } from '../../src/agent/debugger/gate';
+import { GATE_GLOBAL } from '../../src/common/debugExpressions';
 
 /** Charges `msPerSecond` in four charges a second (as the gate's settle timer does) from t=0 until `untilMs` or the budget runs out; when it ran out. */
 function run(budget: CpuBudget, msPerSecond: number, untilMs: number): number | undefined {
@@ -32,5 +33,46 @@ describe('CpuBudget', () => {
     assert.equal(budget.usedPercent(12_001), 0, 'a window later it is forgotten');
     assert.equal(budget.charge(50, 12_001), true, 'and the bucket has drained');
     assert.equal(budget.charge(60, 12_002), false, 'but not twice in a row');
+  });
+});
+
+describe('DebugGate conditions', () => {
+  it('pause once on a breakpoint\'s first evaluation, to measure V8\'s cost at its line, then decide as before', () => {
+    const gate = new DebugGate();
+    gate.install();
+    try {
+      const slot = gate.allocate((n) => ({
+        slot: n,
+        active: true,
+        hitCondition: undefined,
+        rate: new RateLimit(10, 60_000),
+        budget: new CpuBudget(1),
+        evaluationCostMs: 0.05,
+        onBudgetExceeded: () => {},
+        onConditionError: () => {},
+      }))!;
+      // What V8 evaluates at the breakpoint, here as a plain function of the same text.
+      const evaluate = new Function(`return ${gate.condition(slot, `${GATE_GLOBAL}.t(${slot.slot})`, 'false')}`) as () => boolean;
+      assert.ok(evaluate(), 'the first evaluation pauses, whatever the condition');
+      assert.deepEqual(gate.takeMeasuring(), [slot]);
+      assert.deepEqual(gate.takeFired().slots, [], 'a measuring pause is not a snapshot when the condition is false');
+      for (let i = 0; i < 5; i++) assert.ok(!evaluate(), 'then the false condition holds');
+      assert.deepEqual(gate.takeMeasuring(), [], 'and it never pauses to measure again');
+      assert.equal(slot.evaluations, 6, 'every evaluation is counted for the budget');
+
+      // A breakpoint whose condition holds takes its snapshot in the same first pause.
+      const hit = gate.allocate((n) => ({ slot: n, active: true, hitCondition: undefined, rate: new RateLimit(10, 60_000), budget: new CpuBudget(1), evaluationCostMs: 0.05, onBudgetExceeded: () => {}, onConditionError: () => {} }))!;
+      const first = new Function(`return ${gate.condition(hit, `${GATE_GLOBAL}.t(${hit.slot})`, undefined)}`) as () => boolean;
+      assert.ok(first());
+      assert.deepEqual(gate.takeMeasuring(), [hit]);
+      assert.deepEqual(gate.takeFired().slots, [hit], 'the first hit is measured and captured at once');
+      const other = gate.allocate((n) => ({ slot: n, active: true, hitCondition: undefined, rate: new RateLimit(10, 60_000), budget: new CpuBudget(1), evaluationCostMs: 0.05, onBudgetExceeded: () => {}, onConditionError: () => {} }))!;
+      gate.close(other);
+      const closed = new Function(`return ${gate.condition(other, `${GATE_GLOBAL}.t(${other.slot})`, undefined)}`) as () => boolean;
+      assert.ok(!closed(), 'a closed breakpoint never pauses to measure');
+      assert.deepEqual(gate.takeMeasuring(), []);
+    } finally {
+      gate.uninstall();
+    }
   });
 });

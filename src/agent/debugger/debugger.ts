@@ -65,6 +65,8 @@ const MAX_LOCALS = 64;
 const DETACH_GRACE_MS = 10_000;
 /** How often false conditions are charged to their breakpoints' CPU budgets (counted in the gate's cells). */
 const SETTLE_MS = 250;
+/** Timed runs when measuring the condition cost at a breakpoint's line (one pause, once per breakpoint and pod). */
+const MEASURE_RUNS = 10;
 
 export interface SnapshotDebuggerOptions {
   nc: NatsConnection;
@@ -504,12 +506,13 @@ export class SnapshotDebugger {
     if (!bp.slot || bp.state.state !== 'installed') return;
     const used = bp.slot.budget.usedPercent();
     const evaluationsPerSecond = bp.slot.evaluations;
+    const costMs = bp.slot.evaluationCostMs;
     this.remove(bp);
     const budget = bp.spec.cpuBudgetPercent ?? DEFAULT_CPU_BUDGET_PERCENT;
     bp.state = {
       ...bp.state,
       state: 'disabled',
-      message: `CPU budget exceeded: it cost ${used.toFixed(1)} % of a core (budget ${budget} % over 10 s; ${evaluationsPerSecond} evaluations so far)`,
+      message: `CPU budget exceeded: it cost ${used.toFixed(1)} % of a core (budget ${budget} % over 10 s; ${evaluationsPerSecond} evaluations so far, ~${costMs.toFixed(2)} ms each)`,
     };
     this.publishStatus(bp);
     this.audit('budget-exceeded', bp.session, bp.spec, bp.state.message);
@@ -707,6 +710,7 @@ export class SnapshotDebugger {
   private onPaused(params: Debugger.PausedEventDataType): void {
     if (this.calibrating) return;
     try {
+      const measuring = this.gate.takeMeasuring();
       const fired = this.gate.takeFired();
       const startedAt = fired.at ?? captureStartNow();
       if (params.reason === 'exception' || params.reason === 'promiseRejection') {
@@ -722,6 +726,8 @@ export class SnapshotDebugger {
           this.captureFailed(bp, error);
         }
       }
+      // After the snapshots, so their capture time does not include it.
+      for (const slot of measuring) this.measureAt(params, slot);
     } catch {
       // Nothing may escape a paused handler: the pod carries on whatever happened here.
     } finally {
@@ -730,6 +736,38 @@ export class SnapshotDebugger {
       } catch {
         /* detached meanwhile */
       }
+    }
+  }
+
+  /**
+   * What a condition costs V8 at this breakpoint's own line, timed on the paused frame: debug-evaluate of a
+   * condition-shaped expression on it, less the same expression evaluated without a frame (the protocol's own
+   * cost), plus the probe's cost. It varies by line (~0.05 ms in a small function, ~0.35 ms on the gateway's
+   * request handler), so the probe alone under-counts some lines several times over. Charged to the budget.
+   */
+  private measureAt(params: Debugger.PausedEventDataType, slot: GateSlot): void {
+    const frame = params.callFrames[0];
+    if (!frame) return;
+    const started = captureStartNow();
+    const expression = this.gate.scratchCondition();
+    const time = (method: string, args: object): number => {
+      this.post(method, args);
+      const before = process.cpuUsage();
+      for (let i = 0; i < MEASURE_RUNS; i++) this.post(method, args);
+      const used = process.cpuUsage(before);
+      return (used.user + used.system) / 1000 / MEASURE_RUNS;
+    };
+    try {
+      const atLine = time('Debugger.evaluateOnCallFrame', { callFrameId: frame.callFrameId, expression, silent: true });
+      const bare = time('Runtime.evaluate', { expression, silent: true });
+      const probe = this.evaluationCostMs ?? 0.05;
+      slot.evaluationCostMs = Math.min(5, Math.max(probe, atLine - bare + probe));
+    } catch {
+      // Not measured: the probe's estimate stands.
+    }
+    if (!slot.budget.charge(budgetCostMs(started))) {
+      this.gate.close(slot);
+      slot.onBudgetExceeded();
     }
   }
 

@@ -88,12 +88,16 @@ export class RateLimit {
   }
 }
 
-/** The cells of one slot in `DebugGate.cells`: evaluations, hits, open (on and within budget), ready (a token). */
-export const CELLS_PER_SLOT = 4;
+/**
+ * The cells of one slot in `DebugGate.cells`: evaluations, hits, open (on and within budget), ready (a token), and
+ * measure (set until the slot's first evaluation has paused once so the agent can time V8's cost at that line).
+ */
+export const CELLS_PER_SLOT = 5;
 const EVALUATIONS = 0;
 const HITS = 1;
 const OPEN = 2;
 const READY = 3;
+const MEASURE = 4;
 /** One evaluation in this many of a user's condition goes through the gate's try/catch, so errors are reported. */
 export const ERROR_SAMPLE = 1024;
 /** Breakpoints installed on one pod at once, over every session (numbers are reused as they go). */
@@ -111,7 +115,10 @@ export interface GateSlot {
   readonly hitCondition: HitCondition | undefined;
   readonly rate: RateLimit;
   readonly budget: CpuBudget;
-  /** Estimated cost of V8 evaluating this breakpoint's condition once, ms (see SnapshotDebugger.calibrate). */
+  /**
+   * Estimated cost of V8 evaluating this breakpoint's condition once, ms: the probe's (SnapshotDebugger.calibrate)
+   * until the first evaluation has paused once and the cost at the breakpoint's own line was timed.
+   */
   evaluationCostMs: number;
   /** Called (once) when the budget is exceeded; the owner disables the breakpoint outside the condition. */
   onBudgetExceeded(): void;
@@ -137,6 +144,8 @@ export class DebugGate {
   /** Snapshot breakpoints whose conditions said "pause" since the last pause, and when the first did. */
   private fired: GateSlot[] = [];
   private firedAt: CaptureStart | undefined;
+  /** Slots whose first evaluation paused so the cost at their line can be timed. */
+  private measuring: GateSlot[] = [];
   /** What the last capture call handed over (scope objects and values, by reference). */
   private sunk: unknown[] = [];
 
@@ -160,6 +169,15 @@ export class DebugGate {
       if (!this.take(s, now)) return false;
       if (!this.fired.length) this.firedAt = { wall: now, cpu: cpuNowMs() };
       this.fired.push(s);
+      return true;
+    },
+    /** The slot's first evaluation: pause once (only) so the agent can time V8's cost at this line; the rest of the condition still runs. */
+    c: (slot: number): boolean => {
+      const s = this.slots[slot];
+      if (!s) return false;
+      this.cells[s.cell + MEASURE] = 0;
+      if (!s.active) return false;
+      this.measuring.push(s);
       return true;
     },
     /** Logpoint: rate limit, evaluate the parts, hand them over; never pauses. */
@@ -209,7 +227,8 @@ export class DebugGate {
     const parts = [`${v}[${c + OPEN}] === 1`];
     if (userCondition) parts.push(`(${v}[${c + EVALUATIONS}] % ${ERROR_SAMPLE} === 1 ? ${g}.k(${slot.slot}, () => (${userCondition})) : (${userCondition}))`);
     parts.push(hitExpression(slot.hitCondition, `(${v}[${c + HITS}] += 1)`), `${v}[${c + READY}] === 1`, action);
-    return `(${v}[${c + EVALUATIONS}] += 1, ${parts.join(' && ')})`;
+    // `|`, not `||`: the measuring pause (first evaluation only) never skips what the breakpoint itself does then.
+    return `(${v}[${c + EVALUATIONS}] += 1, (${v}[${c + MEASURE}] === 1 && ${g}.c(${slot.slot})) | (${parts.join(' && ')}))`;
   }
 
   /** The condition of the scratch slot 0, the same shape as a breakpoint's, always false (for calibration). */
@@ -258,6 +277,7 @@ export class DebugGate {
     this.charged[n] = slot.evaluations;
     this.cells[cell + OPEN] = slot.active ? 1 : 0;
     this.cells[cell + READY] = 1;
+    this.cells[cell + MEASURE] = slot.active ? 1 : 0;
     this.slots[n] = slot;
     return slot;
   }
@@ -268,6 +288,7 @@ export class DebugGate {
     this.slots[slot.slot] = undefined;
     this.cells[slot.cell + OPEN] = 0;
     this.cells[slot.cell + READY] = 0;
+    this.cells[slot.cell + MEASURE] = 0;
     const refill = this.refills.get(slot.slot);
     if (refill) clearTimeout(refill);
     this.refills.delete(slot.slot);
@@ -277,7 +298,10 @@ export class DebugGate {
   /** Closes a slot (its breakpoint is being disabled): conditions stop there. */
   close(slot: GateSlot): void {
     slot.active = false;
-    if (this.slots[slot.slot] === slot) this.cells[slot.cell + OPEN] = 0;
+    if (this.slots[slot.slot] === slot) {
+      this.cells[slot.cell + OPEN] = 0;
+      this.cells[slot.cell + MEASURE] = 0;
+    }
   }
 
   /** Takes a token of the slot's rate limit; when none is left, conditions stop calling until one is. */
@@ -302,6 +326,13 @@ export class DebugGate {
     this.fired = [];
     this.firedAt = undefined;
     return fired;
+  }
+
+  /** The slots whose first evaluation paused to be measured, since the last call. */
+  takeMeasuring(): GateSlot[] {
+    const slots = this.measuring;
+    this.measuring = [];
+    return slots;
   }
 
   takeSunk(): unknown[] {

@@ -130,11 +130,11 @@ describe('Snapshot debugging in VS Code', function () {
       });
     });
     const folder = vscode.workspace.workspaceFolders![0];
-    // Both lines run for every message, ~150 times a second on each sandbox pod. V8 charges ~0.05 ms of the pod's
-    // CPU for each evaluation of a breakpoint's condition, and the logpoint's 50 lines a second cost as much
-    // again: about 1 % of a core, the default budget, past which a breakpoint switches itself off (as it should;
-    // bench/debugCapture measures it). An engineer debugging lines this hot raises the budget, as here.
-    assert.equal(await vscode.debug.startDebugging(folder, { type: 'streamgate', request: 'attach', name: 'Attach to StreamGate fleet', selector: { service: 'gateway' }, cpuBudgetPercent: 5 }), true);
+    // Both lines run for every message, ~150 times a second on each sandbox pod, and every evaluation of a
+    // breakpoint's condition costs the pod ~0.12-0.15 ms of V8's time at these lines (the agent times it on the
+    // first hit): 2-3 % of a core each, over the default 1 % budget past which a breakpoint switches itself off
+    // (as it should; bench/debugCapture). An engineer debugging lines this hot raises the budget, as here.
+    assert.equal(await vscode.debug.startDebugging(folder, { type: 'streamgate', request: 'attach', name: 'Attach to StreamGate fleet', selector: { service: 'gateway' }, cpuBudgetPercent: 10 }), true);
     session = await started;
     const s = session;
     assert.equal(s.configuration.nats, api.sandbox()?.nats, 'the session attaches to the sandbox\'s NATS (from the settings)');
