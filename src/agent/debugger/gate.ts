@@ -2,8 +2,9 @@
  * The debug gate: what compiled V8 breakpoint conditions read and call, installed on a global only the debugger
  * uses. Everything that can be decided without pausing is decided inside the condition, so a hit that would be
  * thrown away never pays for a pause (the costliest step, ~0.5 ms): whether the breakpoint is still on, the
- * user's condition, the hit condition, the rate limit. A logpoint never pauses at all: its expressions are
- * evaluated and its line sent from here.
+ * user's condition, the hit condition, the rate limit. A logpoint never pauses after its first evaluation (the one
+ * pause every breakpoint takes so the agent can time V8's cost at its line): its expressions are evaluated and its
+ * line sent from here.
  *
  * Why the hot path is numbers in a typed array rather than calls: V8 evaluates a breakpoint condition through
  * its debug-evaluate machinery, which costs ~50 µs whatever the condition says, and every call from a condition
@@ -180,7 +181,7 @@ export class DebugGate {
       this.measuring.push(s);
       return true;
     },
-    /** Logpoint: rate limit, evaluate the parts, hand them over; never pauses. */
+    /** Logpoint: rate limit, evaluate the parts, hand them over; never pauses (see `c` for the first evaluation). */
     l: (slot: number, parts: () => unknown[]): boolean => {
       const s = this.slots[slot];
       if (!s?.onLog || !s.active) return false;
