@@ -742,8 +742,9 @@ export class SnapshotDebugger {
   /**
    * What a condition costs V8 at this breakpoint's own line, timed on the paused frame: debug-evaluate of a
    * condition-shaped expression on it, less the same expression evaluated without a frame (the protocol's own
-   * cost), plus the probe's cost. It varies by line (~0.05 ms in a small function, ~0.35 ms on the gateway's
-   * request handler), so the probe alone under-counts some lines several times over. Charged to the budget.
+   * cost), plus the probe's cost. It varies by line (~0.05 ms in a small function, ~0.12–0.15 ms on the gateway's
+   * message-handling lines), so the probe alone under-counts some lines several times over. Charged to the budget.
+   * What it cannot see: V8 keeping a function that holds a break point unoptimised (bench/debugCapture).
    */
   private measureAt(params: Debugger.PausedEventDataType, slot: GateSlot): void {
     const frame = params.callFrames[0];
