@@ -219,7 +219,6 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.store = undefined;
   }
 
-  /** Starts the server's parts on a (new) connection, in the mode the settings ask for. */
   /**
    * Attaches and detaches run one after another. One that fails is logged and the queue goes on: a rejected link
    * would skip every later attach, and the server would never ingest again on any connection.
@@ -228,6 +227,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     this.attaching = this.attaching.then(work).catch((error: unknown) => this.log.error(`attaching to NATS: ${errorMessage(error)}`));
   }
 
+  /** Starts the server's parts on a (new) connection, in the mode the settings ask for. */
   private async attach(nc: NatsConnection): Promise<void> {
     await this.detach();
     if (nc.isClosed()) return;
@@ -297,10 +297,10 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
     } finally {
       this.ingestOpening = false;
     }
-    // The connection moved on while the index opened: the next attach starts the ingest.
+    // The connection moved on while the index opened: this index is for the old one. An attach to the new
+    // connection found this one opening and left the ingest to it, so start it there.
     if (this.attached !== nc || nc.isClosed()) {
       await logIndex.close();
-      // An attach to the new connection found this one opening and left the ingest to it.
       const current = this.attached;
       if (current && current !== nc && !current.isClosed()) await this.startIngest();
       return;
