@@ -57,9 +57,15 @@ const p = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Ma
 async function measure(store: Store, end: number): Promise<Record<string, number[]>> {
   const q = (metric: string, extra: Partial<SeriesQuery> = {}): SeriesQuery => ({ metric, from: end - HOUR, to: end, stepMs: 1000, ...extra });
   const run = async (query: SeriesQuery) => {
-    const result = toResult(query, await bucketStore(store, query), 'store');
+    const result = toResult(query, await bucketStore(store, query, 'stat'), 'store');
     if (!result.series.length || result.series[0]!.points.length !== 3600) throw new Error(`${query.metric}: ${result.series.length} series, ${result.series[0]?.points.length} points`);
   };
+  // The quantile found in SQL must be the one the merged bins give, step by step.
+  const p99 = q('gw_http_request_duration_ms', { stat: 'p99' });
+  const fast = toResult(p99, await bucketStore(store, p99, 'stat'), 'store').series[0]!.points;
+  const full = toResult(p99, await bucketStore(store, p99, 'all'), 'store').series[0]!.points;
+  const differ = fast.filter(([, v], i) => v !== full[i]![1]).length;
+  if (differ) throw new Error(`${store.kind}: ${differ} of ${full.length} p99 steps differ between SQL and the merged bins`);
   return {
     'bare scan: count(*) of the requests counter rows in the hour': await time(() => store.query({ text: 'SELECT count(*) AS n FROM metrics WHERE name = ? AND ts >= ? AND ts < ?', params: ['gw_http_requests_total', end - HOUR, end] })),
     'requests/s by route, 1 s steps (5 × 3600 points)': await time(() => run(q('gw_http_requests_total', { by: ['route'] }))),

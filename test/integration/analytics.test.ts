@@ -12,7 +12,9 @@ import { createLogger } from '../../src/common/logger';
 import { ensureStreamsAt } from '../../src/common/streams';
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_STREAM } from '../../src/protocol/nats';
 import type { AnalyticsMetrics, ServerSettings } from '../../src/protocol/settings';
+import { bucketStore, toResult } from '../../src/server/analytics/series';
 import { Backend } from '../../src/server/backend';
+import { distributionOf } from '../../src/server/telemetry/histogram';
 import { eventually, ownNats, sharedClickHouse, tempDir, type Shared } from '../support/services';
 import type { NatsServer } from '../../src/launch/nats';
 
@@ -170,6 +172,39 @@ for (const engine of ['duckdb', 'clickhouse'] as const) {
           assert.ok(Math.abs(got - exact) / exact <= 0.01, `${result.source} p${q * 100}: ${got} vs exact ${exact}`);
         }
       }
+    });
+
+    it('finds each step\'s quantile in SQL in the same bin as the merged sketches, with groups and zeros', async () => {
+      // Two minutes of a histogram of three routes on two pods, a tenth of it zeros, written to the store directly.
+      const store = backend.requireStore();
+      const end = Math.floor(Date.now() / 1000) * 1000 - 60 * 60_000;
+      const values = latencies(engine.length, 120 * 6 * 30);
+      const rows = [];
+      let i = 0;
+      for (let ts = end - 120_000; ts < end; ts += 1000) {
+        for (const route of ['a', 'b', 'c']) {
+          for (const pod of ['p1', 'p2']) {
+            const d = distributionOf(values.slice(i, (i += 30)).map((v, j) => (j % 10 === 0 ? 0 : v)));
+            rows.push({ ts, service, pod, msg_id: `q.${pod}.${route}.${ts}`, name: 'q_latency_ms', kind: 'histogram', label_keys: ['route'], label_values: [route], value: d.count, total: 0, count: d.count, sum: d.sum, min: d.min, max: d.max, zero: d.zero, bin_keys: Array.from(d.keys), bin_counts: Array.from(d.counts) });
+          }
+        }
+      }
+      await store.write({ metrics: rows });
+      let compared = 0;
+      for (const by of [[], ['route'], ['route', 'pod']]) {
+        for (const stat of ['p50', 'p90', 'p99'] as const) {
+          for (const stepMs of [1000, 7000]) {
+            const q = { metric: 'q_latency_ms', from: end - 120_000, to: end, stepMs, by, stat };
+            const fromSql = toResult(q, await bucketStore(store, q, 'stat'), 'store');
+            const fromBins = toResult(q, await bucketStore(store, q, 'all'), 'store');
+            assert.equal(fromSql.series.length, fromBins.series.length, `${stat} by ${by.join(',')}: series`);
+            assert.ok(fromBins.series.length > 0, `${stat} by ${by.join(',')}: some series`);
+            fromBins.series.forEach((series, s) => assert.deepEqual(fromSql.series[s]!.points, series.points, `${stat} by ${by.join(',')} every ${stepMs} ms: ${JSON.stringify(series.labels)}`));
+            compared += fromBins.series.reduce((n, series) => n + series.points.filter(([, v]) => v !== null).length, 0);
+          }
+        }
+      }
+      assert.equal(compared, 3 * (120 + 18) * (1 + 3 + 6), `quantiles compared: every step of every series`);
     });
 
     it('answers the summary with the configured metrics: rates, error share and sessions', async () => {

@@ -5,7 +5,7 @@
  * one-second resolution never moves raw rows into the server.
  */
 import { DEFAULT_STAT, type DataSource, type MetricKind, type SeriesQuery, type SeriesResult, type SeriesStat } from '../../protocol/analytics';
-import { emptyDistribution, mergeAll, quantile, type Distribution } from '../telemetry/histogram';
+import { emptyDistribution, mergeAll, quantile, valueOf, type Distribution } from '../telemetry/histogram';
 import { LIVE_RETENTION_MS, RESOLUTION_MS, type LiveWindows } from '../live/windows';
 import type { Store } from '../store';
 import { join, raw, type Sql } from '../store/sql';
@@ -22,6 +22,11 @@ export interface StepAggregate {
   max: number;
   /** Histograms. */
   dist?: Distribution;
+  /**
+   * Histograms bucketed from the store for one quantile (`bucketStore` with `only: 'stat'`): its value, found in
+   * SQL. `dist` then holds the step's count, sum, min and max but no bins.
+   */
+  quantile?: { q: number; value: number };
 }
 
 export interface Bucketed {
@@ -117,8 +122,20 @@ function filters(store: Store, q: SeriesQuery, kind?: MetricKind): Sql {
   return join(parts, ' AND ');
 }
 
-/** The store's answer, or undefined when the range holds no point of the metric. */
-export async function bucketStore(store: Store, q: SeriesQuery): Promise<Bucketed | undefined> {
+/** The quantile a statistic asks for (p99 → 0.99), or undefined for any other statistic. */
+function quantileOf(stat: SeriesStat): number | undefined {
+  return /^p\d+$/.test(stat) ? Number(stat.slice(1)) / 100 : undefined;
+}
+
+/**
+ * The store's answer, or undefined when the range holds no point of the metric.
+ *
+ * `needs: 'all'` (the dashboard, which draws several statistics from one bucketing) brings back every step's
+ * merged bins. `needs: 'stat'` (one series of `q.stat`) computes only what that statistic needs: for a quantile
+ * of a histogram the store finds the bin in SQL, so an hour at one-second resolution moves 3600 numbers instead
+ * of 3600 lists of a few hundred bins.
+ */
+export async function bucketStore(store: Store, q: SeriesQuery, needs: 'all' | 'stat' = 'all'): Promise<Bucketed | undefined> {
   const by = q.by ?? [];
   const kindRows = await store.query(join([raw('SELECT kind, count(*) AS n FROM metrics WHERE'), filters(store, q), raw('GROUP BY kind ORDER BY n DESC')], ' '));
   const kind = kindRows[0]?.kind as MetricKind | undefined;
@@ -169,9 +186,30 @@ export async function bucketStore(store: Store, q: SeriesQuery): Promise<Buckete
       agg.max = Math.max(agg.max, Number(row.mx));
     }
   } else {
+    const stat = q.stat ?? DEFAULT_STAT[kind];
+    const wanted = needs === 'stat' ? quantileOf(stat) : undefined;
     const stats = await store.query(
       join([raw('SELECT'), select('sum(count) AS c, sum(sum) AS s, min(min) AS mn, max(max) AS mx, sum(zero) AS z'), raw('FROM metrics WHERE'), where, raw(`GROUP BY ${groupBy}`)], ' '),
     );
+    for (const row of stats) {
+      const agg = stepOf(row);
+      agg.increase += Number(row.c);
+      agg.dist = { ...emptyDistribution(), count: Number(row.c), sum: Number(row.s), min: Number(row.mn), max: Number(row.mx), zero: Number(row.z) };
+      agg.min = Number(row.mn);
+      agg.max = Number(row.mx);
+    }
+    if (needs === 'stat') {
+      if (wanted !== undefined) {
+        const keys = await store.query(quantileKeySql(store, wanted, groupCols, groupNames, step, where));
+        for (const row of keys) {
+          const agg = stepOf(row);
+          // No bin passes the rank (bins that add up to less than the count): the largest value, as `quantile` does.
+          const found = row.qk !== null && row.qk !== undefined && (row.found === undefined || Number(row.found) > 0);
+          if (agg.dist) agg.quantile = { q: wanted, value: quantileFromKey(agg.dist, wanted, found ? Number(row.qk) : undefined) };
+        }
+      }
+      return { kind, groups: [...groups.values()] };
+    }
     // Bins merged by key per step in SQL and handed back as one list per step: a few thousand rows, not one
     // row per step and key.
     const grouped = [...groupNames, 'step'].join(', ');
@@ -189,13 +227,6 @@ export async function bucketStore(store: Store, q: SeriesQuery): Promise<Buckete
           )
         : join([raw(`SELECT ${grouped}, groupArray(k) AS ks, groupArray(n) AS ns FROM (SELECT`), select('k, sum(c) AS n'), raw('FROM metrics ARRAY JOIN bin_keys AS k, bin_counts AS c WHERE'), where, raw(`GROUP BY ${groupBy}, k) GROUP BY ${grouped}`)], ' '),
     );
-    for (const row of stats) {
-      const agg = stepOf(row);
-      agg.increase += Number(row.c);
-      agg.dist = { ...emptyDistribution(), count: Number(row.c), sum: Number(row.s), min: Number(row.mn), max: Number(row.mx), zero: Number(row.z) };
-      agg.min = Number(row.mn);
-      agg.max = Number(row.mx);
-    }
     for (const row of bins) {
       const agg = stepOf(row);
       if (!agg.dist) continue;
@@ -210,6 +241,72 @@ export async function bucketStore(store: Store, q: SeriesQuery): Promise<Buckete
     }
   }
   return { kind, groups: [...groups.values()] };
+}
+
+/**
+ * The quantile's value from the key of the bin it falls in, the way `quantile` reads merged bins: below the
+ * zero bucket's rank it is the minimum (or 0), and the value is clamped to the step's minimum and maximum.
+ */
+function quantileFromKey(dist: Distribution, q: number, key: number | undefined): number {
+  const rank = q * (dist.count - 1);
+  if (rank < dist.zero) return Math.max(0, dist.min);
+  const value = key === undefined ? dist.max : valueOf(key);
+  return Math.min(dist.max, Math.max(dist.min, value));
+}
+
+/** Fine keys per coarse bucket in the two-pass search below. */
+const COARSE = 16;
+
+/**
+ * Per step (and group), the key of the bin holding the quantile's rank: the first bin, in key order, at which the
+ * running count (after the zero bucket) passes q·(count − 1), the rank `quantile` uses.
+ *
+ * DuckDB: a running sum over every (step, key) sorts ~600k rows for an hour of a busy histogram. Two passes sort
+ * far less: running sums over coarse buckets of 16 keys find the bucket per step, then running sums over the
+ * keys of that bucket alone find the key. ClickHouse 18.16 has no window functions; per step its bins go into
+ * arrays, sorted by key, whose running sum (`arrayCumSum`) is searched with `arrayFirstIndex`.
+ */
+function quantileKeySql(store: Store, q: number, groupCols: Sql[], groupNames: string[], step: Sql, where: Sql): Sql {
+  const keyed = [...groupNames, 'step'];
+  const G = keyed.join(', ');
+  const base = (extra: Sql) => join([...groupCols, { text: `${step.text} AS step`, params: step.params }, extra], ', ');
+  if (store.dialect === 'clickhouse') {
+    // Each step's bins, unmerged (a key may repeat): sorted by key, their running sum passes the rank at the same
+    // key as the merged bins' would. `target` is selected too: 18.16 drops a column that only a lambda uses.
+    return join(
+      [
+        raw(`SELECT ${G}, target, arrayFirstIndex(x -> x > target, arrayCumSum(arraySort((n, k) -> k, ns, ks))) AS found, arrayElement(arraySort(ks), found) AS qk FROM (SELECT `),
+        base(raw('groupArrayArray(bin_keys) AS ks, groupArrayArray(bin_counts) AS ns')),
+        raw(', '),
+        { text: '? * (sum(count) - 1) - sum(zero) AS target', params: [q] },
+        raw(' FROM metrics WHERE '),
+        where,
+        raw(` GROUP BY ${G})`),
+      ],
+      '',
+    );
+  }
+  const on = (a: string, b: string) => keyed.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
+  const cols = (t: string) => keyed.map((c) => `${t}.${c}`).join(', ');
+  return join(
+    [
+      raw('WITH u AS (SELECT '),
+      base(raw('unnest(bin_keys) AS k, unnest(bin_counts) AS n')),
+      raw(' FROM metrics WHERE '),
+      where,
+      raw('), t AS ('),
+      join([raw('SELECT'), base({ text: '? * (sum(count) - 1) - sum(zero) AS target', params: [q] }), raw('FROM metrics WHERE'), where, raw(`GROUP BY ${G}`)], ' '),
+      raw(
+        `), co AS (SELECT ${G}, floor(k / ${COARSE}) AS ck, sum(n) AS n FROM u GROUP BY ${G}, ck)` +
+          `, cr AS (SELECT ${G}, ck, n, sum(n) OVER (PARTITION BY ${G} ORDER BY ck ROWS UNBOUNDED PRECEDING) AS run FROM co)` +
+          `, pick AS (SELECT ${cols('cr')}, min(cr.ck) FILTER (WHERE cr.run > t.target) AS ck, arg_min(cr.run - cr.n, cr.ck) FILTER (WHERE cr.run > t.target) AS below, any_value(t.target) AS target FROM cr JOIN t ON ${on('cr', 't')} GROUP BY ${cols('cr')})` +
+          `, fine AS (SELECT ${cols('u')}, u.k, sum(u.n) AS n FROM u JOIN pick ON ${on('u', 'pick')} AND floor(u.k / ${COARSE}) = pick.ck GROUP BY ${cols('u')}, u.k)` +
+          `, fr AS (SELECT ${G}, k, sum(n) OVER (PARTITION BY ${G} ORDER BY k ROWS UNBOUNDED PRECEDING) AS run FROM fine)` +
+          ` SELECT ${cols('pick')}, min(fr.k) FILTER (WHERE pick.below + fr.run > pick.target) AS qk FROM pick LEFT JOIN fr ON ${on('pick', 'fr')} GROUP BY ${cols('pick')}`,
+      ),
+    ],
+    '',
+  );
 }
 
 /** The statistic of one step. */
@@ -234,7 +331,9 @@ export function statOf(kind: MetricKind, stat: SeriesStat, agg: StepAggregate, s
     case 'p95':
     case 'p99': {
       if (kind !== 'histogram' || !agg.dist?.count) return null;
-      return quantile(agg.dist, Number(stat.slice(1)) / 100);
+      const q = Number(stat.slice(1)) / 100;
+      if (agg.quantile) return agg.quantile.q === q ? agg.quantile.value : null;
+      return quantile(agg.dist, q);
     }
   }
 }

@@ -59,16 +59,17 @@ export class Analytics {
     return Math.floor(now / 1000) * 1000;
   }
 
-  async bucket(q: SeriesQuery, source: DataSource): Promise<Bucketed | undefined> {
+  /** `needs`: every statistic of each step (the dashboard), or only `q.stat` (one series); see `bucketStore`. */
+  async bucket(q: SeriesQuery, source: DataSource, needs: 'all' | 'stat' = 'all'): Promise<Bucketed | undefined> {
     if (source === 'live') return bucketLive(this.windows, q);
     const store = this.store();
     if (!store) throw new Error('the range reaches past the live windows (15 minutes) and the store is not ready');
-    return bucketStore(store, q);
+    return bucketStore(store, q, needs);
   }
 
   async series(q: SeriesQuery, now = Date.now()): Promise<SeriesResult> {
     const source = sourceFor(q, now);
-    return toResult(q, await this.bucket(q, source), source);
+    return toResult(q, await this.bucket(q, source, 'stat'), source);
   }
 
   async summary(request: SummaryRequest, now = Date.now()): Promise<AnalyticsSummary> {
