@@ -158,9 +158,21 @@ export function parseTelemetrySubject(subject: string): { kind: TelemetryKind; s
 
 // --- Telemetry ------------------------------------------------------------------------------------------------
 
-const Labels = z.record(z.string(), z.string());
-const AttrValue = z.union([z.string(), z.number(), z.boolean()]);
-const Attrs = z.record(z.string(), AttrValue);
+/**
+ * Labels and attributes are checked in one pass over the object, not as a record of per-value schemas: at 100k
+ * events/s a union per attribute value cost as much as the rest of an event's validation together.
+ */
+function isFlatObject(value: unknown, isValue: (v: unknown) => boolean): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const key of Object.keys(value)) if (!isValue((value as Record<string, unknown>)[key])) return false;
+  return true;
+}
+const isLabelValue = (v: unknown) => typeof v === 'string';
+const isAttrValue = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+const Labels = z.custom<Record<string, string>>((v) => isFlatObject(v, isLabelValue), { message: 'labels must be an object of strings' });
+const Attrs = z.custom<Record<string, string | number | boolean>>((v) => isFlatObject(v, isAttrValue), {
+  message: 'attrs must be an object of strings, finite numbers and booleans',
+});
 
 /** Fields every telemetry message carries. `id` is unique per message (the JetStream Nats-Msg-Id too). */
 const envelope = {

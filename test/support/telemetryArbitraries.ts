@@ -15,10 +15,18 @@ const labels = fc.dictionary(fc.constantFrom('route', 'tenant', 'code', 'type'),
 let seq = 0;
 const envelope = (kind: string, service: string, pod: string) => ({ v: PROTOCOL_VERSION, kind, id: `${pod}.${kind}.fuzz.${seq++}`, service, pod, ts: NOW, seq });
 
-export const eventBatch = fc.record({ service: token, pod: token, events: fc.array(fc.record({ type: fc.constantFrom(...BUSINESS_EVENT_TYPES), tenant: fc.option(token, { nil: undefined }), ts }), { minLength: 1, maxLength: 20 }) }).map(({ service, pod, events }) => ({
-  subject: `sg.tel.events.${service}.${pod}`,
-  body: { ...envelope('events', service, pod), events: events.map((e, i) => ({ id: `ev-${seq}-${i}-${Math.random().toString(36).slice(2)}`, ts: e.ts, type: e.type, ...(e.tenant ? { tenant: e.tenant } : {}) })) },
-}));
+/** What pods put in an event's attributes: a duration (negative ones are ignored by the server), a client, flags. */
+const attrs = fc.record({ durationMs: fc.double({ min: -10, max: 1e6, noNaN: true }), client: token, retried: fc.boolean() }, { requiredKeys: [] });
+
+export const eventBatch = fc
+  .record({ service: token, pod: token, events: fc.array(fc.record({ type: fc.constantFrom(...BUSINESS_EVENT_TYPES), tenant: fc.option(token, { nil: undefined }), ts, attrs: fc.option(attrs, { nil: undefined }) }), { minLength: 1, maxLength: 20 }) })
+  .map(({ service, pod, events }) => ({
+    subject: `sg.tel.events.${service}.${pod}`,
+    body: {
+      ...envelope('events', service, pod),
+      events: events.map((e, i) => ({ id: `ev-${seq}-${i}-${Math.random().toString(36).slice(2)}`, ts: e.ts, type: e.type, ...(e.tenant ? { tenant: e.tenant } : {}), ...(e.attrs ? { attrs: e.attrs } : {}) })),
+    },
+  }));
 
 export const logBatch = fc.record({ service: token, pod: token, logs: fc.array(fc.record({ level: fc.constantFrom(...LOG_LEVELS), msg: fc.string({ maxLength: 200 }), ts }), { minLength: 1, maxLength: 20 }) }).map(({ service, pod, logs }) => ({
   subject: `sg.tel.logs.${service}.${pod}`,

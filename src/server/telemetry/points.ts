@@ -72,40 +72,55 @@ function fromMetrics(m: MetricsBatch, distributions: Map<HistogramPoint, Distrib
   return points;
 }
 
-/** The key of a derived point: labels are built by this module in a fixed order, so no sorting is needed. */
-function derivedKey(second: number, name: string, own: Record<string, string>): string {
-  let key = `${second}\u0000${name}`;
-  for (const k in own) key += `\u0000${k}\u0001${own[k]}`;
-  return key;
+/** One derived series (a name and its labels) and its points per second, in one message. */
+interface DerivedSeries {
+  name: string;
+  labels: Record<string, string>;
+  counts: Map<number, MetricPoint>;
+  observations: Map<number, { point: Omit<MetricPoint, 'dist'>; values: number[] }>;
 }
 
-/** Counts per (second, name, labels) and distributions per (second, name, labels): a few points per message. */
+/**
+ * Counts and distributions per derived series and second: a few points per message. A series is found by a key
+ * its caller builds from the name and label values, so an event costs one string and one lookup, not a labels
+ * object; the labels are made once per series.
+ */
 class Derivation {
-  private readonly counts = new Map<string, MetricPoint>();
-  private readonly observations = new Map<string, { point: Omit<MetricPoint, 'dist'>; values: number[] }>();
+  private readonly series = new Map<string, DerivedSeries>();
 
   constructor(private readonly service: string, private readonly pod: string) {}
 
-  count(ts: number, name: string, own: Record<string, string>): void {
-    const second = Math.floor(ts / 1000) * 1000;
-    const key = derivedKey(second, name, own);
-    const point = this.counts.get(key);
-    if (point) point.value++;
-    else this.counts.set(key, { ts: second, name, kind: 'counter', labels: labelsOf(this.service, this.pod, own), value: 1, total: 0 });
+  find(key: string): DerivedSeries | undefined {
+    return this.series.get(key);
   }
 
-  observe(ts: number, name: string, own: Record<string, string>, value: number): void {
+  add(key: string, name: string, own: Record<string, string>): DerivedSeries {
+    const series: DerivedSeries = { name, labels: labelsOf(this.service, this.pod, own), counts: new Map(), observations: new Map() };
+    this.series.set(key, series);
+    return series;
+  }
+
+  count(series: DerivedSeries, ts: number): void {
+    const second = Math.floor(ts / 1000) * 1000;
+    const point = series.counts.get(second);
+    if (point) point.value++;
+    else series.counts.set(second, { ts: second, name: series.name, kind: 'counter', labels: series.labels, value: 1, total: 0 });
+  }
+
+  observe(series: DerivedSeries, ts: number, value: number): void {
     if (!Number.isFinite(value) || value < 0) return;
     const second = Math.floor(ts / 1000) * 1000;
-    const key = derivedKey(second, name, own);
-    const entry = this.observations.get(key);
+    const entry = series.observations.get(second);
     if (entry) entry.values.push(value);
-    else this.observations.set(key, { point: { ts: second, name, kind: 'histogram', labels: labelsOf(this.service, this.pod, own), value: 0, total: 0 }, values: [value] });
+    else series.observations.set(second, { point: { ts: second, name: series.name, kind: 'histogram', labels: series.labels, value: 0, total: 0 }, values: [value] });
   }
 
   points(): MetricPoint[] {
-    const out = [...this.counts.values()];
-    for (const { point, values } of this.observations.values()) out.push({ ...point, value: values.length, dist: distributionOf(values) });
+    const out: MetricPoint[] = [];
+    for (const series of this.series.values()) {
+      for (const point of series.counts.values()) out.push(point);
+      for (const { point, values } of series.observations.values()) out.push({ ...point, value: values.length, dist: distributionOf(values) });
+    }
     return out;
   }
 }
@@ -113,12 +128,17 @@ class Derivation {
 function fromEvents(m: EventBatch): MetricPoint[] {
   const d = new Derivation(m.service, m.pod);
   for (const e of m.events) {
-    const tenant: Record<string, string> = e.tenant ? { tenant: e.tenant } : {};
-    d.count(e.ts, DERIVED.events, { type: e.type, ...tenant });
+    const tenant = e.tenant ?? '';
+    const key = `${e.type}\u0000${tenant}`;
+    const events = d.find(key) ?? d.add(key, DERIVED.events, e.tenant ? { type: e.type, tenant } : { type: e.type });
+    d.count(events, e.ts);
     const duration = e.attrs?.durationMs;
     if (typeof duration === 'number') {
-      if (e.type === 'session.ended') d.observe(e.ts, DERIVED.sessionDuration, tenant, duration);
-      else if (e.type === 'stream.closed') d.observe(e.ts, DERIVED.streamDuration, tenant, duration);
+      const name = e.type === 'session.ended' ? DERIVED.sessionDuration : e.type === 'stream.closed' ? DERIVED.streamDuration : undefined;
+      if (name) {
+        const durationKey = `${name}\u0000${tenant}`;
+        d.observe(d.find(durationKey) ?? d.add(durationKey, name, e.tenant ? { tenant } : {}), e.ts, duration);
+      }
     }
   }
   return d.points();
@@ -126,7 +146,7 @@ function fromEvents(m: EventBatch): MetricPoint[] {
 
 function fromLogs(m: LogBatch): MetricPoint[] {
   const d = new Derivation(m.service, m.pod);
-  for (const record of m.logs) d.count(record.ts, DERIVED.logRecords, { level: record.level });
+  for (const record of m.logs) d.count(d.find(record.level) ?? d.add(record.level, DERIVED.logRecords, { level: record.level }), record.ts);
   return d.points();
 }
 
