@@ -10,7 +10,7 @@
  *   sg.ctl.<pod>.health | profile | incident
  */
 import * as z from 'zod/mini';
-import './schema';
+import { compiledObject } from './schema';
 import { DashboardQuerySchema } from './analytics';
 
 export const PROTOCOL_VERSION = 1;
@@ -186,7 +186,7 @@ const envelope = {
   seq: z.number().check(z.int(), z.nonnegative()),
 };
 
-export const CounterPointSchema = z.object({
+export const CounterPointSchema = compiledObject({
   name: z.string(),
   labels: z.optional(Labels),
   /** Since the pod started. */
@@ -194,8 +194,8 @@ export const CounterPointSchema = z.object({
   /** Since the previous flush. */
   delta: z.number(),
 });
-export const GaugePointSchema = z.object({ name: z.string(), labels: z.optional(Labels), value: z.number() });
-export const HistogramPointSchema = z.object({
+export const GaugePointSchema = compiledObject({ name: z.string(), labels: z.optional(Labels), value: z.number() });
+export const HistogramPointSchema = compiledObject({
   name: z.string(),
   labels: z.optional(Labels),
   /** Observations in this interval only. */
@@ -210,7 +210,7 @@ export const HistogramPointSchema = z.object({
   sketch: z.string(),
 });
 
-export const MetricsBatchSchema = z.object({
+export const MetricsBatchSchema = compiledObject({
   ...envelope,
   kind: z.literal('metrics'),
   intervalMs: z.number(),
@@ -227,27 +227,27 @@ export type HistogramPoint = z.infer<typeof HistogramPointSchema>;
  * OTLP/JSON attribute value. Arrays, key-value lists and bytes (which OTLP senders other than our agent use)
  * are kept as they came and stored as JSON text; their inner values are checked where they are read.
  */
-const OtlpAnyValue = z.object({
+const OtlpAnyValue = compiledObject({
   stringValue: z.optional(z.string()),
   intValue: z.optional(z.union([z.string(), z.number()])),
   doubleValue: z.optional(z.number()),
   boolValue: z.optional(z.boolean()),
-  arrayValue: z.optional(z.object({ values: z.optional(z.array(z.unknown())) })),
-  kvlistValue: z.optional(z.object({ values: z.optional(z.array(z.unknown())) })),
+  arrayValue: z.optional(compiledObject({ values: z.optional(z.array(z.unknown())) })),
+  kvlistValue: z.optional(compiledObject({ values: z.optional(z.array(z.unknown())) })),
   bytesValue: z.optional(z.string()),
 });
-const OtlpKeyValue = z.object({ key: z.string(), value: OtlpAnyValue });
+const OtlpKeyValue = compiledObject({ key: z.string(), value: OtlpAnyValue });
 /** Trace and span ids: hex in either case (stored lowercase). */
 const TraceIdSchema = z.string().check(z.regex(/^[0-9a-fA-F]{32}$/, 'traceId must be 32 hex digits'));
 const SpanIdSchema = z.string().check(z.regex(/^[0-9a-fA-F]{16}$/, 'spanId must be 16 hex digits'));
-export const OtlpLinkSchema = z.object({
+export const OtlpLinkSchema = compiledObject({
   traceId: TraceIdSchema,
   spanId: SpanIdSchema,
   traceState: z.optional(z.string()),
   attributes: z.optional(z.array(OtlpKeyValue)),
 });
 export type OtlpLink = z.infer<typeof OtlpLinkSchema>;
-export const OtlpSpanSchema = z.object({
+export const OtlpSpanSchema = compiledObject({
   traceId: TraceIdSchema,
   spanId: SpanIdSchema,
   parentSpanId: z.optional(z.string()),
@@ -256,8 +256,8 @@ export const OtlpSpanSchema = z.object({
   startTimeUnixNano: z.string(),
   endTimeUnixNano: z.string(),
   attributes: z.array(OtlpKeyValue),
-  status: z.object({ code: z.number(), message: z.optional(z.string()) }),
-  events: z.optional(z.array(z.object({ name: z.string(), timeUnixNano: z.string(), attributes: z.optional(z.array(OtlpKeyValue)) }))),
+  status: compiledObject({ code: z.number(), message: z.optional(z.string()) }),
+  events: z.optional(z.array(compiledObject({ name: z.string(), timeUnixNano: z.string(), attributes: z.optional(z.array(OtlpKeyValue)) }))),
   links: z.optional(z.array(OtlpLinkSchema)),
   /** What the sender dropped before sending (OTLP's counts), shown with the span. */
   droppedAttributesCount: z.optional(z.number()),
@@ -267,14 +267,14 @@ export const OtlpSpanSchema = z.object({
 export type OtlpSpan = z.infer<typeof OtlpSpanSchema>;
 export type OtlpKeyValueT = z.infer<typeof OtlpKeyValue>;
 
-export const SpanBatchSchema = z.object({
+export const SpanBatchSchema = compiledObject({
   ...envelope,
   kind: z.literal('spans'),
   /** OTLP/JSON ExportTraceServiceRequest shape. */
   resourceSpans: z.array(
-    z.object({
-      resource: z.object({ attributes: z.array(OtlpKeyValue) }),
-      scopeSpans: z.array(z.object({ scope: z.object({ name: z.string(), version: z.optional(z.string()) }), spans: z.array(OtlpSpanSchema) })),
+    compiledObject({
+      resource: compiledObject({ attributes: z.array(OtlpKeyValue) }),
+      scopeSpans: z.array(compiledObject({ scope: compiledObject({ name: z.string(), version: z.optional(z.string()) }), spans: z.array(OtlpSpanSchema) })),
     }),
   ),
 });
@@ -296,7 +296,7 @@ export const BUSINESS_EVENT_TYPES = [
 ] as const;
 export type BusinessEventType = (typeof BUSINESS_EVENT_TYPES)[number];
 
-export const BusinessEventSchema = z.object({
+export const BusinessEventSchema = compiledObject({
   /** Unique per event: consumers de-duplicate on it. */
   id: z.string(),
   ts: z.number(),
@@ -309,11 +309,11 @@ export const BusinessEventSchema = z.object({
 });
 export type BusinessEvent = z.infer<typeof BusinessEventSchema>;
 
-export const EventBatchSchema = z.object({ ...envelope, kind: z.literal('events'), events: z.array(BusinessEventSchema) });
+export const EventBatchSchema = compiledObject({ ...envelope, kind: z.literal('events'), events: z.array(BusinessEventSchema) });
 export type EventBatch = z.infer<typeof EventBatchSchema>;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export const LogSiteSchema = z.object({
+export const LogSiteSchema = compiledObject({
   /** Absolute path or path relative to the pod's working directory. */
   file: z.string().check(z.minLength(1), z.maxLength(4096)),
   /** 1-based. */
@@ -323,7 +323,7 @@ export const LogSiteSchema = z.object({
   function: z.optional(z.string().check(z.maxLength(512))),
 });
 export type LogSite = z.infer<typeof LogSiteSchema>;
-export const LogRecordSchema = z.object({
+export const LogRecordSchema = compiledObject({
   id: z.string(),
   ts: z.number(),
   level: z.enum(LOG_LEVELS),
@@ -335,7 +335,7 @@ export const LogRecordSchema = z.object({
   site: z.optional(LogSiteSchema),
 });
 export type LogRecord = z.infer<typeof LogRecordSchema>;
-export const LogBatchSchema = z.object({ ...envelope, kind: z.literal('logs'), logs: z.array(LogRecordSchema) });
+export const LogBatchSchema = compiledObject({ ...envelope, kind: z.literal('logs'), logs: z.array(LogRecordSchema) });
 export type LogBatch = z.infer<typeof LogBatchSchema>;
 
 export const INCIDENT_KINDS = ['latency-spike', 'error-burst', 'cpu-hotspot', 'memory-leak', 'crash-loop', 'slow-dependency'] as const;

@@ -9,6 +9,25 @@ import en from 'zod/v4/locales/en.js';
 // effect: re-exporting the namespace object would defeat tree-shaking and pull in every locale.
 z.config(en());
 
+/**
+ * An object schema whose parser zod compiles on first use (the JIT object zod's full build uses), instead of
+ * mini's interpreted one: for the schemas telemetry is validated with at 100k events/s, where it parses in a third
+ * of the time. Same definition, same checks, same messages (a fuzz test compares both); where code cannot be
+ * compiled (a webview's content security policy) zod falls back to the interpreted parser.
+ */
+type Init = (inst: never, def: z.core.$ZodObjectDef) => void;
+const initCompiled: Init = z.core.$ZodObjectJIT.init;
+const initMini: Init = z.ZodMiniType.init;
+const ZodMiniCompiledObject = z.core.$constructor('ZodMiniCompiledObject', (inst: z.core.$ZodObject, def: z.core.$ZodObjectDef) => {
+  initCompiled(inst as never, def);
+  initMini(inst as never, def);
+  z.util.defineLazy(inst as unknown as { shape: unknown }, 'shape', () => def.shape);
+});
+
+export function compiledObject<const Shape extends z.core.$ZodLooseShape>(shape: Shape): z.ZodMiniObject<Shape, z.core.$strip> {
+  return new ZodMiniCompiledObject({ type: 'object', shape }) as unknown as z.ZodMiniObject<Shape, z.core.$strip>;
+}
+
 /** One line per problem, with the path of the offending field: the form every boundary reports bad input in. */
 export function describeZodError(error: z.core.$ZodError): string {
   return error.issues
