@@ -3,6 +3,7 @@
  * triple the extension bundle) with English messages. Import `z` from here, never from 'zod' directly.
  */
 import * as z from 'zod/mini';
+import { $constructor, $ZodObjectJIT, util } from 'zod/v4/core';
 import en from 'zod/v4/locales/en.js';
 
 // Modules import the namespace themselves (`import * as z from 'zod/mini'`) and this module for its side
@@ -16,12 +17,13 @@ z.config(en());
  * compiled (a webview's content security policy) zod falls back to the interpreted parser.
  */
 type Init = (inst: never, def: z.core.$ZodObjectDef) => void;
-const initCompiled: Init = z.core.$ZodObjectJIT.init;
+// Named imports, not `z.core.…`: reaching through the namespace would pull all of zod's core into every bundle.
+const initCompiled: Init = $ZodObjectJIT.init;
 const initMini: Init = z.ZodMiniType.init;
-const ZodMiniCompiledObject = z.core.$constructor('ZodMiniCompiledObject', (inst: z.core.$ZodObject, def: z.core.$ZodObjectDef) => {
+const ZodMiniCompiledObject = $constructor('ZodMiniCompiledObject', (inst: z.core.$ZodObject, def: z.core.$ZodObjectDef) => {
   initCompiled(inst as never, def);
   initMini(inst as never, def);
-  z.util.defineLazy(inst as unknown as { shape: unknown }, 'shape', () => def.shape);
+  util.defineLazy(inst as unknown as { shape: unknown }, 'shape', () => def.shape);
 });
 
 export function compiledObject<const Shape extends z.core.$ZodLooseShape>(shape: Shape): z.ZodMiniObject<Shape, z.core.$strip> {
