@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AlertRuleOverride, AlertSeverity } from '../protocol/predict';
-import type { AnalyticsMetrics, PprofTarget, PredictSettings, ServerModeSetting, ServerSettings } from '../protocol/settings';
+import { DUCKDB_MEMORY_LIMIT_MB, type AnalyticsMetrics, type PprofTarget, type PredictSettings, type ServerModeSetting, type ServerSettings } from '../protocol/settings';
 
 export const SECTION = 'streamgate';
 
@@ -67,7 +67,7 @@ export class Config {
     const store: ServerSettings['store'] =
       cfg.get<string>('store.kind', 'duckdb') === 'clickhouse'
         ? { kind: 'clickhouse', url: cfg.get<string>('clickhouse.url', 'http://127.0.0.1:8123'), database: cfg.get<string>('clickhouse.database', 'streamgate') }
-        : { kind: 'duckdb', path: path.join(this.dataDirectory, 'streamgate.duckdb') };
+        : { kind: 'duckdb', path: path.join(this.dataDirectory, 'streamgate.duckdb'), memoryLimitMb: cfg.get<number>('store.memoryLimitMB', DUCKDB_MEMORY_LIMIT_MB) };
     const retentionDays = cfg.get<number>('store.retentionDays', 0);
     const metrics = cfg.get<Partial<AnalyticsMetrics>>('analytics.metrics', {});
     const patterns = cfg.get<string[]>('analytics.metricCallPatterns', []);

@@ -42,7 +42,12 @@ export const NatsSettingsSchema = z.object({
 export type NatsSettings = z.infer<typeof NatsSettingsSchema>;
 
 export const StoreSettingsSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('duckdb'), path: z.string().check(z.minLength(1, 'the DuckDB path is empty')) }),
+  z.object({
+    kind: z.literal('duckdb'),
+    path: z.string().check(z.minLength(1, 'the DuckDB path is empty')),
+    /** DuckDB's memory limit (its buffer pool and query memory; it spills past it), MB. Default DUCKDB_MEMORY_LIMIT_MB. */
+    memoryLimitMb: z.optional(z.number().check(z.int(), z.minimum(64, 'DuckDB needs at least 64 MB'), z.maximum(1_048_576))),
+  }),
   z.object({
     kind: z.literal('clickhouse'),
     url: z.url(),
@@ -52,6 +57,13 @@ export const StoreSettingsSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 export type StoreSettings = z.infer<typeof StoreSettingsSchema>;
+
+/**
+ * DuckDB's default limit is 80 % of the machine's memory, and it keeps what it wrote and read in its buffer pool
+ * up to that: a language server that ingests for hours would grow to gigabytes. Past this limit DuckDB evicts and
+ * spills to disk instead.
+ */
+export const DUCKDB_MEMORY_LIMIT_MB = 512;
 
 /** Which metric plays which part in the overview and the dashboard (docs/analytics.md). */
 export const AnalyticsMetricsSchema = z.object({

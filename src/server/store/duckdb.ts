@@ -1,6 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBListType } from '@duckdb/node-api';
+import { DUCKDB_MEMORY_LIMIT_MB } from '../../protocol/settings';
 import type { Row, RowBatch } from './rows';
 import { COLUMNS, DUCK_TYPES, isList, MIGRATIONS, TABLES, type ColumnType, type TableName } from './schema';
 import { presentIdsQuery, type Sql } from './sql';
@@ -40,7 +41,10 @@ export class DuckDbStore implements Store {
   private writer: Promise<unknown> = Promise.resolve();
   private reader: DuckDBConnection | undefined;
 
-  constructor(readonly location: string) {}
+  constructor(
+    readonly location: string,
+    readonly memoryLimitMb = DUCKDB_MEMORY_LIMIT_MB,
+  ) {}
 
   async open(): Promise<{ version: string }> {
     // Loaded lazily: the native binding is only needed when the DuckDB store is used, and a platform without
@@ -55,7 +59,7 @@ export class DuckDbStore implements Store {
       }
     }
     try {
-      this.instance = await api.DuckDBInstance.create(this.location);
+      this.instance = await api.DuckDBInstance.create(this.location, { memory_limit: `${this.memoryLimitMb}MB` });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/lock/i.test(message)) {

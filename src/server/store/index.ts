@@ -6,7 +6,7 @@ import type { Store } from './store';
 export function createStore(settings: StoreSettings): Store {
   switch (settings.kind) {
     case 'duckdb':
-      return new DuckDbStore(settings.path);
+      return new DuckDbStore(settings.path, settings.memoryLimitMb);
     case 'clickhouse':
       return new ClickHouseStore(settings);
   }
