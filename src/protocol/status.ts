@@ -76,6 +76,8 @@ export interface ServerStatus {
   live?: LiveStatus;
   /** Continuous profiling, while this server collects. */
   profiling?: ProfilingStatus;
+  /** The server process's memory now: resident set, and of it the JavaScript heap (the rest is native: DuckDB, buffers). */
+  memory: { rssBytes: number; heapUsedBytes: number; externalBytes: number };
 }
 
 /** The profile collector of an ingesting server (docs/profiling.md#continuous-profiling). */

@@ -144,6 +144,7 @@ export class Backend extends EventEmitter<{ status: [ServerStatus]; pods: [PodSt
       ...(this.ingest ? { ingest: { ...this.ingest.status } } : {}),
       ...(this.feed ? { live: this.feed.snapshot() } : {}),
       ...(this.profiling.status ? { profiling: this.profiling.status } : {}),
+      memory: memoryNow(),
     };
   }
 
@@ -408,4 +409,9 @@ async function unlessClosed(nc: NatsConnection, work: Promise<unknown>): Promise
   let closed = false;
   await Promise.race([work, nc.closed().then(() => (closed = true))]);
   return !closed;
+}
+
+function memoryNow(): ServerStatus['memory'] {
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external };
 }

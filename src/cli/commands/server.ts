@@ -2,19 +2,20 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { startHeadless } from '../../server/headless';
-import { parseStoreSpec, PprofTargetSchema, ProfilingSettingsSchema, type ProfilingSettings, type ServerSettings } from '../../protocol/settings';
+import { DUCKDB_MEMORY_LIMIT_MB, parseStoreSpec, PprofTargetSchema, ProfilingSettingsSchema, type ProfilingSettings, type ServerSettings } from '../../protocol/settings';
 import { check } from '../../protocol/schema';
 import { UsageError, type CliCommand } from '../command';
 
 export const serverCommand: CliCommand = {
   name: 'server',
   summary: 'run the language server\'s backend headless (NATS ingest and store)',
-  usage: `sg server [--nats URL] [--store duckdb:PATH|clickhouse:URL[#db]] [--no-ingest] [--port N] [--creds FILE]
-                 [--profile-every S] [--profile-seconds S] [--no-profiling] [--pprof-target URL,service,pod]...
+  usage: `sg server [--nats URL] [--store duckdb:PATH|clickhouse:URL[#db]] [--store-memory MB] [--no-ingest] [--port N]
+                 [--creds FILE] [--profile-every S] [--profile-seconds S] [--no-profiling] [--pprof-target URL,service,pod]...
 
   --nats URL      NATS server of the fleet (default: $STREAMGATE_NATS_URL, else not connected)
   --creds FILE    NATS credentials file
   --store SPEC    duckdb:PATH (default ~/.streamgate/streamgate.duckdb) or clickhouse:http://host:8123#database
+  --store-memory MB  memory DuckDB may use before it evicts and spills to disk (default ${DUCKDB_MEMORY_LIMIT_MB})
   --no-ingest     answer queries (live windows and the store) without writing telemetry to the store: for a
                   server beside the ingesting ones of a shared ClickHouse
   --port N        loopback port for GET /status, /healthz and /metrics (default: a free port, printed)
@@ -32,6 +33,7 @@ export const serverCommand: CliCommand = {
         nats: { type: 'string' },
         creds: { type: 'string' },
         store: { type: 'string' },
+        'store-memory': { type: 'string' },
         port: { type: 'string' },
         'no-ingest': { type: 'boolean', default: false },
         'profile-every': { type: 'string' },
@@ -49,6 +51,12 @@ export const serverCommand: CliCommand = {
       store = parseStoreSpec(values.store ?? `duckdb:${join(homedir(), '.streamgate', 'streamgate.duckdb')}`);
     } catch (error) {
       throw new UsageError((error as Error).message);
+    }
+    if (values['store-memory'] !== undefined) {
+      const mb = Number(values['store-memory']);
+      if (store.kind !== 'duckdb') throw new UsageError('--store-memory sets DuckDB\'s memory; a ClickHouse store uses the ClickHouse server\'s');
+      if (!Number.isInteger(mb) || mb < 64) throw new UsageError(`--store-memory must be a whole number of MB, at least 64, not "${values['store-memory']}"`);
+      store = { ...store, memoryLimitMb: mb };
     }
     const settings: ServerSettings = {
       nats: natsUrl ? { url: natsUrl, ...(values.creds ? { credentialsFile: values.creds } : {}) } : null,

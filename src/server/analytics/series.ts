@@ -23,7 +23,7 @@ export interface StepAggregate {
   /** Histograms. */
   dist?: Distribution;
   /**
-   * Histograms bucketed from the store for one quantile (`bucketStore` with `only: 'stat'`): its value, found in
+   * Histograms bucketed from the store for one quantile (`bucketStore` with `needs: 'stat'`): its value, found in
    * SQL. `dist` then holds the step's count, sum, min and max but no bins.
    */
   quantile?: { q: number; value: number };
@@ -203,7 +203,7 @@ export async function bucketStore(store: Store, q: SeriesQuery, needs: 'all' | '
         const keys = await store.query(quantileKeySql(store, wanted, groupCols, groupNames, step, where));
         for (const row of keys) {
           const agg = stepOf(row);
-          // No bin passes the rank (bins that add up to less than the count): the largest value, as `quantile` does.
+          // No bin passes the rank (bins that add up to less than the count, which a sketch never sends): the maximum.
           const found = row.qk !== null && row.qk !== undefined && (row.found === undefined || Number(row.found) > 0);
           if (agg.dist) agg.quantile = { q: wanted, value: quantileFromKey(agg.dist, wanted, found ? Number(row.qk) : undefined) };
         }

@@ -362,7 +362,8 @@ export class Analytics {
       (ts < mid ? entry.first : entry.second).add(client);
     };
     if (source === 'live') {
-      for (const s of this.clients.between(from, to)) if (!f.tenant || s.tenant === f.tenant) note(s.tenant, s.client, s.ts);
+      // By the second, the resolution the live clients keep; they keep tenant and client, so only the tenant filter applies.
+      for (const [tenant, halves] of this.clients.halves(from, mid, to, f.tenant)) seen.set(tenant, halves);
     } else {
       const store = this.store();
       if (!store) throw new Error('the store is not ready');
