@@ -94,8 +94,17 @@ export class PredictService extends EventEmitter<{ alert: [AlertEvent] }> {
     return applyOverrides(DEFAULT_ALERT_RULES, this.deps.settings()?.predict?.alertRules);
   }
 
-  private podsOf(service: string): number {
-    return this.deps.pods.current.filter((p) => p.info.service === service && p.health).length;
+  /**
+   * The service's running pods: those whose health answered the fleet's last poll, and those that sent telemetry
+   * in the last 30 s. A poll made while the machine is saturated can go unanswered; the pods are still running.
+   */
+  private podsOf(service: string, now = Date.now()): number {
+    const pods = new Set(this.deps.pods.current.filter((p) => p.info.service === service && p.health).map((p) => p.info.pod));
+    for (const series of this.deps.windows.named('process_cpu_percent')) {
+      const { service: s, pod } = series.labels;
+      if (s === service && pod && series.lastAt >= now - 30_000) pods.add(pod);
+    }
+    return pods.size;
   }
 
   /** Once per second: score and evaluate each 10-s step as soon as it has settled; forecast rules once a minute. */
