@@ -602,7 +602,10 @@ export class SnapshotDebugger {
       if (this.scripts.add({ url, ...(sourceMapURL ? { sourceMapURL } : {}) })) this.schedulePendingRetry();
     });
     session.on('Debugger.paused', (message: InspectorNotification<Debugger.PausedEventDataType>) => this.onPaused(message.params));
-    this.post('Debugger.enable');
+    // Each of those condition scripts is dropped by V8 once evaluated, but the inspector keeps the source of every
+    // collected script unless told a limit: ~1 KB of native memory per evaluation (a pod grew 200 MB over 100k
+    // captures). Nothing here reads a collected script's source, so keep none.
+    this.post('Debugger.enable', { maxScriptsCacheSize: 0 });
     this.post('Debugger.setAsyncCallStackDepth', { maxDepth: 0 });
     this.settleTimer = setInterval(() => this.gate.settle(), SETTLE_MS);
     this.settleTimer.unref();
