@@ -10,11 +10,14 @@
  *   latency      from the hit on a pod to the `stopped` event in a DAP client (the adapter as a process)
  *   install      setBreakpoints to "installed on 10/10 pods" on a fleet of 10 pods
  *   memory       a pod's RSS and heap (after GC) before and after 100 000 captures, and after detaching
+ *   v8           what V8 itself charges per hit of a conditional breakpoint whose condition is `false`, in a
+ *                two-line function (this process, its own inspector session): the floor under any condition
  *
  *   npm run bench -- debugCapture     (SG_BENCH_SECONDS=15 per arm, SG_BENCH_ROUNDS=2, SG_BENCH_CAPTURES=100000)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -261,10 +264,14 @@ async function memory(nats: NatsServer): Promise<void> {
     await new Promise((r) => setTimeout(r, 3000));
     const before = await mem();
     const line = lineOf(join(root, 'test', 'fixtures', 'debugTarget.ts'), '// BREAK:handleOrder');
-    await sync(nc, 'cap-1', 'memsess', [{ id: 'm', kind: 'snapshot', file: 'test/fixtures/debugTarget.ts', line, expiresAt: Date.now() + 3600_000, snapshotsPerMinute: 1_000_000, cpuBudgetPercent: 100 }]);
+    const breakpoints: BreakpointSpec[] = [{ id: 'm', kind: 'snapshot', file: 'test/fixtures/debugTarget.ts', line, expiresAt: Date.now() + 3600_000, snapshotsPerMinute: 1_000_000, cpuBudgetPercent: 100 }];
+    await sync(nc, 'cap-1', 'memsess', breakpoints);
+    // A session renews its lease by syncing, as the adapter does; without it the pod ends the session after 45 s
+    // (what stopped an earlier 300k run at ~151k captures).
+    const renew = setInterval(() => void sync(nc, 'cap-1', 'memsess', breakpoints).catch(() => undefined), 15_000);
     const started = Date.now();
     let marks = '';
-    for (const mark of [...new Set([Math.min(10_000, CAPTURES), CAPTURES / 2, CAPTURES])]) {
+    for (const mark of [...new Set([Math.min(1_000, CAPTURES), Math.min(10_000, CAPTURES), CAPTURES / 2, CAPTURES])]) {
       await waitUntil(`${mark} captures`, async () => {
         if (stopped) throw new Error(`the memory pod's breakpoint stopped after ${captured} captures (${stopped})`);
         return captured >= mark;
@@ -274,6 +281,7 @@ async function memory(nats: NatsServer): Promise<void> {
       console.log(`memory: ${captured} captures after ${((Date.now() - started) / 1000).toFixed(0)} s: rss ${mb(m.rss)}, heap ${mb(m.heapUsed)}`);
     }
     const after = await mem();
+    clearInterval(renew);
     await sync(nc, 'cap-1', 'memsess', []);
     await new Promise((r) => setTimeout(r, 12_000)); // the inspector detaches 10 s after the last breakpoint
     const detached = await mem();
@@ -284,11 +292,49 @@ async function memory(nats: NatsServer): Promise<void> {
   }
 }
 
+/** Two lines, not inlined anywhere interesting: the breakpoint's function. */
+function tiny(x: number): number {
+  const y = x * 2;
+  return y + 1;
+}
+
+/**
+ * V8 evaluates a breakpoint's condition through its debug-evaluate machinery (the frame's scopes materialised, the
+ * condition compiled as a fresh script, reported to the inspector): its cost per hit, with the simplest condition
+ * in the smallest function, against the same calls without a breakpoint, alternating.
+ */
+async function v8Floor(): Promise<void> {
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params: object = {}) => new Promise<T>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))));
+  await post('Debugger.enable', { maxScriptsCacheSize: 0 });
+  (globalThis as { sgBenchTiny?: unknown }).sgBenchTiny = tiny;
+  const { result } = await post<{ result: { objectId: string } }>('Runtime.evaluate', { expression: 'sgBenchTiny' });
+  const run = (n: number) => {
+    const t = process.hrtime.bigint();
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc += tiny(i);
+    if (acc === -1) console.log(acc);
+    return Number(process.hrtime.bigint() - t) / 1000 / n;
+  };
+  const with_: number[] = [];
+  const without: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    without.push(run(2_000_000));
+    const { breakpointId } = await post<{ breakpointId: string }>('Debugger.setBreakpointOnFunctionCall', { objectId: result.objectId, condition: 'false' });
+    with_.push(run(5_000));
+    await post('Debugger.removeBreakpoint', { breakpointId });
+  }
+  session.disconnect();
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`V8 a conditional breakpoint (condition \`false\`) on a two-line function: ${med(with_).toFixed(1)} µs a hit (rounds ${with_.map((x) => x.toFixed(0)).join(', ')}), the call without it ${(med(without) * 1000).toFixed(1)} ns: ×${(med(with_) / med(without)).toFixed(0)}`);
+}
+
 async function main(): Promise<void> {
   const nats = await startNatsServer();
   try {
     const only = process.env.SG_BENCH_ONLY?.split(',');
-    const parts: [string, (n: NatsServer) => Promise<void>][] = [['throughput', throughput], ['capture', captureCost], ['latency', latency], ['install', installOnTen], ['memory', memory]];
+    const parts: [string, (n: NatsServer) => Promise<void>][] = [['throughput', throughput], ['capture', captureCost], ['latency', latency], ['install', installOnTen], ['memory', memory], ['v8', () => v8Floor()]];
     for (const [name, part] of parts) if (!only || only.includes(name)) await part(nats);
   } finally {
     await nats.stop();
