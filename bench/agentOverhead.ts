@@ -19,7 +19,11 @@
  * round), storing them; the p99 latency of requests within a second of a CPU profile's start or stop is then
  * reported beside the p99 of the rest (profilers that stop one profile before starting the next showed spikes).
  *
- *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=8, SG_BENCH_MODE=concurrent|sequential,
+ * SG_BENCH_MODE=interleaved keeps the three gateways up for the whole run and gives each arm in turn short slices
+ * of load alone on CPU 0 (see runInterleaved): steady-state pods, measured a few seconds apart.
+ *
+ *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=8, SG_BENCH_MODE=concurrent|sequential|interleaved,
+ *                                        SG_BENCH_SLICE_SECONDS=10 in interleaved mode,
  *                                        SG_BENCH_COLLECTOR=mid-run|server|none)
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -44,15 +48,31 @@ const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 8);
  * so whatever else the machine does in a round hits every arm alike; sequential: one arm after the other,
  * each alone on CPU 0 (the arms then see different moments of a shared machine).
  */
-const MODE = process.env.SG_BENCH_MODE === 'sequential' ? 'sequential' : 'concurrent';
+const MODE = process.env.SG_BENCH_MODE === 'sequential' ? 'sequential' : process.env.SG_BENCH_MODE === 'interleaved' ? 'interleaved' : 'concurrent';
+/** Interleaved mode: seconds of load per slice; a round is SLICES_PER_ROUND slices of each arm. */
+const SLICE_SECONDS = Number(process.env.SG_BENCH_SLICE_SECONDS ?? 10);
+const SLICES_PER_ROUND = 6;
 /** Continuous profiling's duty cycle: one 10-second CPU profile per minute of load. */
 const PROFILE_SECONDS = Math.max(1, Math.round(SECONDS / 6));
 const WARMUP_SECONDS = 5;
 /** mid-run (default): one CPU profile in the middle of each run; server: a real collector; none: no profile, to tell the agent's own cost from profiling's. */
 const COLLECTOR = process.env.SG_BENCH_COLLECTOR === 'server' ? 'server' : process.env.SG_BENCH_COLLECTOR === 'none' ? 'none' : 'mid-run';
 const COLLECT_EVERY = Number(process.env.SG_BENCH_PROFILE_EVERY ?? 30);
-type Arm = 'baseline' | 'agent' | 'agent+traces';
-const ARM_ARGS: Record<Arm, string[]> = { baseline: ['--no-agent'], agent: ['--no-tracing'], 'agent+traces': ['--trace-sample', '0.05'] };
+type Arm = 'baseline' | 'agent' | 'agent+traces' | 'agent-no-heap';
+const ALL_ARM_ARGS: Record<Arm, string[]> = {
+  baseline: ['--no-agent'],
+  agent: ['--no-tracing'],
+  'agent+traces': ['--trace-sample', '0.05'],
+  // To tell the heap sampler's share: the agent arm with V8's sampling heap profiler off.
+  'agent-no-heap': ['--no-tracing', '--heap-sampling-bytes', '0'],
+};
+/** SG_BENCH_ARMS picks the arms (baseline always runs): default agent and agent+traces. */
+const ARM_ARGS: Partial<Record<Arm, string[]>> = Object.fromEntries(
+  ['baseline', ...(process.env.SG_BENCH_ARMS ?? 'agent,agent+traces').split(',').filter((a) => a !== 'baseline')].map((a) => {
+    if (!(a in ALL_ARM_ARGS)) throw new Error(`SG_BENCH_ARMS: unknown arm "${a}" (${Object.keys(ALL_ARM_ARGS).join(', ')})`);
+    return [a, ALL_ARM_ARGS[a as Arm]];
+  }),
+);
 const CONCURRENCY = 24;
 
 interface LoadResult {
@@ -146,7 +166,7 @@ async function startGateway(arm: Arm, round: number, natsUrl: string): Promise<R
     '--nats', natsUrl,
     '--data-dir', dir,
     '--state-dir', dir,
-    ...ARM_ARGS[arm],
+    ...ARM_ARGS[arm]!,
   ]);
   const gateway = spawnService(`gateway (${arm})`, command, args, { logFile: join(dir, 'gateway.log') });
   try {
@@ -239,6 +259,68 @@ async function runRound(round: number, order: Arm[], natsUrl: string): Promise<A
   }
 }
 
+/**
+ * Interleaved mode: the three gateways start once and stay up, like long-running pods (JIT warm, source maps
+ * read by a first profile during warm-up); then, round after round, each arm alone gets SLICE_SECONDS of load
+ * in turn, the order rotated per cycle, SLICES_PER_ROUND cycles a round. Arms are thus never more than a few
+ * seconds apart, so a shared machine's drift hits them alike, and each runs alone on CPU 0 at a full pod's rate.
+ * In each round one slice of every agent arm carries the default collection schedule's work: a CPU profile as
+ * long as the slice (10 s of every 60 s of load, with its timeline) and a heap profile; that slice's CPU is
+ * counted until both profiles are back (their conversion and compression included).
+ */
+async function runInterleaved(natsUrl: string): Promise<ArmResult[]> {
+  const arms = Object.keys(ARM_ARGS) as Arm[];
+  const gateways: RunningGateway[] = [];
+  const nc = await connect({ servers: natsUrl });
+  const results: ArmResult[] = [];
+  try {
+    for (const arm of arms) gateways.push(await startGateway(arm, 0, natsUrl));
+    for (const g of gateways) {
+      const warm = runLoader(g.port, WARMUP_SECONDS * 3);
+      if (g.arm !== 'baseline') await fetchProfile(nc, g.pod, { type: 'cpu', seconds: 2, timeline: true });
+      await warm;
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      const acc = new Map<Arm, { cpu: number; requests: number; seconds: number; errors: number; p50: number[]; p99: number[]; profiled: number; heapProfiles: number }>();
+      for (const arm of arms) acc.set(arm, { cpu: 0, requests: 0, seconds: 0, errors: 0, p50: [], p99: [], profiled: 0, heapProfiles: 0 });
+      const profiledCycle = round % SLICES_PER_ROUND;
+      for (let cycle = 0; cycle < SLICES_PER_ROUND; cycle++) {
+        const shift = round * SLICES_PER_ROUND + cycle;
+        for (let i = 0; i < gateways.length; i++) {
+          const g = gateways[(i + shift) % gateways.length]!;
+          const a = acc.get(g.arm)!;
+          const profile = cycle === profiledCycle && g.arm !== 'baseline';
+          const before = cpuSeconds(g.pid);
+          const work = profile
+            ? Promise.all([fetchProfile(nc, g.pod, { type: 'cpu', seconds: SLICE_SECONDS, timeline: true }), g.arm === 'agent-no-heap' ? undefined : fetchProfile(nc, g.pod, { type: 'heap' })])
+            : Promise.resolve();
+          const load = await runLoader(g.port, SLICE_SECONDS);
+          await work;
+          a.cpu += cpuSeconds(g.pid) - before;
+          a.requests += load.requests;
+          a.seconds += load.seconds;
+          a.errors += load.errors;
+          a.p50.push(load.p50);
+          a.p99.push(load.p99);
+          if (profile) {
+            a.profiled += SLICE_SECONDS;
+            if (g.arm !== 'agent-no-heap') a.heapProfiles++;
+          }
+        }
+      }
+      for (const [arm, a] of acc) {
+        const r: ArmResult = { arm, round, requests: a.requests, errors: a.errors, seconds: a.seconds, p50: median(a.p50), p99: median(a.p99), timeline: [], cpuSeconds: a.cpu, cpuPerThousand: (a.cpu / Math.max(1, a.requests)) * 1000, profiled: a.profiled, heapProfiles: a.heapProfiles };
+        results.push(r);
+        process.stderr.write(`  round ${round + 1} ${arm}: ${(r.requests / r.seconds).toFixed(0)} req/s, ${r.cpuPerThousand.toFixed(4)} CPU s per 1000 requests\n`);
+      }
+    }
+    return results;
+  } finally {
+    await nc.close();
+    await Promise.all(gateways.map((g) => g.stop()));
+  }
+}
+
 function runLoader(port: number, seconds: number): Promise<LoadResult> {
   const [command, args] = pinned(1, process.execPath, [__filename, '--loader', String(port), String(seconds)]);
   return new Promise((resolve, reject) => {
@@ -278,8 +360,8 @@ async function main(): Promise<void> {
   if (taskset) execFileSync(taskset, ['-cp', '1', String(nats.process.pid)], { stdio: 'ignore' });
   try {
     const arms = Object.keys(ARM_ARGS) as Arm[];
-    const results: ArmResult[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
+    const results: ArmResult[] = MODE === 'interleaved' ? await runInterleaved(nats.url) : [];
+    for (let round = 0; round < (MODE === 'interleaved' ? 0 : ROUNDS); round++) {
       // Rotate the order so that no arm always runs (or starts) first.
       const order = arms.map((_, i) => arms[(i + round) % arms.length]!);
       for (const r of await runRound(round, order, nats.url)) {
@@ -288,8 +370,13 @@ async function main(): Promise<void> {
       }
     }
     const rate = (r: ArmResult) => r.requests / r.seconds;
-    const how = MODE === 'concurrent' ? 'the three arms at once, sharing CPU 0' : 'one arm after the other, rotated, each alone on CPU 0';
-    console.log(`gateway under a saturating closed-loop load (${CONCURRENCY} connections per gateway, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${ROUNDS} rounds, ${how}${taskset ? '; gateways pinned to CPU 0, load and nats-server to CPU 1' : ''})`);
+    const how =
+      MODE === 'concurrent'
+        ? `${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, the three arms at once, sharing CPU 0`
+        : MODE === 'sequential'
+          ? `${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, one arm after the other, rotated, each alone on CPU 0`
+          : `long-running gateways warmed for ${WARMUP_SECONDS * 3} s, ${SLICE_SECONDS} s slices of load interleaved, each arm alone on CPU 0, ${SLICES_PER_ROUND} slices of each arm a round`;
+    console.log(`gateway under a saturating closed-loop load (${CONCURRENCY} connections per gateway, ${ROUNDS} rounds, ${how}${taskset ? '; gateways pinned to CPU 0, load and nats-server to CPU 1' : ''})`);
     if (MODE === 'concurrent') {
       for (let round = 0; round < ROUNDS; round++) {
         const rs = results.filter((r) => r.round === round);
@@ -297,18 +384,18 @@ async function main(): Promise<void> {
         process.stdout.write(`  round ${round + 1}: the gateways kept CPU 0 ${(busy * 100).toFixed(0)} % busy\n`);
       }
     }
-    console.log(`  profiles: ${COLLECTOR === 'server' ? `collected by a real server every ${COLLECT_EVERY} s (CPU ${Math.max(1, Math.round(COLLECT_EVERY / 6))} s + heap per round)` : COLLECTOR === 'none' ? 'none (SG_BENCH_COLLECTOR=none)' : `one ${PROFILE_SECONDS} s CPU profile mid-run`}`);
+    console.log(`  profiles: ${MODE === 'interleaved' ? `the default schedule: in each round (${SLICES_PER_ROUND * SLICE_SECONDS} s of an arm's load) one ${SLICE_SECONDS} s CPU profile and one heap profile` : COLLECTOR === 'server' ? `collected by a real server every ${COLLECT_EVERY} s (CPU ${Math.max(1, Math.round(COLLECT_EVERY / 6))} s + heap per round)` : COLLECTOR === 'none' ? 'none (SG_BENCH_COLLECTOR=none)' : `one ${PROFILE_SECONDS} s CPU profile mid-run`}`);
     console.log('  round  arm            req/s    p50 ms   p99 ms   CPU s/1000 req   errors   CPU profile' + (COLLECTOR === 'server' ? '   p99 near start/stop   p99 elsewhere' : ''));
     for (const r of results) {
       const edges = r.p99NearProfileEdges !== undefined ? `   ${r.p99NearProfileEdges.toFixed(2).padStart(10)} ms   ${r.p99Elsewhere!.toFixed(2).padStart(10)} ms` : '';
       console.log(`  ${String(r.round + 1).padStart(5)}  ${r.arm.padEnd(13)} ${rate(r).toFixed(0).padStart(6)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpuPerThousand.toFixed(4).padStart(12)} ${String(r.errors).padStart(10)}   ${r.profiled ? `${r.profiled.toFixed(1)} s taken${r.heapProfiles !== undefined ? ` + ${r.heapProfiles} heap` : ''}` : '—'}${edges}`);
     }
     const summary: Record<string, unknown> = { mode: MODE, collector: COLLECTOR, seconds: SECONDS, rounds: ROUNDS, profileSeconds: PROFILE_SECONDS, results };
-    for (const arm of ['baseline', 'agent', 'agent+traces'] as const) {
+    for (const arm of Object.keys(ARM_ARGS) as Arm[]) {
       const cpu = results.filter((r) => r.arm === arm).map((r) => r.cpuPerThousand);
       console.log(`${arm.padEnd(13)} CPU per request: median ${median(cpu).toFixed(4)} ms (range ${Math.min(...cpu).toFixed(4)}–${Math.max(...cpu).toFixed(4)})`);
     }
-    for (const arm of ['agent', 'agent+traces'] as const) {
+    for (const arm of (Object.keys(ARM_ARGS) as Arm[]).filter((a) => a !== 'baseline')) {
       const pairs = results
         .filter((r) => r.arm === arm)
         .map((r) => ({ r, base: results.find((b) => b.arm === 'baseline' && b.round === r.round)! }));

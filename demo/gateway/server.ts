@@ -249,7 +249,7 @@ export class Gateway {
     const perTenant = this.metrics.tenant(tenant.id, tenant.plan.name);
     perTenant[frame.contentType].inc();
     perTenant.bytes.inc(raw.length);
-    if (duplicate) telemetry.counter('gw_duplicate_messages_total', { tenant: tenant.id }).inc();
+    if (duplicate) perTenant.duplicates.inc();
     this.metrics.messageBytes.record(raw.length);
     return json(res, 202, { id: frame.id, duplicate });
   }

@@ -24,9 +24,12 @@ export const NoTelemetry: Telemetry = {
  * path does no label-object work per request.
  */
 export class GatewayMetrics {
-  private readonly requests = new Map<string, ReturnType<Telemetry['counter']>>();
+  private readonly requests = new Map<string, Map<number, ReturnType<Telemetry['counter']>>>();
   private readonly durations = new Map<string, ReturnType<Telemetry['histogram']>>();
-  private readonly perTenant = new Map<string, { json: ReturnType<Telemetry['counter']>; binary: ReturnType<Telemetry['counter']>; bytes: ReturnType<Telemetry['counter']> }>();
+  private readonly perTenant = new Map<
+    string,
+    { json: ReturnType<Telemetry['counter']>; binary: ReturnType<Telemetry['counter']>; bytes: ReturnType<Telemetry['counter']>; duplicates: ReturnType<Telemetry['counter']> }
+  >();
   readonly messageBytes: ReturnType<Telemetry['histogram']>;
 
   constructor(private readonly telemetry: Telemetry) {
@@ -34,9 +37,10 @@ export class GatewayMetrics {
   }
 
   request(route: string, status: number): ReturnType<Telemetry['counter']> {
-    const key = `${route} ${status}`;
-    let counter = this.requests.get(key);
-    if (!counter) this.requests.set(key, (counter = this.telemetry.counter('gw_http_requests_total', { route, code: String(status) })));
+    let byStatus = this.requests.get(route);
+    if (!byStatus) this.requests.set(route, (byStatus = new Map()));
+    let counter = byStatus.get(status);
+    if (!counter) byStatus.set(status, (counter = this.telemetry.counter('gw_http_requests_total', { route, code: String(status) })));
     return counter;
   }
 
@@ -53,6 +57,7 @@ export class GatewayMetrics {
         json: this.telemetry.counter('gw_messages_total', { tenant, plan, type: 'json' }),
         binary: this.telemetry.counter('gw_messages_total', { tenant, plan, type: 'binary' }),
         bytes: this.telemetry.counter('gw_bytes_total', { tenant, plan }),
+        duplicates: this.telemetry.counter('gw_duplicate_messages_total', { tenant }),
       };
       this.perTenant.set(tenant, handles);
     }
