@@ -144,6 +144,8 @@ describe('Real-time analytics in VS Code', function () {
     assert.match(hoverText, /!\[last 15 minutes of gw_http_requests_total\]\(data:image\/svg\+xml;base64,/);
     assert.match(hoverText, /command:streamgate\.openDashboard/);
     editor.selection = new vscode.Selection(position, position);
+    // The hover shows only where the cursor is on screen: wherever the line is in the file, bring it into view.
+    editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenter);
     // The hover appears once the server answers: show it and look again until it is on screen.
     await waitFor('the hover on screen', async () => {
       await vscode.commands.executeCommand('editor.action.showHover');
