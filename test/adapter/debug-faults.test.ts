@@ -116,7 +116,10 @@ describe('debugging through faults', () => {
       return reply.value;
     };
     cleanups.push(() => sync(undefined, []));
-    const first = await sync();
+    // The test before restarts NATS: the pod answers again once it has reconnected, on its own schedule.
+    let first: DebugSyncReply | undefined;
+    await eventually('the pod to answer debug requests again', async () => (first = await sync().catch(() => undefined)) !== undefined, 30_000);
+    assert.ok(first);
     assert.equal(first.breakpoints[0]?.state, 'installed');
     const boot = first.sent!.boot;
     assert.equal(first.sent!.seq, 0);
