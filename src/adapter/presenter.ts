@@ -97,5 +97,6 @@ export function snapshotJson(snapshot: SnapshotEvent, breakpoint: { file: string
       };
     }),
     watches: Object.fromEntries(snapshot.watches.map(([expression, value]) => [expression, plain(value)])),
+    leftOut: [...snapshot.leftOut],
   };
 }

@@ -98,6 +98,8 @@ export interface SnapshotJson {
   at: string;
   frames: { function: string; file: string; line: number; locals: Record<string, PlainValue> }[];
   watches: Record<string, PlainValue>;
+  /** What the capture limits cut, each naming its limit (e.g. "… (maxCaptureMs)"); empty when the snapshot is whole. */
+  leftOut: string[];
 }
 
 export interface AuditResponseBody {

@@ -35,12 +35,15 @@ describe('sg debug', () => {
     }
   }
 
-  it('snapshot --json prints exactly { pod, service, breakpoint, at, frames, watches }', async () => {
+  it('snapshot --json prints exactly { pod, service, breakpoint, at, frames, watches, leftOut }', async () => {
     // 50 ms for the capture: this test is about the JSON, and a loaded machine can take more than the default 5 ms
     // of CPU for the first evaluation of a watch (the budget itself is tested in test/adapter/debug-faults).
     const { stdout } = await sg(['snapshot', `demo/gateway/server.ts:${LINE}`, '--json', '--watch', 'tenant.id', '--watch', 'raw.length > 0', '--capture-ms', '50', '--selector', 'service=gateway', '--timeout', '60']);
     const json = JSON.parse(stdout) as SnapshotJson;
-    assert.deepEqual(Object.keys(json).sort(), ['at', 'breakpoint', 'frames', 'pod', 'service', 'watches']);
+    assert.deepEqual(Object.keys(json).sort(), ['at', 'breakpoint', 'frames', 'leftOut', 'pod', 'service', 'watches']);
+    // What the limits cut, each naming its limit; the gateway's objects are deeper than the default 3 levels.
+    for (const reason of json.leftOut) assert.match(reason, /\((maxDepth|maxProperties|maxStringLength|maxSnapshotBytes)\)$/);
+    assert.ok(json.leftOut.some((reason) => reason.endsWith('(maxDepth)')), JSON.stringify(json.leftOut));
     assert.match(json.pod, /^gw-[12]$/);
     assert.equal(json.service, 'gateway');
     assert.deepEqual(json.breakpoint, { file: 'demo/gateway/server.ts', line: LINE });

@@ -262,5 +262,6 @@ function tree(json: SnapshotJson, description: string): string {
     lines.push('  watches');
     for (const [expression, v] of Object.entries(json.watches)) value(expression, v, '      ', 1);
   }
+  if (json.leftOut.length) lines.push(`  left out: ${json.leftOut.join('; ')}`);
   return `${lines.join('\n')}\n`;
 }
