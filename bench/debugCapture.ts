@@ -14,6 +14,9 @@
  *                two-line function (this process, its own inspector session): the floor under any condition
  *
  *   npm run bench -- debugCapture     (SG_BENCH_SECONDS=15 per arm, SG_BENCH_ROUNDS=2, SG_BENCH_CAPTURES=100000)
+ *   SG_BENCH_ONLY=capture SG_BENCH_CAPTURE_LINE=publish npm run bench -- debugCapture
+ *                (capture at the gateway's publish, the line the VS Code test and the docs' examples use, instead
+ *                of the request handler's)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -39,6 +42,7 @@ const SOURCE = join(root, 'demo', 'gateway', 'server.ts');
 const lineOf = (file: string, text: string) => readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
 const HANDLER_LINE = lineOf(SOURCE, 'const route = routeOf(');
 const SIGNATURE_LINE = lineOf(SOURCE, 'const signature = incidents.isActive');
+const CAPTURE_LINE = process.env.SG_BENCH_CAPTURE_LINE === 'publish' ? SIGNATURE_LINE : HANDLER_LINE;
 const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -165,7 +169,7 @@ async function captureCost(nats: NatsServer): Promise<void> {
       ['one per hit, pausing every hit', { snapshotsPerMinute: 1_000_000, limits: { pauseEveryHit: true } }, SECONDS],
     ] as const) {
       snapshots.length = 0;
-      await sync(nc, 'bench-cap', 'capsess', [spec(`c-${label.length}`, HANDLER_LINE, { cpuBudgetPercent: 100, ...extra })]);
+      await sync(nc, 'bench-cap', 'capsess', [spec(`c-${label.length}`, CAPTURE_LINE, { cpuBudgetPercent: 100, ...extra })]);
       const rate = await load(pod.port, seconds);
       await sync(nc, 'bench-cap', 'capsess', []);
       await new Promise((r) => setTimeout(r, 500));
@@ -173,7 +177,7 @@ async function captureCost(nats: NatsServer): Promise<void> {
       const wall = later.map((s) => s.captureMs);
       const cpu = later.map((s) => s.captureCpuMs ?? NaN);
       console.log(
-        `CAPTURE ${label}: ${later.length} snapshots in ${seconds} s at ${rate.toFixed(0)} req/s; pod time per snapshot (wall) p50 ${ms(quantile(wall, 0.5))}, p90 ${ms(quantile(wall, 0.9))}, p99 ${ms(quantile(wall, 0.99))}; CPU p50 ${ms(quantile(cpu, 0.5))}, p90 ${ms(quantile(cpu, 0.9))}, p99 ${ms(quantile(cpu, 0.99))} (goal p99 ≤ 1 ms); first snapshot ${ms(snapshots[0]?.captureMs ?? NaN)} wall, ${ms(snapshots[0]?.captureCpuMs ?? NaN)} CPU; bytes p50 ${quantile(snapshots.map((s) => s.bytes), 0.5)}`,
+        `CAPTURE ${label}: ${later.length} snapshots in ${seconds} s at ${rate.toFixed(0)} req/s; pod time per snapshot (wall) p50 ${ms(quantile(wall, 0.5))}, p90 ${ms(quantile(wall, 0.9))}, p99 ${ms(quantile(wall, 0.99))}; CPU p50 ${ms(quantile(cpu, 0.5))}, p90 ${ms(quantile(cpu, 0.9))}, p99 ${ms(quantile(cpu, 0.99))} (goal p99 ≤ 1 ms); first snapshot ${ms(snapshots[0]?.captureMs ?? NaN)} wall, ${ms(snapshots[0]?.captureCpuMs ?? NaN)} CPU; bytes p50 ${quantile(snapshots.map((s) => s.bytes), 0.5)}; cut by the time budget ${later.filter((s) => s.leftOut.some((r) => r.includes('(maxCaptureMs)'))).length}/${later.length} (line ${CAPTURE_LINE})`,
       );
     }
   } finally {

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { generatedPositionFor, GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
+import { encodedMappings, TraceMap } from '@jridgewell/trace-mapping';
 import { scriptPath } from '../sourcemaps';
+import { MappingIndex } from './mappings';
 
 export interface ScriptInfo {
   url: string;
@@ -20,6 +21,8 @@ interface LoadedScript {
   path: string;
   /** undefined: a script without a map (its own file is its source). */
   map: TraceMap | undefined;
+  /** Lookups in the map's mappings (built when the map is read). */
+  index: MappingIndex | undefined;
   /** Absolute paths of the map's sources, index for index. */
   sources: string[];
 }
@@ -65,11 +68,11 @@ export class ScriptIndex {
    */
   originalPosition(url: string, line: number, column: number): { file: string; line: number; column: number } {
     const loaded = this.ready.get(url);
-    if (loaded?.map) {
-      let position = originalPositionFor(loaded.map, { line, column, bias: GREATEST_LOWER_BOUND });
-      if (position.source === null) position = originalPositionFor(loaded.map, { line, column, bias: LEAST_UPPER_BOUND });
-      if (position.source !== null) {
-        const file = position.source.startsWith('file://') ? fileURLToPath(position.source) : position.source;
+    if (loaded?.map && loaded.index) {
+      const position = loaded.index.original(line, column, 'glb') ?? loaded.index.original(line, column, 'lub');
+      const source = position ? loaded.map.resolvedSources[position.source] : undefined;
+      if (position && source !== undefined) {
+        const file = source.startsWith('file://') ? fileURLToPath(source) : source;
         return { file, line: position.line, column: position.column };
       }
     } else if (loaded === undefined && !this.ready.has(url)) {
@@ -185,14 +188,8 @@ function sharedSuffix(a: string[], b: string[]): number {
 }
 
 function generatedFor(script: LoadedScript, sourceIndex: number, line: number): { line: number; generatedLine: number; generatedColumn: number } | undefined {
-  if (!script.map) return { line, generatedLine: line, generatedColumn: 0 };
-  const source = script.map.sources[sourceIndex];
-  if (source === null || source === undefined) return undefined;
-  for (let l = line; l <= line + MAX_LINE_SHIFT; l++) {
-    const position = generatedPositionFor(script.map, { source, line: l, column: 0, bias: LEAST_UPPER_BOUND });
-    if (position.line !== null) return { line: l, generatedLine: position.line, generatedColumn: position.column };
-  }
-  return undefined;
+  if (!script.map || !script.index) return { line, generatedLine: line, generatedColumn: 0 };
+  return script.index.generated(sourceIndex, line, line + MAX_LINE_SHIFT);
 }
 
 async function loadScript(script: ScriptInfo): Promise<LoadedScript | undefined> {
@@ -204,7 +201,7 @@ async function loadScript(script: ScriptInfo): Promise<LoadedScript | undefined>
     const code = await readFile(path, 'utf8').catch(() => '');
     reference = /\/\/[#@] sourceMappingURL=(\S+)\s*$/.exec(code.slice(-4096))?.[1];
   }
-  if (!reference) return { url: script.url, path, map: undefined, sources: [] };
+  if (!reference) return { url: script.url, path, map: undefined, index: undefined, sources: [] };
   let map: TraceMap;
   if (reference.startsWith('data:')) {
     const comma = reference.indexOf(',');
@@ -216,5 +213,5 @@ async function loadScript(script: ScriptInfo): Promise<LoadedScript | undefined>
     map = new TraceMap(await readFile(mapPath, 'utf8'), pathToFileURL(mapPath).href);
   }
   const sources = map.resolvedSources.map((s) => (s.startsWith('file://') ? fileURLToPath(s) : s).replace(/\\/g, '/'));
-  return { url: script.url, path, map, sources };
+  return { url: script.url, path, map, index: new MappingIndex(encodedMappings(map)), sources };
 }
