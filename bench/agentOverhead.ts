@@ -58,13 +58,15 @@ const WARMUP_SECONDS = 5;
 /** mid-run (default): one CPU profile in the middle of each run; server: a real collector; none: no profile, to tell the agent's own cost from profiling's. */
 const COLLECTOR = process.env.SG_BENCH_COLLECTOR === 'server' ? 'server' : process.env.SG_BENCH_COLLECTOR === 'none' ? 'none' : 'mid-run';
 const COLLECT_EVERY = Number(process.env.SG_BENCH_PROFILE_EVERY ?? 30);
-type Arm = 'baseline' | 'agent' | 'agent+traces' | 'agent-no-heap';
+type Arm = 'baseline' | 'agent' | 'agent+traces' | 'agent-no-heap' | 'agent-heap-4m';
 const ALL_ARM_ARGS: Record<Arm, string[]> = {
   baseline: ['--no-agent'],
   agent: ['--no-tracing'],
   'agent+traces': ['--trace-sample', '0.05'],
   // To tell the heap sampler's share: the agent arm with V8's sampling heap profiler off.
   'agent-no-heap': ['--no-tracing', '--heap-sampling-bytes', '0'],
+  // Does the heap sampler's cost follow its sample rate? The agent arm sampling every 4 MiB instead of 512 KiB.
+  'agent-heap-4m': ['--no-tracing', '--heap-sampling-bytes', String(4 * 1024 * 1024)],
 };
 /** SG_BENCH_ARMS picks the arms (baseline always runs): default agent and agent+traces. */
 const ARM_ARGS: Partial<Record<Arm, string[]>> = Object.fromEntries(

@@ -169,9 +169,10 @@ export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
  * The signals rules watch, each per service or per pod, computed the same way from the live windows:
  * errorRate (5xx share), p99 (request latency, ms), rps (requests/s), cpu (percent), rss (bytes), eventLoop (p99 ms),
  * silent (1 when a pod that reported in the last 5 minutes sent no metrics in the step, else 0), restarts (how often
- * the pod's process started again in the last 2 minutes: its agent's counters fell back).
+ * the pod's process started again in the last 2 minutes: its agent's counters fell back), cpuCost (a pod's CPU per
+ * request over the median of its service's pods: 1 is usual, 3 is three times the others' cost).
  */
-export const ALERT_SIGNALS = ['errorRate', 'p99', 'rps', 'cpu', 'rss', 'eventLoop', 'silent', 'restarts'] as const;
+export const ALERT_SIGNALS = ['errorRate', 'p99', 'rps', 'cpu', 'rss', 'eventLoop', 'silent', 'restarts', 'cpuCost'] as const;
 export type AlertSignal = (typeof ALERT_SIGNALS)[number];
 
 export interface AlertRule {
@@ -212,6 +213,7 @@ export const DEFAULT_ALERT_RULES: AlertRule[] = [
   { id: 'error-rate-anomaly', type: 'anomaly', signal: 'errorRate', scope: 'pod', threshold: 0.95, forMs: 20_000, severity: 'warning', cooldownMs: 300_000, title: 'Unusual error rate', enabled: true },
   { id: 'latency-anomaly', type: 'anomaly', signal: 'p99', scope: 'pod', threshold: 0.95, forMs: 20_000, severity: 'warning', cooldownMs: 300_000, title: 'Unusual p99 latency', enabled: true },
   { id: 'pod-cpu-anomaly', type: 'anomaly', signal: 'cpu', scope: 'pod', threshold: 0.95, forMs: 30_000, severity: 'warning', cooldownMs: 300_000, title: 'Unusual CPU use', enabled: true },
+  { id: 'pod-cpu-cost-anomaly', type: 'anomaly', signal: 'cpuCost', scope: 'pod', threshold: 0.95, forMs: 30_000, severity: 'warning', cooldownMs: 300_000, title: 'Unusual CPU per request', enabled: true },
   { id: 'pod-memory-anomaly', type: 'anomaly', signal: 'rss', scope: 'pod', threshold: 0.95, forMs: 30_000, severity: 'warning', cooldownMs: 300_000, title: 'Unusual memory use', enabled: true },
   { id: 'traffic-anomaly', type: 'anomaly', signal: 'rps', scope: 'service', threshold: 0.95, forMs: 30_000, severity: 'info', cooldownMs: 300_000, title: 'Unusual traffic', enabled: true },
   { id: 'error-rate-forecast', type: 'forecast', signal: 'errorRate', scope: 'service', threshold: 0.02, forMs: 0, withinMs: 30 * 60_000, severity: 'warning', cooldownMs: 600_000, title: 'Error rate forecast to cross 2 %', enabled: true },

@@ -158,7 +158,7 @@ describe('predictions and alerts on the sandbox fleet', () => {
     const exported = await sg(['alerts', 'export', '--format', 'prometheus', '--out', file]);
     assert.equal(exported.code, 0, exported.stderr);
     const { stdout } = await run('promtool', ['check', 'rules', file]);
-    assert.match(stdout, /SUCCESS: 12 rules found/);
+    assert.match(stdout, /SUCCESS: 13 rules found/);
     const bad = join(dir, 'overrides.json');
     writeFileSync(bad, JSON.stringify([{ id: 'no-such-rule', threshold: 1 }]));
     const refused = await sg(['alerts', 'export', '--format', 'prometheus', '--rules', bad]);

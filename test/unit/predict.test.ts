@@ -213,6 +213,62 @@ describe('alert rules', () => {
     assert.match(firing[0]!.summary, /p99 latency \d+ ms on gw-1 \(gateway\) is unusual \(anomaly score 0\.9[5-9]\d\)/);
   });
 
+  it('finds a pod whose CPU per request rose against its peers, through a day whose traffic moves every pod\'s CPU 10×', () => {
+    // From the live windows: three pods share the traffic of a compressed day (72 steps of 10 s), each burning 1 %
+    // of a core idle plus 0.2 % per request/s; from step 130 on (in the morning's rising traffic) gw-3 spends 3× per
+    // request for 9 steps (a hot spot). Pod CPU itself swings ~5× with the day; its cost against its peers does not.
+    const rules = [rule('pod-cpu-cost-anomaly'), rule('pod-cpu-anomaly')];
+    const engine = new AlertEngine(rules);
+    const events: AlertEvent[] = [];
+    engine.on('alert', (e) => events.push(e));
+    const random = rng(5);
+    const windows = new LiveWindows();
+    const start = Math.floor(Date.now() / 10_000) * 10_000 - 400 * ALERT_STEP_MS;
+    const hotFrom = ALERT_WARMUP + 130;
+    const costs: number[] = [];
+    for (let i = 0; i < ALERT_WARMUP + 200; i++) {
+      const from = start + i * ALERT_STEP_MS;
+      const day = (i % 72) / 72;
+      const traffic = 2 + 28 * Math.max(0, Math.sin(Math.PI * day)) ** 2;
+      for (const pod of ['gw-1', 'gw-2', 'gw-3']) {
+        const rps = traffic * (0.9 + 0.2 * random());
+        const perRequest = pod === 'gw-3' && i >= hotFrom && i < hotFrom + 9 ? 0.6 : 0.2;
+        const cpu = 1 + perRequest * rps + 0.3 * random();
+        windows.add({ ts: from + 5000, name: DEFAULT_ANALYTICS_METRICS.requests, kind: 'counter', labels: { service: 'gateway', pod, route: 'POST /m', code: '202' }, value: rps * 10, total: 0 }, from + 5000);
+        windows.add({ ts: from + 5000, name: 'process_cpu_percent', kind: 'gauge', labels: { service: 'gateway', pod }, value: cpu, total: 0 }, from + 5000);
+      }
+      const signals = readSignals(windows, DEFAULT_ANALYTICS_METRICS, from, ALERT_STEP_MS);
+      const cost = signals.find((s) => s.signal === 'cpuCost' && s.pod === 'gw-3');
+      assert.ok(cost, `step ${i}: gw-3 has a CPU cost signal`);
+      costs.push(cost.value);
+      engine.evaluate(from, signals);
+    }
+    assert.ok(costs.slice(ALERT_WARMUP, hotFrom).every((c) => c > 0.7 && c < 1.4), 'about 1 while gw-3 is healthy');
+    assert.ok(costs.slice(hotFrom + 1, hotFrom + 9).every((c) => c > 1.8), `above 1.8 in the hot spot: ${costs.slice(hotFrom, hotFrom + 9).map((c) => c.toFixed(2)).join(' ')}`);
+    const firing = events.filter((e) => e.state === 'firing');
+    const said = JSON.stringify(firing.map((e) => [e.rule, e.pod, (e.startsAt - start) / ALERT_STEP_MS - hotFrom]));
+    assert.ok(firing.every((e) => e.pod === 'gw-3'), `nothing fired on the healthy pods through the days' traffic: ${said}`);
+    const cost = firing.filter((e) => e.rule === 'pod-cpu-cost-anomaly');
+    assert.equal(cost.length, 1, said);
+    assert.ok(cost[0]!.startsAt >= start + hotFrom * ALERT_STEP_MS && cost[0]!.startsAt <= start + (hotFrom + 6) * ALERT_STEP_MS, said);
+    assert.match(cost[0]!.summary, /CPU per request against the service's pods \d\.\d\d× the median pod's on gw-3 \(gateway\) is unusual/);
+  });
+
+  it('has no CPU cost for a pod below 1 request/s, nor for a service with one pod serving', () => {
+    const windows = new LiveWindows();
+    const from = Math.floor(Date.now() / 10_000) * 10_000 - 20_000;
+    const add = (service: string, pod: string, rps: number, cpu: number) => {
+      windows.add({ ts: from + 5000, name: DEFAULT_ANALYTICS_METRICS.requests, kind: 'counter', labels: { service, pod, route: 'GET /x', code: '200' }, value: rps * 10, total: 0 }, from + 5000);
+      windows.add({ ts: from + 5000, name: 'process_cpu_percent', kind: 'gauge', labels: { service, pod }, value: cpu, total: 0 }, from + 5000);
+    };
+    add('gateway', 'gw-1', 10, 5);
+    add('gateway', 'gw-2', 20, 5);
+    add('gateway', 'gw-3', 0.5, 5);
+    add('billing', 'b-1', 50, 30);
+    const costs = readSignals(windows, DEFAULT_ANALYTICS_METRICS, from, ALERT_STEP_MS).filter((s) => s.signal === 'cpuCost');
+    assert.deepEqual(costs.map((s) => [s.pod, Number(s.value.toFixed(3))]).sort(), [['gw-1', 1.333], ['gw-2', 0.667]]);
+  });
+
   it('alerts once on a level that stays shifted, and resolves when the level has become the new normal', () => {
     const engine = new AlertEngine([rule('pod-memory-anomaly')]);
     const events: AlertEvent[] = [];

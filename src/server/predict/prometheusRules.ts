@@ -31,6 +31,10 @@ function signalExpr(signal: AlertSignal, by: string, m: AnalyticsMetrics): strin
       return `max by (${by}) (${POD_SILENT_METRIC})`;
     case 'restarts':
       return `max by (${by}) (resets(sg_agent_published_total{kind="metrics"}[2m]))`;
+    case 'cpuCost': {
+      const cost = `(max by (service, pod) (process_cpu_percent) / sum by (service, pod) (rate(${requests}[1m])))`;
+      return `max by (${by}) (${cost} / on (service) group_left quantile by (service) (0.5, ${cost}))`;
+    }
   }
 }
 

@@ -38,7 +38,7 @@ import { measureCapacity, podsFor } from './capacity';
 import { DEFAULT_HORIZON_MS, Forecaster } from './forecaster';
 import { servicesWithTraffic } from './history';
 import { ANOMALY_SCORE_METRIC, FORECAST_BREACH_METRIC, POD_SILENT_METRIC } from './prometheusRules';
-import { podLoad, readSignals, RestartTracker, type SignalValue } from './signals';
+import { podLoad, podsReporting, readSignals, RestartTracker, type SignalValue } from './signals';
 
 /** How often forecast rules look ahead. */
 const FORECAST_EVERY_MS = 60_000;
@@ -100,10 +100,7 @@ export class PredictService extends EventEmitter<{ alert: [AlertEvent] }> {
    */
   private podsOf(service: string, now = Date.now()): number {
     const pods = new Set(this.deps.pods.current.filter((p) => p.info.service === service && p.health).map((p) => p.info.pod));
-    for (const series of this.deps.windows.named('process_cpu_percent')) {
-      const { service: s, pod } = series.labels;
-      if (s === service && pod && series.lastAt >= now - 30_000) pods.add(pod);
-    }
+    for (const p of podsReporting(this.deps.windows, now - 30_000)) if (p.service === service) pods.add(p.pod);
     return pods.size;
   }
 

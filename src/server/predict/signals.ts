@@ -1,12 +1,12 @@
 /**
  * The signals alert rules watch, per service and per pod, for one step of the live windows: error rate (5xx
- * share), p99 latency, requests/s, CPU, memory and event-loop delay. Computed with the same bucketing as every
+ * share), p99 latency, requests/s, CPU, memory, event-loop delay, and a pod's CPU per request against its peers. Computed with the same bucketing as every
  * series query, so a signal here equals what the dashboard shows for that step.
  */
 import type { AlertSignal } from '../../protocol/predict';
 import type { AnalyticsMetrics } from '../../protocol/settings';
 import { bucketLive, statOf, type Bucketed } from '../analytics/series';
-import type { LiveWindows } from '../live/windows';
+import type { LiveSeries, LiveWindows } from '../live/windows';
 import { mergeAll, type Distribution } from '../telemetry/histogram';
 
 export interface Subject {
@@ -79,15 +79,55 @@ export function readSignals(windows: LiveWindows, metrics: AnalyticsMetrics, fro
       if (value !== null && g.labels.pod) out.push({ service: g.labels.service!, pod: g.labels.pod, signal, value });
     }
   }
+  out.push(...relativeCpuCost(out));
   // A pod that reported in the last 5 minutes but sent nothing this step is silent (crashed, hung, cut off).
-  for (const series of windows.named('process_cpu_percent')) {
-    const { service, pod } = series.labels;
-    if (!service || !pod || series.lastAt < from - SILENT_MEMORY_MS) continue;
+  for (const { service, pod, series } of podsReporting(windows, from - SILENT_MEMORY_MS)) {
     let points = 0;
     series.each(from, from + stepMs, () => points++);
     out.push({ service, pod, signal: 'silent', value: points > 0 ? 0 : 1 });
   }
   return out;
+}
+
+/** Below this many requests a second a pod's CPU is mostly its idle work, and its CPU per request says little. */
+const MIN_COST_RPS = 1;
+
+/**
+ * Each pod's CPU per request over the median of its service's pods (2 or more pods serving at least MIN_COST_RPS).
+ * Traffic moves every pod's CPU alike through the day, so a pod's own CPU follows the day's shape; its cost
+ * against its peers stays near 1 until that pod's code gets slower (a hot spot, a bad deploy, a noisy neighbour).
+ */
+function relativeCpuCost(signals: SignalValue[]): SignalValue[] {
+  const rps = new Map(signals.filter((s) => s.pod && s.signal === 'rps').map((s) => [subjectKey(s), s.value]));
+  const byService = new Map<string, { pod: string; cost: number }[]>();
+  for (const s of signals) {
+    if (!s.pod || s.signal !== 'cpu') continue;
+    const served = rps.get(subjectKey(s));
+    if (served === undefined || served < MIN_COST_RPS) continue;
+    const list = byService.get(s.service) ?? [];
+    list.push({ pod: s.pod, cost: s.value / served });
+    byService.set(s.service, list);
+  }
+  const out: SignalValue[] = [];
+  for (const [service, pods] of byService) {
+    if (pods.length < 2) continue;
+    const sorted = pods.map((p) => p.cost).sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    if (median > 0) for (const p of pods) out.push({ service, pod: p.pod, signal: 'cpuCost', value: p.cost / median });
+  }
+  return out;
+}
+
+/**
+ * The pods that reported since `since`, with the series that says so: every agent sends its process's CPU every few
+ * seconds, so that series' last point is when the pod last spoke.
+ */
+export function* podsReporting(windows: LiveWindows, since: number): Generator<{ service: string; pod: string; series: LiveSeries }> {
+  for (const series of windows.named('process_cpu_percent')) {
+    const { service, pod } = series.labels;
+    if (service && pod && series.lastAt >= since) yield { service, pod, series };
+  }
 }
 
 /**
@@ -157,6 +197,7 @@ export const SIGNAL_LABELS: Record<AlertSignal, string> = {
   eventLoop: 'event-loop delay p99',
   silent: 'silence',
   restarts: 'restarts',
+  cpuCost: 'CPU per request against the service\'s pods',
 };
 
 export function formatSignal(signal: AlertSignal, value: number): string {
@@ -176,5 +217,7 @@ export function formatSignal(signal: AlertSignal, value: number): string {
       return value >= 0.5 ? 'no metrics' : 'reporting';
     case 'restarts':
       return `${value} restart${value === 1 ? '' : 's'}`;
+    case 'cpuCost':
+      return `${value.toFixed(2)}× the median pod's`;
   }
 }
