@@ -1,6 +1,6 @@
 /**
  * Forecast accuracy as the M4 competition defines it: sMAPE in percent, MASE scaled by the in-sample
- * seasonal-naive error, OWA against the Naive2 benchmark.
+ * seasonal-naive error, OWA against the Naive2 benchmark; and the median the detectors and checks share.
  */
 
 /** Mean of 200·|y − ŷ|/(|y| + |ŷ|) over the horizon; a step where both are 0 counts as 0. */
@@ -47,4 +47,12 @@ export function mapeAccuracy(actual: ArrayLike<number>, forecast: ArrayLike<numb
 /** Overall weighted average: the mean of the two ratios to the benchmark's sMAPE and MASE. */
 export function owa(smapeValue: number, maseValue: number, benchmark: { smape: number; mase: number }): number {
   return 0.5 * (smapeValue / benchmark.smape + maseValue / benchmark.mase);
+}
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -15,6 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { runbookPath, type AlertEvent, type AlertRule, type AlertRuleOverride, type AlertSignal } from '../../protocol/predict';
 import { OnlineDetector } from '../ml/anomaly';
+import { median } from '../ml/metrics';
 import { formatSignal, SIGNAL_LABELS, subjectKey, subjectText, type SignalValue, type Subject } from './signals';
 
 export const ALERT_STEP_MS = 10_000;
@@ -143,10 +144,7 @@ export class AlertEngine extends EventEmitter<{ alert: [AlertEvent] }> {
     const standsOut = (s: SignalValue) => {
       const values = peers.get(`${s.signal}|${s.service}`) ?? [];
       if (!s.pod || values.length < 2) return true;
-      const sorted = [...values].sort((a, b) => a - b);
-      const mid = sorted.length / 2;
-      const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-      return s.value > PEER_FACTOR * median;
+      return s.value > PEER_FACTOR * median(values);
     };
     for (const s of signals) {
       if (!wanted.has(`${s.signal}|${s.pod ? 'pod' : 'service'}`)) continue;

@@ -1,11 +1,13 @@
 /**
  * The signals alert rules watch, per service and per pod, for one step of the live windows: error rate (5xx
- * share), p99 latency, requests/s, CPU, memory, event-loop delay, and a pod's CPU per request against its peers. Computed with the same bucketing as every
- * series query, so a signal here equals what the dashboard shows for that step.
+ * share), p99 latency, requests/s, CPU, memory, event-loop delay, and a pod's CPU per request against its peers.
+ * Computed with the same bucketing as every series query, so a signal here equals what the dashboard shows for that
+ * step.
  */
 import type { AlertSignal } from '../../protocol/predict';
 import type { AnalyticsMetrics } from '../../protocol/settings';
 import { bucketLive, statOf, type Bucketed } from '../analytics/series';
+import { median } from '../ml/metrics';
 import type { LiveSeries, LiveWindows } from '../live/windows';
 import { mergeAll, type Distribution } from '../telemetry/histogram';
 
@@ -111,10 +113,8 @@ function relativeCpuCost(signals: SignalValue[]): SignalValue[] {
   const out: SignalValue[] = [];
   for (const [service, pods] of byService) {
     if (pods.length < 2) continue;
-    const sorted = pods.map((p) => p.cost).sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    if (median > 0) for (const p of pods) out.push({ service, pod: p.pod, signal: 'cpuCost', value: p.cost / median });
+    const typical = median(pods.map((p) => p.cost));
+    if (typical > 0) for (const p of pods) out.push({ service, pod: p.pod, signal: 'cpuCost', value: p.cost / typical });
   }
   return out;
 }

@@ -22,6 +22,7 @@
  */
 import type { Regression } from '../../protocol/profiles';
 import { resolveSampleIndex, type ProfileData } from './profileData';
+import { median } from '../ml/metrics';
 
 export interface RegressionThresholds {
   z: number;
@@ -209,11 +210,8 @@ export function testShares(strata: Stratum[]): RegressionTest[] {
  * wildly when one of them caught the change half-way — cannot inflate the noise it is measured against.
  */
 function commonDispersion(perFunction: { dispersion: number; share: number }[]): number {
-  const estimates = perFunction.filter((f) => Number.isFinite(f.dispersion) && f.share >= 0.005).map((f) => f.dispersion).sort((a, b) => a - b);
-  if (!estimates.length) return 1;
-  const mid = estimates.length >> 1;
-  const median = estimates.length % 2 ? estimates[mid]! : (estimates[mid - 1]! + estimates[mid]!) / 2;
-  return Math.max(1, median);
+  const estimates = perFunction.filter((f) => Number.isFinite(f.dispersion) && f.share >= 0.005).map((f) => f.dispersion);
+  return estimates.length ? Math.max(1, median(estimates)) : 1;
 }
 
 /**
