@@ -4,11 +4,12 @@
  * that returns another stub; nothing is awaited on it.
  */
 const NAMESPACES = [
-  'window', 'workspace', 'commands', 'debug', 'extensions', 'languages', 'env', 'tasks', 'tests', 'l10n',
+  'window', 'workspace', 'commands', 'debug', 'extensions', 'languages', 'notebooks', 'env', 'tasks', 'tests', 'l10n',
   'Uri', 'EventEmitter', 'Disposable', 'ThemeColor', 'ThemeIcon', 'MarkdownString', 'TreeItem', 'Range', 'Position',
   'StatusBarAlignment', 'ProgressLocation', 'ConfigurationTarget', 'ViewColumn', 'TreeItemCollapsibleState',
   'DebugAdapterExecutable', 'DebugAdapterInlineImplementation', 'CancellationTokenSource', 'RelativePattern',
-  'Diagnostic', 'DiagnosticSeverity', 'CodeLens', 'Hover', 'Location', 'FileSystemWatcher',
+  'Diagnostic', 'DiagnosticSeverity', 'CodeLens', 'Hover', 'Location', 'FileSystemWatcher', 'DebugConfigurationProviderTriggerKind',
+  'NotebookCellKind', 'NotebookCellData', 'NotebookCellOutput', 'NotebookCellOutputItem', 'NotebookData', 'OverviewRulerLane',
 ];
 
 export function vscodeStub(): Record<string, unknown> {
