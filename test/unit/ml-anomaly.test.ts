@@ -30,6 +30,18 @@ describe('OnlineDetector', () => {
     assert.ok(spike >= 0.99, `spike scored ${spike}`);
     assert.ok(spike > Math.max(...scores.slice(300, 1500)));
   });
+  it('learns its range from the warm-up and can alarm from the first steps after it, as the live product runs it', () => {
+    // No range given: the range and the tails both come from the 100-value warm-up. A shift 5 steps after the
+    // warm-up must reach the alarm level within a few steps (tails learned only after the warm-up could not pass
+    // 0.95 before ~60 steps), and the quiet steps before it must not.
+    const y = noisyDaily(200, 7).map((v, t) => (t >= 105 ? v + 60 : v));
+    const detector = new OnlineDetector();
+    const scores = y.map((v, t) => detector.update(t, v));
+    const quiet = Math.max(...scores.slice(100, 105));
+    const shift = Math.max(...scores.slice(105, 110));
+    assert.ok(shift >= 0.95, `shift 5 steps after the warm-up scored ${shift}`);
+    assert.ok(quiet < 0.9, `the quiet steps after the warm-up scored up to ${quiet}`);
+  });
   it('scores 0 during warm-up and ignores late, repeated and non-finite values', () => {
     const detector = new OnlineDetector({ warmup: 10 });
     for (let t = 0; t < 10; t++) assert.equal(detector.update(t, t % 3), 0);

@@ -17,7 +17,9 @@
  *
  * The range: NAB gives every detector the file's min and max; the live product has neither, so the detector takes
  * the range of its warm-up values (plus 10 %) and doubles it towards any value that falls outside (merging bins),
- * which is itself a surprise the first time. The constants were tuned on the 45 NAB files (docs/ml.md).
+ * which is itself a surprise the first time; replaying the warm-up values through the experts also primes the tails
+ * (step 2) with their surprises, so the detector can alarm from its first scored step. (NAB's runs pass
+ * the range and are unaffected.) The constants were tuned on the 45 NAB files (docs/ml.md).
  */
 import { autocorrelation } from './seasonality';
 
@@ -52,15 +54,23 @@ class TailEstimator {
 
   /** The share of past surprises ≥ s (a pseudo-count keeps an unseen extreme rare, not impossible); then learns s. */
   tail(s: number): number {
-    const bin = s >= SURPRISE_MAX ? SURPRISE_BINS : Math.floor((s / SURPRISE_MAX) * SURPRISE_BINS);
+    const bin = binOf(s);
     let above = 0;
     for (let b = bin; b <= SURPRISE_BINS; b++) above += this.counts[b]!;
     const p = (above + 0.5) / (this.total + 1);
-    for (let b = 0; b <= SURPRISE_BINS; b++) this.counts[b]! *= this.decay;
-    this.total = this.total * this.decay + 1;
-    this.counts[bin]! += 1;
+    this.learn(s);
     return Math.min(1, p);
   }
+
+  learn(s: number): void {
+    for (let b = 0; b <= SURPRISE_BINS; b++) this.counts[b]! *= this.decay;
+    this.total = this.total * this.decay + 1;
+    this.counts[binOf(s)]! += 1;
+  }
+}
+
+function binOf(s: number): number {
+  return s >= SURPRISE_MAX ? SURPRISE_BINS : Math.floor((s / SURPRISE_MAX) * SURPRISE_BINS);
 }
 
 /** Where values sit in a range that widens (doubling towards the value) when one falls outside it. */
@@ -208,7 +218,14 @@ export class OnlineDetector {
       }
       const pad = (hi - lo) * 0.1;
       this.range = new Range(lo - pad, hi + pad, false);
-      this.warm.forEach((v, k) => this.surprises(v, k));
+      // The replay also calibrates the tails, from its 10th value on: its surprises are out of sample (each value
+      // is scored before it is learned). Without them the tails start empty after the warm-up, and a sustained
+      // anomaly cannot score 0.95 until they hold ~60 surprises (the pseudo-count's floor: 1 − 2 × 1.5 / (n + 1)).
+      const primeFrom = Math.floor(this.warm.length / 10);
+      this.warm.forEach((v, k) => {
+        const surprises = this.surprises(v, k);
+        if (k >= primeFrom) surprises.forEach((x, e) => x !== undefined && this.tails[e]!.learn(x));
+      });
     }
     this.warm = [];
   }
