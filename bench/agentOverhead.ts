@@ -23,7 +23,7 @@
  * of load alone on CPU 0 (see runInterleaved): steady-state pods, measured a few seconds apart.
  *
  *   npm run bench -- agentOverhead      (SG_BENCH_SECONDS=60 per run, SG_BENCH_ROUNDS=8, SG_BENCH_MODE=concurrent|sequential|interleaved,
- *                                        SG_BENCH_SLICE_SECONDS=10 in interleaved mode,
+ *                                        SG_BENCH_SLICE_SECONDS=10 and SG_BENCH_FRESH=1 (new gateways each round) in interleaved mode,
  *                                        SG_BENCH_COLLECTOR=mid-run|server|none)
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -52,6 +52,12 @@ const MODE = process.env.SG_BENCH_MODE === 'sequential' ? 'sequential' : process
 /** Interleaved mode: seconds of load per slice; a round is SLICES_PER_ROUND slices of each arm. */
 const SLICE_SECONDS = Number(process.env.SG_BENCH_SLICE_SECONDS ?? 10);
 const SLICES_PER_ROUND = 6;
+/**
+ * Interleaved mode with SG_BENCH_FRESH=1: new gateway processes for every round. Two processes of the same code
+ * differ by a few % CPU per request for as long as they live (stop 20), so an arm measured on one process carries
+ * that process's luck; fresh ones each round turn it into round-to-round spread that the median sees.
+ */
+const FRESH = process.env.SG_BENCH_FRESH === '1';
 /** Continuous profiling's duty cycle: one 10-second CPU profile per minute of load. */
 const PROFILE_SECONDS = Math.max(1, Math.round(SECONDS / 6));
 const WARMUP_SECONDS = 5;
@@ -276,13 +282,20 @@ async function runInterleaved(natsUrl: string): Promise<ArmResult[]> {
   const nc = await connect({ servers: natsUrl });
   const results: ArmResult[] = [];
   try {
-    for (const arm of arms) gateways.push(await startGateway(arm, 0, natsUrl));
-    for (const g of gateways) {
-      const warm = runLoader(g.port, WARMUP_SECONDS * 3);
-      if (g.arm !== 'baseline') await fetchProfile(nc, g.pod, { type: 'cpu', seconds: 2, timeline: true });
-      await warm;
-    }
+    const startAll = async (round: number) => {
+      for (const arm of arms) gateways.push(await startGateway(arm, round, natsUrl));
+      for (const g of gateways) {
+        const warm = runLoader(g.port, WARMUP_SECONDS * 3);
+        if (g.arm !== 'baseline') await fetchProfile(nc, g.pod, { type: 'cpu', seconds: 2, timeline: true });
+        await warm;
+      }
+    };
+    await startAll(0);
     for (let round = 0; round < ROUNDS; round++) {
+      if (FRESH && round > 0) {
+        await Promise.all(gateways.splice(0).map((g) => g.stop()));
+        await startAll(round);
+      }
       const acc = new Map<Arm, { cpu: number; requests: number; seconds: number; errors: number; p50: number[]; p99: number[]; profiled: number; heapProfiles: number }>();
       for (const arm of arms) acc.set(arm, { cpu: 0, requests: 0, seconds: 0, errors: 0, p50: [], p99: [], profiled: 0, heapProfiles: 0 });
       const profiledCycle = round % SLICES_PER_ROUND;

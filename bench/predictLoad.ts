@@ -11,15 +11,19 @@
  * Baselines from the same recording: persistence (the last hour's mean) and seasonal naive (the same hour the day
  * before). Per-step accuracy (each forecast step against its own actual) is printed too.
  *
+ * The fleet runs at the sandbox's default load level (`sg fleet up`'s `normal`) unless SG_BENCH_PEAK sets the peak
+ * sessions/s (and 40 × that as the most sessions at once); stop 19's figure was recorded with SG_BENCH_PEAK=8.
+ *
  *   npm run bench -- predictLoad
- *   SG_BENCH_DAY_MINUTES=12 SG_BENCH_WARM_DAYS=3 SG_BENCH_PEAK=8 SG_BENCH_SEED=7 npm run bench -- predictLoad
+ *   SG_BENCH_DAY_MINUTES=12 SG_BENCH_WARM_DAYS=3 SG_BENCH_SEED=7 npm run bench -- predictLoad
+ *   SG_BENCH_PEAK=8 npm run bench -- predictLoad            (a lighter load than the default level)
  *   SG_BENCH_REUSE=/tmp/dir npm run bench -- predictLoad     (score an earlier recording again; it is kept there)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../src/common/logger';
 import { startNatsServer } from '../src/launch/nats';
-import { startSandbox } from '../src/launch/sandbox';
+import { LOAD_LEVELS, startSandbox, type LoadLevel } from '../src/launch/sandbox';
 import type { SeriesQuery } from '../src/protocol/analytics';
 import { bucketStore, toResult } from '../src/server/analytics/series';
 import { DEFAULT_ANALYTICS_METRICS } from '../src/server/analytics/views';
@@ -35,13 +39,16 @@ interface Recording {
   warmDays: number;
   endAt: number;
   seed: number;
-  peak: number;
+  /** Peak sessions/s when SG_BENCH_PEAK set it; otherwise the load level's. */
+  peak: number | null;
+  load?: LoadLevel;
 }
 
 async function record(dir: string): Promise<Recording> {
   const dayMs = env('SG_BENCH_DAY_MINUTES', 12) * 60_000;
   const warmDays = env('SG_BENCH_WARM_DAYS', 3);
-  const peak = env('SG_BENCH_PEAK', 8);
+  const peak = process.env.SG_BENCH_PEAK ? Number(process.env.SG_BENCH_PEAK) : null;
+  const load: LoadLevel = 'normal';
   const seed = env('SG_BENCH_SEED', 7);
   const nats = await startNatsServer();
   const backend = new Backend(createLogger(() => {}, 'error'));
@@ -51,11 +58,12 @@ async function record(dir: string): Promise<Recording> {
     stateDir: join(dir, 'fleet'),
     distDir: join(root, 'dist'),
     pods: 3,
-    loadgenArgs: ['--day-minutes', String(dayMs / 60_000), '--peak-sessions-per-second', String(peak), '--max-sessions', String(Math.ceil(peak * 40)), '--seed', String(seed), '--quiet'],
+    load,
+    loadgenArgs: ['--day-minutes', String(dayMs / 60_000), ...(peak === null ? [] : ['--peak-sessions-per-second', String(peak), '--max-sessions', String(Math.ceil(peak * 40))]), '--seed', String(seed), '--quiet'],
   });
   const startedAt = Date.now();
   const endAt = startedAt + (warmDays + 1) * dayMs + 60_000;
-  console.log(`recording ${warmDays} + 1 simulated days of ${dayMs / 60_000} min (peak ${peak} sessions/s, seed ${seed}) into ${dir}: until ${new Date(endAt).toISOString()}`);
+  console.log(`recording ${warmDays} + 1 simulated days of ${dayMs / 60_000} min (${describeLoad(load, peak)}, seed ${seed}) into ${dir}: until ${new Date(endAt).toISOString()}`);
   while (Date.now() < endAt) {
     await new Promise((r) => setTimeout(r, 60_000));
     const status = backend.status();
@@ -64,9 +72,15 @@ async function record(dir: string): Promise<Recording> {
   await fleet.stop();
   await backend.dispose();
   await nats.stop();
-  const recording: Recording = { startedAt, dayMs, warmDays, endAt, seed, peak };
+  const recording: Recording = { startedAt, dayMs, warmDays, endAt, seed, peak, load };
   writeFileSync(join(dir, 'recording.json'), JSON.stringify(recording));
   return recording;
+}
+
+function describeLoad(load: LoadLevel | undefined, peak: number | null): string {
+  if (peak !== null) return `peak ${peak} sessions/s, at most ${Math.ceil(peak * 40)} at once`;
+  const level = LOAD_LEVELS[load ?? 'normal'];
+  return `load level ${load ?? 'normal'}: peak ${level.peakSessionsPerSecond} sessions/s, at most ${level.maxSessions} at once`;
 }
 
 const accuracy = (pairs: [number, number][]) => 1 - pairs.reduce((s, [a, f]) => s + Math.abs(a - f) / a, 0) / pairs.length;
@@ -124,7 +138,7 @@ async function score(dir: string, rec: Recording): Promise<void> {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const m = accuracy(model);
   const sortedTimes = [...timings].sort((a, b) => a - b);
-  console.log(`one-hour-ahead load forecasts, ${model.length} origins (every simulated hour of day ${rec.warmDays}; day = ${rec.dayMs / 60_000} min, ${rec.warmDays} days of history before it, peak ${rec.peak} sessions/s, seed ${rec.seed})`);
+  console.log(`one-hour-ahead load forecasts, ${model.length} origins (every simulated hour of day ${rec.warmDays}; day = ${rec.dayMs / 60_000} min, ${rec.warmDays} days of history before it, ${describeLoad(rec.load, rec.peak)}, seed ${rec.seed})`);
   console.log(`  grid: ${[...seasons].join('; ')}`);
   console.log(`  1 − MAPE of the hour's mean load: StreamGate ${pct(m)}, persistence ${pct(accuracy(persistence))}, seasonal naive ${pct(accuracy(seasonal))}`);
   console.log(`  error ratio to persistence (MAPE): ${((1 - m) / (1 - accuracy(persistence))).toFixed(2)}; to seasonal naive: ${((1 - m) / (1 - accuracy(seasonal))).toFixed(2)}`);
