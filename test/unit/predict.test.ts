@@ -458,6 +458,25 @@ describe('the combination candidate and the count-based grid', () => {
     else assert.equal(combined.model, single.model, 'when the combination does not win, the choice is the one without it');
   });
 
+  it('keeps the combination unless a single candidate beats it by the preference factor', () => {
+    // The choice: the lowest (sMAPE / seasonal naive's + MASE / seasonal naive's), the combination's times the factor.
+    const value = (c: { model: string; smape: number; mase: number }, ref: { smape: number; mase: number }, p: number) =>
+      (c.smape / ref.smape + c.mase / ref.mase) * (c.model === 'combination' ? p : 1);
+    let flipped = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = rng(seed);
+      const y = Float64Array.from({ length: 24 * 12 }, (_, t) => 100 + 40 * Math.sin((2 * Math.PI * t) / 24) + 25 * (random() - 0.5));
+      const plain = forecastSeries(y, { horizon: 6, season: 24, combine: 3 });
+      const preferring = forecastSeries(y, { horizon: 6, season: 24, combine: 3, combinationPreference: 0.8 });
+      const ref = preferring.candidates.find((c) => c.model === 'seasonal-naive')!;
+      const best = preferring.candidates.reduce((a, c) => (value(c, ref, 0.8) < value(a, ref, 0.8) ? c : a));
+      assert.equal(preferring.model, best.model, `seed ${seed}: ${JSON.stringify(preferring.candidates)}`);
+      if (plain.model !== 'combination' && preferring.model === 'combination') flipped++;
+      assert.ok(!(plain.model === 'combination' && preferring.model !== 'combination'), 'preferring it never loses the combination');
+    }
+    assert.ok(flipped > 0, 'in 40 noisy series the factor changed no choice');
+  });
+
   it('makes steps long enough to hold 500 requests at the service\'s rate', () => {
     assert.equal(MIN_EVENTS_PER_STEP, 500);
     assert.equal(minStepFor(50), 10_000);

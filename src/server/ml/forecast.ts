@@ -26,6 +26,11 @@ export interface ForecastOptions {
    * like the others (its errors are the mean of theirs); off by default (M4's figures are without it).
    */
   combine?: number;
+  /**
+   * The combination's backtest score is multiplied by this (default 1) before the comparison, as the pooled model's
+   * is by POOLED_PREFERENCE: a single candidate must be that much better to replace the average of the best ones.
+   */
+  combinationPreference?: number;
 }
 
 export interface ForecastPoint {
@@ -81,10 +86,10 @@ const DEFAULT_ORIGINS = 3;
  * The candidate with the lowest sum of its sMAPE and MASE each divided by seasonal naive's (OWA-like, so neither
  * scale-free measure dominates), the pooled model's discounted by POOLED_PREFERENCE.
  */
-function choose<T extends CandidateScore>(scored: T[]): T {
+function choose<T extends CandidateScore>(scored: T[], combinationPreference = 1): T {
   const reference = scored.find((s) => s.model === 'seasonal-naive') ?? scored[0]!;
-  const value = (s: CandidateScore) =>
-    (s.smape / Math.max(reference.smape, 1e-9) + s.mase / Math.max(reference.mase, 1e-9)) * (s.model === 'pooled-linear' ? POOLED_PREFERENCE : 1);
+  const preference = (model: ModelName) => (model === 'pooled-linear' ? POOLED_PREFERENCE : model === 'combination' ? combinationPreference : 1);
+  const value = (s: CandidateScore) => (s.smape / Math.max(reference.smape, 1e-9) + s.mase / Math.max(reference.mase, 1e-9)) * preference(s.model);
   let best = scored[0]!;
   for (const s of scored) if (value(s) < value(best)) best = s;
   return best;
@@ -147,7 +152,7 @@ export function forecast(input: SeriesInput, options: ForecastOptions): Forecast
 
   const members = options.combine && options.combine > 1 && scored.length > 1 ? rank(scored).slice(0, options.combine) : [];
   if (members.length > 1) scored.push(combination(members, y, n, horizon, origins, spacing, scale));
-  const best = choose(scored);
+  const best = choose(scored, options.combinationPreference);
   const predictWith = (name: ModelName): Float64Array => {
     const candidate = CANDIDATES.find((c) => c.name === name)!;
     const params = reuse && name in reuse.forecast ? reuse.forecast[name] : candidate.fit(y, ctx);
