@@ -9,7 +9,7 @@ import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { encodedMappings, TraceMap } from '@jridgewell/trace-mapping';
 import { scriptPath } from '../sourcemaps';
-import { MappingIndex } from './mappings';
+import { MappingIndex } from '../mappings';
 
 export interface ScriptInfo {
   url: string;

@@ -1,26 +1,23 @@
 /**
- * A source map's `mappings`, looked up without decoding them into arrays. `@jridgewell/trace-mapping` decodes
- * every segment into its own array (158k of them for the gateway's 2 MB map) and, for a lookup from a source line,
- * then builds and sorts an index of all of them: ~100 ms of a pod's thread when a breakpoint is first set, which
- * is most of the first install's time on a fleet. Here one pass over the string records, per generated line,
- * where it starts and the decoder's running state there; a forward lookup decodes one line, and a lookup from a
- * source line is one more pass that keeps that source's segments for the next. The answers are
- * trace-mapping's, tie for tie (test/unit/mappings.test.ts checks every line of a real bundle's map).
+ * A source map's `mappings`, looked up without decoding them into arrays: the one decoder of the agent, for the
+ * debugger (a breakpoint's source line → generated position, a paused frame → source) and for profiles (each
+ * sampled position → source, src/agent/sourcemaps.ts). `@jridgewell/trace-mapping` decodes every segment into its
+ * own array (158k of them, ~46 MB of a pod's heap, for the gateway's 2 MB map) and, for a lookup from a source line,
+ * then builds and sorts an index of all of them: ~100 ms of a pod's thread when a breakpoint is first set. Here one
+ * pass over the string records, per generated line, where it starts and the decoder's running state there (20
+ * bytes a line); a forward lookup decodes its line into a typed array (a few thousand lines are kept, so a
+ * minified one-line bundle is decoded once, not once per lookup), and a lookup from a source line is one more pass
+ * that keeps that source's segments for the next. The answers are trace-mapping's, tie for tie
+ * (test/unit/mappings.test.ts checks a real bundle's map).
  */
 
 const BASE64 = new Int8Array(128).fill(-1);
 for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) BASE64[c.charCodeAt(0)] = i;
 const SEMICOLON = 59;
 const COMMA = 44;
-
-/** A segment as decoded: generated column, then (when it has a source) source index, line and column (0-based). */
-interface Segment {
-  generatedColumn: number;
-  source: number;
-  line: number;
-  column: number;
-  hasSource: boolean;
-}
+/** Fields per decoded segment: generated column, source (−1: none), line, column (0-based), name (−1: none). */
+const FIELDS = 5;
+const MAX_DECODED_LINES = 4096;
 
 /** A running decoder over one mappings string. Fields are deltas: the generated column per line, the rest across lines. */
 class Cursor {
@@ -31,6 +28,7 @@ class Cursor {
   column = 0;
   name = 0;
   hasSource = false;
+  hasName = false;
 
   constructor(private readonly text: string) {}
 
@@ -59,11 +57,13 @@ class Cursor {
   segment(): void {
     this.generatedColumn += this.vlq();
     this.hasSource = this.more();
+    this.hasName = false;
     if (!this.hasSource) return;
     this.source += this.vlq();
     this.line += this.vlq();
     this.column += this.vlq();
-    if (this.more()) this.name += this.vlq();
+    this.hasName = this.more();
+    if (this.hasName) this.name += this.vlq();
   }
 }
 
@@ -104,15 +104,24 @@ export class MappingIndex {
     }
   }
 
-  /** The segments of generated line `line` (0-based), in the order the map lists them. */
-  private segments(line: number): Segment[] {
+  /** Decoded lines (FIELDS per segment, sorted by generated column), the most recent MAX_DECODED_LINES. */
+  private readonly decoded = new Map<number, Int32Array>();
+
+  /**
+   * The segments of generated line `line` (0-based), sorted by generated column as trace-mapping sorts them (a
+   * stable sort, so equal columns keep the map's order).
+   */
+  private segments(line: number): Int32Array {
+    const cached = this.decoded.get(line);
+    if (cached) return cached;
     const cursor = new Cursor(this.text);
     cursor.at = this.starts[line]!;
     cursor.source = this.states[line * 4]!;
     cursor.line = this.states[line * 4 + 1]!;
     cursor.column = this.states[line * 4 + 2]!;
     cursor.name = this.states[line * 4 + 3]!;
-    const out: Segment[] = [];
+    const values: number[] = [];
+    let sorted = true;
     while (cursor.at < this.text.length) {
       const c = this.text.charCodeAt(cursor.at);
       if (c === SEMICOLON) break;
@@ -121,35 +130,50 @@ export class MappingIndex {
         continue;
       }
       cursor.segment();
-      out.push({ generatedColumn: cursor.generatedColumn, source: cursor.source, line: cursor.line, column: cursor.column, hasSource: cursor.hasSource });
+      if (values.length && cursor.generatedColumn < values[values.length - FIELDS]!) sorted = false;
+      values.push(cursor.generatedColumn, cursor.hasSource ? cursor.source : -1, cursor.line, cursor.column, cursor.hasName ? cursor.name : -1);
     }
+    let out = Int32Array.from(values);
+    if (!sorted) {
+      const order = Array.from({ length: values.length / FIELDS }, (_, i) => i).sort((a, b) => values[a * FIELDS]! - values[b * FIELDS]! || a - b);
+      out = new Int32Array(values.length);
+      order.forEach((from, to) => out.set(values.slice(from * FIELDS, from * FIELDS + FIELDS), to * FIELDS));
+    }
+    if (this.decoded.size >= MAX_DECODED_LINES) this.decoded.delete(this.decoded.keys().next().value!);
+    this.decoded.set(line, out);
     return out;
   }
 
   /**
    * Where generated `line` (1-based) and `column` (0-based) come from, as trace-mapping's originalPositionFor:
    * with 'glb' the last segment at or before the column (the first of equals), with 'lub' the first at or after
-   * it (the last of equals); undefined when there is none or it has no source.
+   * it (the last of equals); undefined when there is none or it has no source. `name` is an index into the map's
+   * names, when the segment has one.
    */
-  original(line: number, column: number, bias: 'glb' | 'lub'): { source: number; line: number; column: number } | undefined {
+  original(line: number, column: number, bias: 'glb' | 'lub'): { source: number; line: number; column: number; name?: number } | undefined {
     if (line < 1 || line > this.lines) return undefined;
     const segments = this.segments(line - 1);
-    let index = -1;
-    let found = false;
-    for (let i = 0; i < segments.length; i++) {
-      const c = segments[i]!.generatedColumn;
-      if (c === column) {
-        found = true;
-        index = bias === 'glb' ? i : lastOf(segments, i, (s) => s.generatedColumn === column);
-        break;
-      }
-      if (c > column) break;
-      index = i;
+    const count = segments.length / FIELDS;
+    // The first segment whose generated column is ≥ column.
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (segments[mid * FIELDS]! < column) lo = mid + 1;
+      else hi = mid;
     }
-    if (!found && bias === 'lub') index++;
-    const segment = segments[index];
-    if (!segment?.hasSource) return undefined;
-    return { source: segment.source, line: segment.line + 1, column: segment.column };
+    let index: number;
+    if (lo < count && segments[lo * FIELDS]! === column) {
+      index = lo;
+      if (bias === 'lub') while (index + 1 < count && segments[(index + 1) * FIELDS]! === column) index++;
+    } else {
+      index = bias === 'glb' ? lo - 1 : lo;
+    }
+    if (index < 0 || index >= count) return undefined;
+    const at = index * FIELDS;
+    if (segments[at + 1]! < 0) return undefined;
+    const name = segments[at + 4]!;
+    return { source: segments[at + 1]!, line: segments[at + 2]! + 1, column: segments[at + 3]!, ...(name >= 0 ? { name } : {}) };
   }
 
   /**
@@ -203,10 +227,4 @@ interface SourceSegment {
   column: number;
   generatedLine: number;
   generatedColumn: number;
-}
-
-function lastOf<T>(list: T[], from: number, same: (item: T) => boolean): number {
-  let i = from;
-  while (i + 1 < list.length && same(list[i + 1]!)) i++;
-  return i;
 }
