@@ -84,7 +84,8 @@ const DEFAULT_ORIGINS = 3;
 
 /**
  * The candidate with the lowest sum of its sMAPE and MASE each divided by seasonal naive's (OWA-like, so neither
- * scale-free measure dominates), the pooled model's discounted by POOLED_PREFERENCE.
+ * scale-free measure dominates), the pooled model's discounted by POOLED_PREFERENCE and the combination's by
+ * `combinationPreference`.
  */
 function choose<T extends CandidateScore>(scored: T[], combinationPreference = 1): T {
   const reference = scored.find((s) => s.model === 'seasonal-naive') ?? scored[0]!;
