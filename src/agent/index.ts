@@ -60,7 +60,7 @@ export interface AgentOptions {
   pprofUrl?: string;
   /** CPU sampling interval in microseconds (default 5000). */
   cpuIntervalMicros?: number;
-  /** Heap sampling interval in bytes (default 512 KiB; 0 disables). */
+  /** Heap sampling interval in bytes (default 1 MiB; 0 disables). */
   heapIntervalBytes?: number;
   /** Map profile frames of bundled code back to its sources through their source maps (default true). */
   sourceMaps?: boolean;

@@ -13,9 +13,13 @@ const gzipAsync = promisify(gzip);
 export class ProfilerBusyError extends Error {}
 
 export interface ProfilerOptions {
-  /** CPU sampling interval in microseconds (default 5000: 200 Hz). */
+  /** CPU sampling interval in microseconds (default 10 000: 100 Hz, as Go's pprof and the Node profilers of Datadog and Pyroscope). */
   cpuIntervalMicros?: number;
-  /** Average bytes between heap samples (default 512 KiB, as Go). 0 disables the heap sampler. */
+  /**
+   * Average bytes between heap samples (default 1 MiB; Go samples every 512 KiB, but V8 walks the JavaScript stack for
+   * each sample and a Node service allocates more per request: at 512 KiB the sampler cost the sandbox gateway 0.49 %
+   * of its CPU, see docs/benchmarks.md). 0 disables the heap sampler.
+   */
   heapIntervalBytes?: number;
   sourceMaps?: boolean;
 }
@@ -33,8 +37,8 @@ export class Profiler {
   readonly heapIntervalBytes: number;
 
   constructor(options: ProfilerOptions = {}) {
-    this.cpuIntervalMicros = options.cpuIntervalMicros ?? 5000;
-    this.heapIntervalBytes = options.heapIntervalBytes ?? 512 * 1024;
+    this.cpuIntervalMicros = options.cpuIntervalMicros ?? 10_000;
+    this.heapIntervalBytes = options.heapIntervalBytes ?? 1024 * 1024;
     this.mapper = options.sourceMaps === false ? undefined : new SourceMapper();
     this.session.connect();
   }

@@ -1,6 +1,6 @@
 /** Runtime metrics every pod reports: CPU, memory, GC pauses, event-loop delay, active handles. */
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
-import type { MetricsRegistry } from './metrics';
+import type { Histogram, MetricsRegistry } from './metrics';
 
 const GC_KINDS: Record<number, string> = {
   [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -30,11 +30,15 @@ export class RuntimeMetrics {
 
   constructor(private readonly registry: MetricsRegistry) {
     this.loopDelay.enable();
+    // One histogram per kind, looked up once: a busy pod collects garbage tens of times a second.
+    const pauses = new Map<number, Histogram>();
+    const pauseHistogram = (kind: number) => {
+      let histogram = pauses.get(kind);
+      if (!histogram) pauses.set(kind, (histogram = registry.histogram('nodejs_gc_pause_ms', { kind: GC_KINDS[kind] ?? 'other' })));
+      return histogram;
+    };
     this.gcObserver = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        const kind = GC_KINDS[((entry as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
-        registry.histogram('nodejs_gc_pause_ms', { kind }).record(entry.duration);
-      }
+      for (const entry of list.getEntries()) pauseHistogram((entry as { detail?: { kind?: number } }).detail?.kind ?? 0).record(entry.duration);
     });
     this.gcObserver.observe({ entryTypes: ['gc'] });
   }
