@@ -117,8 +117,8 @@ const FIRST_BINS = 64;
  * A histogram records on every request of an instrumented service, so it keeps DDSketch's bins itself: the key
  * as DDSketch computes it (`MAPPING.key`), counted in a typed array. The sketch is built once per interval when
  * the series is collected, from one representative value per bin (which maps back to the same key), so what
- * leaves the pod is the same sketch `accept`ing every value would have built, at a third of the cost per record
- * (`bench/agentCost.ts`).
+ * leaves the pod is the same sketch `accept`ing every value would have built. In the sandbox gateway (two
+ * histograms a request) DDSketch's `accept` was 0.27 % of its CPU, these records ~0.09 % (`bench/agentCost.ts`).
  */
 class HistogramSeries implements Histogram {
   count = 0;
