@@ -27,7 +27,7 @@
  *                                    needs perf: apt install linux-perf)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { connect } from 'nats';
@@ -36,7 +36,7 @@ import { fetchProfile, podHealth } from '../src/common/podClient';
 import { ensureStreamsAt } from '../src/common/streams';
 import { startNatsServer } from '../src/launch/nats';
 import { findExecutable, freePort, httpOk, spawnService, waitUntil } from '../src/launch/process';
-import { tempDirectory } from './support';
+import { cpuSeconds, pinned, tempDirectory } from './support';
 
 const root = join(__dirname, '..', '..');
 const STEADY_SECONDS = Number(process.env.SG_BENCH_SECONDS ?? 30);
@@ -109,16 +109,10 @@ async function perfShares(perf: string, pid: number, dir: string, name: string, 
   return { samples, parts };
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /** agentOverhead's closed-loop load generator (24 keep-alive connections, 400-byte messages), pinned to CPU 1. */
 function load(port: number, seconds: number): Promise<{ requests: number; errors: number }> {
-  const taskset = findExecutable('taskset');
-  const args = [join(__dirname, 'agentOverhead.js'), '--loader', String(port), String(seconds)];
-  const child = taskset ? spawn(taskset, ['-c', '1', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, args] = pinned(1, process.execPath, [join(__dirname, 'agentOverhead.js'), '--loader', String(port), String(seconds)]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`)))));
@@ -178,11 +172,8 @@ async function round(perf: string, natsUrl: string, index: number): Promise<Roun
   const dir = tempDirectory('sg-bench-cost-');
   const port = await freePort();
   const pod = `bench-cost-${index}`;
-  const taskset = findExecutable('taskset');
-  const gatewayArgs = [join(root, 'dist', 'demo', 'gateway.js'), '--pod', pod, '--port', String(port), '--nats', natsUrl, '--data-dir', dir, '--state-dir', dir, '--no-tracing'];
-  const gateway = taskset
-    ? spawnService('gateway', taskset, ['-c', '0', process.execPath, ...gatewayArgs], { logFile: join(dir, 'gateway.log') })
-    : spawnService('gateway', process.execPath, gatewayArgs, { logFile: join(dir, 'gateway.log') });
+  const [command, args] = pinned(0, process.execPath, [join(root, 'dist', 'demo', 'gateway.js'), '--pod', pod, '--port', String(port), '--nats', natsUrl, '--data-dir', dir, '--state-dir', dir, '--no-tracing']);
+  const gateway = spawnService('gateway', command, args, { logFile: join(dir, 'gateway.log') });
   const nc = await connect({ servers: natsUrl });
   try {
     await waitUntil('the gateway', () => httpOk(`http://127.0.0.1:${port}/healthz`), { service: gateway });

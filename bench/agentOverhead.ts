@@ -27,7 +27,7 @@
  *                                        SG_BENCH_COLLECTOR=mid-run|server|none)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { connect } from 'nats';
@@ -38,7 +38,7 @@ import { startNatsServer } from '../src/launch/nats';
 import { findExecutable, freePort, httpOk, spawnService, waitUntil } from '../src/launch/process';
 import { startHeadless, type HeadlessServer } from '../src/server/headless';
 import type { StoredProfileMeta } from '../src/server/profiles/profileStore';
-import { tempDirectory } from './support';
+import { cpuSeconds, pinned, tempDirectory } from './support';
 
 const root = join(__dirname, '..', '..');
 const SECONDS = Number(process.env.SG_BENCH_SECONDS ?? 60);
@@ -130,16 +130,6 @@ async function loader(port: number, seconds: number): Promise<LoadResult> {
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return { requests: latencies.length, errors, seconds: elapsed, p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, timeline };
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
-}
-
-function pinned(cpu: number, command: string, args: string[]): [string, string[]] {
-  const taskset = findExecutable('taskset');
-  return taskset ? [taskset, ['-c', String(cpu), command, ...args]] : [command, args];
 }
 
 interface ArmResult extends LoadResult {
