@@ -17,7 +17,7 @@ export interface ProfilerOptions {
   cpuIntervalMicros?: number;
   /**
    * Average bytes between heap samples (default 1 MiB; Go samples every 512 KiB, but V8 walks the JavaScript stack for
-   * each sample and a Node service allocates more per request: at 512 KiB the sampler cost the sandbox gateway 0.49 %
+   * each sample and a Node service allocates more per request: at 512 KiB the sampler cost the sandbox gateway 0.45–0.49 %
    * of its CPU, see docs/benchmarks.md). 0 disables the heap sampler.
    */
   heapIntervalBytes?: number;
